@@ -1,0 +1,3 @@
+//! ser-data: download, synthesise, inspect and list speech-emotion corpora.
+
+fn main() {}

@@ -1,0 +1,3 @@
+//! Precision/recall/F1 metrics and the ser-eval report for speech-emotion models.
+
+fn main() {}

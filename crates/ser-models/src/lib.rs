@@ -1,0 +1,1 @@
+//! CNN, RNN and CRNN speech-emotion models in burn, and the model artifact every tool loads.

@@ -1,0 +1,3 @@
+//! ser-predict: predict the emotion of audio files with a trained model.
+
+fn main() {}

@@ -1,0 +1,1 @@
+//! Speaker-independent training of speech-emotion models (the ser-train CLI).

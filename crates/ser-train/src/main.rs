@@ -1,0 +1,3 @@
+//! Speaker-independent training of speech-emotion models (the ser-train CLI).
+
+fn main() {}

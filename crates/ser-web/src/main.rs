@@ -1,0 +1,3 @@
+//! The ser-web HTTP server and page: upload or record speech, see the emotion.
+
+fn main() {}

@@ -1,0 +1,3 @@
+//! Example: use ravdess-loader from another Rust project.
+
+fn main() {}
