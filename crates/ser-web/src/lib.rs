@@ -1,1 +1,36 @@
 //! The ser-web HTTP server and page: upload or record speech, see the emotion.
+//!
+//! The library holds everything the `ser-web` and `ser-predict` binaries share:
+//!
+//! - [`decode`]: bytes to mono audio (WAV via `ravdess_loader`, FLAC/MP3/OGG via symphonia),
+//!   with typed errors that map to HTTP statuses ([`Error::status`]);
+//! - [`checks`]: finite samples, supported rate, duration limit, silence;
+//! - [`analysis`]: the answer for a clip (emotion, probabilities, timeline windows);
+//! - [`server`]: the axum router, [`serve`] and graceful shutdown.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use ser_web::{AppState, ServerConfig, serve};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let model: Arc<dyn ser_web::EmotionModel> = todo!();
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! serve(listener, AppState::new(model, ServerConfig::default())).await?;
+//! # Ok(())
+//! # }
+//! ```
+#![warn(missing_docs)]
+
+pub mod analysis;
+pub mod checks;
+mod compat;
+pub mod decode;
+pub mod error;
+pub mod model;
+mod page;
+pub mod server;
+
+pub use analysis::{Analysis, AnalysisConfig, Segment, analyse, analyse_bytes};
+pub use error::{Error, Result};
+pub use model::EmotionModel;
+pub use server::{AppState, ServerConfig, router, serve, serve_with_shutdown, shutdown_signal};

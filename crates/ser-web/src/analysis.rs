@@ -1,0 +1,295 @@
+//! From checked audio to an answer: overall emotion, class probabilities, silence detection,
+//! and a timeline of sliding windows for long recordings. Shared by the server and
+//! `ser-predict`, so both answer identically.
+
+use std::collections::BTreeMap;
+
+use ravdess_loader::Audio;
+use serde::Serialize;
+
+use crate::checks::{self, rms_dbfs};
+use crate::decode;
+use crate::error::{Error, Result};
+use crate::model::EmotionModel;
+
+/// How a clip is cut into a timeline.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct AnalysisConfig {
+    /// Window length in seconds; windows overlap by half (hop = `segment_secs / 2`).
+    ///
+    /// 3 s by default: RAVDESS utterances, which the models are trained on, last 3-5 s.
+    pub segment_secs: f64,
+    /// Clips longer than this get a timeline and their overall answer is the mean of the
+    /// windows' probabilities; shorter clips are classified whole. `f64::INFINITY` = never.
+    pub timeline_after_secs: f64,
+    /// Reject clips longer than this many seconds (`None` = no limit).
+    pub max_duration_secs: Option<f64>,
+}
+
+impl Default for AnalysisConfig {
+    fn default() -> Self {
+        Self {
+            segment_secs: 3.0,
+            timeline_after_secs: 6.0,
+            max_duration_secs: Some(60.0),
+        }
+    }
+}
+
+/// One window of the timeline.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Segment {
+    /// Start, seconds from the beginning of the clip.
+    pub start_secs: f64,
+    /// End (exclusive), seconds.
+    pub end_secs: f64,
+    /// Most probable emotion; `None` when the window is silent.
+    pub emotion: Option<String>,
+    /// Probability of `emotion`.
+    pub confidence: Option<f32>,
+    /// Label -> probability (empty for a silent window).
+    pub probabilities: BTreeMap<String, f32>,
+    /// The window is below the silence threshold and was not classified.
+    pub silence: bool,
+}
+
+/// The answer for one clip (the JSON body of `POST /api/predict`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Analysis {
+    /// Most probable emotion; `None` (JSON `null`) for silence.
+    pub emotion: Option<String>,
+    /// Probability of `emotion`.
+    pub confidence: Option<f32>,
+    /// Label -> probability; empty for silence.
+    pub probabilities: BTreeMap<String, f32>,
+    /// The model's labels in its own order (the order the page draws bars in).
+    pub labels: Vec<String>,
+    /// True when the whole clip is below the silence threshold.
+    pub silence: bool,
+    /// A human-readable note (why there is no emotion, how the overall answer was formed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Clip length in seconds.
+    pub duration_secs: f64,
+    /// The upload's own sample rate (before resampling to the model's).
+    pub sample_rate: u32,
+    /// RMS level of the clip in dBFS (`None` for digital silence).
+    pub rms_dbfs: Option<f32>,
+    /// Timeline windows (empty for short clips).
+    pub segments: Vec<Segment>,
+}
+
+/// Window bounds `(start, end)` in samples for a clip of `len` samples.
+///
+/// Windows of `win` samples every `win / 2`; a last window is aligned to the clip's end when
+/// the regular grid leaves more than a quarter window uncovered, so the tail is never dropped.
+/// A clip shorter than one window is one window.
+pub fn windows(len: usize, win: usize) -> Vec<(usize, usize)> {
+    let win = win.max(1);
+    if len <= win {
+        return vec![(0, len)];
+    }
+    let hop = (win / 2).max(1);
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start + win <= len {
+        out.push((start, start + win));
+        start += hop;
+    }
+    let covered = out.last().map_or(0, |&(_, e)| e);
+    if len - covered > win / 4 {
+        out.push((len - win, len));
+    }
+    out
+}
+
+fn to_map(labels: &[String], probs: &[f32]) -> BTreeMap<String, f32> {
+    labels.iter().cloned().zip(probs.iter().copied()).collect()
+}
+
+fn argmax(probs: &[f32]) -> Option<usize> {
+    probs
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.is_finite())
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .map(|(i, _)| i)
+}
+
+/// Decodes `bytes` and analyses them: [`decode::decode`], then [`analyse`].
+pub fn analyse_bytes(
+    model: &dyn EmotionModel,
+    bytes: &[u8],
+    config: &AnalysisConfig,
+) -> Result<Analysis> {
+    let audio = decode::decode(bytes, config.max_duration_secs)?;
+    analyse(model, &audio, config)
+}
+
+/// Checks, resamples and classifies one clip at its native rate.
+pub fn analyse(
+    model: &dyn EmotionModel,
+    audio: &Audio,
+    config: &AnalysisConfig,
+) -> Result<Analysis> {
+    checks::check_audio(audio, config.max_duration_secs)?;
+    let labels = model.labels().to_vec();
+    let duration_secs = audio.duration_secs();
+    let level = rms_dbfs(&audio.samples);
+    let mut answer = Analysis {
+        emotion: None,
+        confidence: None,
+        probabilities: BTreeMap::new(),
+        labels: labels.clone(),
+        silence: false,
+        message: None,
+        duration_secs,
+        sample_rate: audio.sample_rate,
+        rms_dbfs: level.is_finite().then_some(level),
+        segments: Vec::new(),
+    };
+    if checks::is_silent(&audio.samples) {
+        answer.silence = true;
+        answer.message = Some(format!(
+            "no speech: the recording is silent ({} below the {} dBFS threshold); check the \
+             microphone or the file",
+            if level.is_finite() {
+                format!("RMS {level:.1} dBFS,")
+            } else {
+                "digital zero,".to_string()
+            },
+            checks::SILENCE_RMS_DBFS
+        ));
+        return Ok(answer);
+    }
+
+    // Resample once, then cut windows at the model's rate.
+    let rate = model.sample_rate();
+    let audio = if audio.sample_rate == rate {
+        audio.clone()
+    } else {
+        crate::compat::resample(audio, rate).map_err(|e| Error::Resample {
+            from: audio.sample_rate,
+            to: rate,
+            detail: decode::error_chain(&e),
+        })?
+    };
+
+    if duration_secs <= config.timeline_after_secs {
+        let probs = model
+            .predict_batch(std::slice::from_ref(&audio))?
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::Model {
+                detail: "the model returned no prediction".into(),
+            })?;
+        fill_overall(&mut answer, &labels, &probs, None);
+        return Ok(answer);
+    }
+
+    let win = ((config.segment_secs * f64::from(rate)).round() as usize).max(1);
+    let bounds = windows(audio.samples.len(), win);
+    let mut loud = Vec::new();
+    let mut clips = Vec::new();
+    for &(s, e) in &bounds {
+        let slice = &audio.samples[s..e];
+        let silent = checks::is_silent(slice);
+        loud.push(!silent);
+        if !silent {
+            clips.push(Audio::new(slice.to_vec(), rate));
+        }
+    }
+    let mut probs_iter = model.predict_batch(&clips)?.into_iter();
+    let mut sum = vec![0.0_f32; labels.len()];
+    let mut n_loud = 0usize;
+    for (&(s, e), &is_loud) in bounds.iter().zip(&loud) {
+        let start_secs = s as f64 / f64::from(rate);
+        let end_secs = e as f64 / f64::from(rate);
+        if !is_loud {
+            answer.segments.push(Segment {
+                start_secs,
+                end_secs,
+                emotion: None,
+                confidence: None,
+                probabilities: BTreeMap::new(),
+                silence: true,
+            });
+            continue;
+        }
+        let probs = probs_iter.next().ok_or_else(|| Error::Model {
+            detail: "the model returned fewer predictions than windows".into(),
+        })?;
+        for (acc, p) in sum.iter_mut().zip(&probs) {
+            *acc += p;
+        }
+        n_loud += 1;
+        let best = argmax(&probs);
+        answer.segments.push(Segment {
+            start_secs,
+            end_secs,
+            emotion: best.and_then(|i| labels.get(i).cloned()),
+            confidence: best.and_then(|i| probs.get(i).copied()),
+            probabilities: to_map(&labels, &probs),
+            silence: false,
+        });
+    }
+    // The whole clip is loud enough, so at least one window is too (a window's mean square
+    // cannot be below the clip's everywhere); guard anyway rather than divide by zero.
+    if n_loud == 0 {
+        answer.silence = true;
+        answer.message = Some("no speech: every window is below the silence threshold".into());
+        return Ok(answer);
+    }
+    let mean: Vec<f32> = sum.iter().map(|s| s / n_loud as f32).collect();
+    let note = format!(
+        "overall = mean of {n_loud} window(s) of {:.1} s (hop {:.1} s){}",
+        config.segment_secs,
+        config.segment_secs / 2.0,
+        if n_loud < bounds.len() {
+            format!("; {} silent window(s) skipped", bounds.len() - n_loud)
+        } else {
+            String::new()
+        }
+    );
+    fill_overall(&mut answer, &labels, &mean, Some(note));
+    Ok(answer)
+}
+
+fn fill_overall(answer: &mut Analysis, labels: &[String], probs: &[f32], note: Option<String>) {
+    let best = argmax(probs);
+    answer.emotion = best.and_then(|i| labels.get(i).cloned());
+    answer.confidence = best.and_then(|i| probs.get(i).copied());
+    answer.probabilities = to_map(labels, probs);
+    answer.message = note;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_cover_the_clip_with_half_overlap() {
+        assert_eq!(windows(10, 48), vec![(0, 10)]);
+        assert_eq!(windows(48, 48), vec![(0, 48)]);
+        assert_eq!(windows(96, 48), vec![(0, 48), (24, 72), (48, 96)]);
+        // 100 samples: grid ends at 96, 4 left <= 12 (a quarter): not worth a window.
+        assert_eq!(windows(100, 48), vec![(0, 48), (24, 72), (48, 96)]);
+        // 110: 14 uncovered > 12: an end-aligned window is added.
+        assert_eq!(windows(110, 48).last(), Some(&(62, 110)));
+        for len in 1..500 {
+            for win in [1, 2, 7, 48, 160] {
+                let w = windows(len, win);
+                assert_eq!(w[0].0, 0);
+                assert!(w.iter().all(|&(s, e)| s < e && e <= len));
+                let covered = w.last().unwrap().1;
+                assert!(len - covered <= win / 4, "len {len} win {win}");
+            }
+        }
+    }
+
+    #[test]
+    fn argmax_ignores_nan() {
+        assert_eq!(argmax(&[0.1, f32::NAN, 0.7, 0.2]), Some(2));
+        assert_eq!(argmax(&[]), None);
+    }
+}

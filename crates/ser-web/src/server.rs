@@ -1,0 +1,297 @@
+//! The axum application: routes, upload handling, bounded inference, JSON errors, shutdown.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Serialize;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tower_http::trace::TraceLayer;
+
+use crate::analysis::{AnalysisConfig, analyse_bytes};
+use crate::error::Error;
+use crate::model::EmotionModel;
+use crate::page;
+
+/// Server settings (the CLI flags of `ser-web`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ServerConfig {
+    /// Largest accepted request body in bytes (default 20 MiB); larger uploads get 413.
+    pub max_upload_bytes: usize,
+    /// Timeline and duration settings.
+    pub analysis: AnalysisConfig,
+    /// How many inferences run at once (default: the number of cores). Requests beyond that
+    /// wait for a free worker instead of oversubscribing the CPU.
+    pub workers: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            max_upload_bytes: 20 * 1024 * 1024,
+            analysis: AnalysisConfig::default(),
+            workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        }
+    }
+}
+
+/// Shared state of every request: the model, the limits and the inference permits.
+#[derive(Clone)]
+pub struct AppState {
+    model: Arc<dyn EmotionModel>,
+    config: ServerConfig,
+    permits: Arc<Semaphore>,
+}
+
+impl AppState {
+    /// Wraps a loaded model with the server's settings.
+    pub fn new(model: Arc<dyn EmotionModel>, config: ServerConfig) -> Self {
+        let workers = config.workers.max(1);
+        Self {
+            model,
+            config: ServerConfig { workers, ..config },
+            permits: Arc::new(Semaphore::new(workers)),
+        }
+    }
+
+    /// The settings in force.
+    pub fn config(&self) -> &ServerConfig {
+        &self.config
+    }
+}
+
+/// JSON error body: `{"error": "<code>", "detail": "<what happened and what to do>"}`.
+#[derive(Debug, Serialize)]
+struct ErrorBody {
+    error: &'static str,
+    detail: String,
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let body = ErrorBody {
+            error: self.code(),
+            detail: self.to_string(),
+        };
+        (status, Json(body)).into_response()
+    }
+}
+
+/// The router with every route, the body limit and request logging.
+pub fn router(state: AppState) -> Router {
+    let limit = state.config.max_upload_bytes;
+    Router::new()
+        .route("/", get(page::index))
+        .route("/app.js", get(page::script))
+        .route("/style.css", get(page::style))
+        .route("/healthz", get(healthz))
+        .route("/api/model", get(model_info))
+        .route("/api/predict", post(predict))
+        .fallback(not_found)
+        // Applies to the Bytes and Multipart extractors used by `read_upload`.
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves until Ctrl-C or SIGTERM, then lets in-flight requests finish.
+pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
+    serve_with_shutdown(listener, state, shutdown_signal()).await
+}
+
+/// Serves until `signal` completes (tests pass a oneshot receiver).
+pub async fn serve_with_shutdown(
+    listener: TcpListener,
+    state: AppState,
+    signal: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(signal)
+        .await
+}
+
+/// Completes on Ctrl-C or (on Unix) SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!("cannot listen for Ctrl-C: {e}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown signal received: finishing in-flight requests");
+}
+
+async fn healthz() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+async fn not_found() -> Error {
+    Error::NotFound
+}
+
+async fn model_info(State(state): State<AppState>) -> Json<serde_json::Value> {
+    let mut info = state.model.describe();
+    if let Some(obj) = info.as_object_mut() {
+        obj.insert(
+            "server".into(),
+            serde_json::json!({
+                "max_upload_bytes": state.config.max_upload_bytes,
+                "max_duration_secs": state.config.analysis.max_duration_secs,
+                "segment_secs": state.config.analysis.segment_secs,
+                "timeline_after_secs": state.config.analysis.timeline_after_secs,
+                "workers": state.config.workers,
+                "formats": ["wav", "flac", "mp3", "ogg"],
+            }),
+        );
+    }
+    Json(info)
+}
+
+/// Reads the upload: a multipart form's `file` field, or the raw body.
+async fn read_upload(state: &AppState, req: Request) -> Result<Bytes, Error> {
+    let limit = state.config.max_upload_bytes;
+    // Refuse a declared oversize body before reading a byte of it.
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(Error::TooLarge { limit_bytes: limit });
+    }
+    let is_multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let body_error = |status: StatusCode, text: String| {
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            Error::TooLarge { limit_bytes: limit }
+        } else {
+            Error::BadRequest { detail: text }
+        }
+    };
+    if !is_multipart {
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|r| body_error(r.status(), r.body_text()))?;
+        if bytes.is_empty() {
+            return Err(Error::EmptyInput {
+                what: "the request body".into(),
+            });
+        }
+        return Ok(bytes);
+    }
+    let mut form = Multipart::from_request(req, state)
+        .await
+        .map_err(|r| body_error(r.status(), r.body_text()))?;
+    loop {
+        let field = form
+            .next_field()
+            .await
+            .map_err(|e| body_error(e.status(), e.body_text()))?;
+        let Some(field) = field else {
+            return Err(Error::BadRequest {
+                detail: "the multipart form has no field named `file`: send the audio as \
+                         `file=@recording.wav`"
+                    .into(),
+            });
+        };
+        if field.name() == Some("file") {
+            let name = field.file_name().unwrap_or("").to_string();
+            let bytes = field
+                .bytes()
+                .await
+                .map_err(|e| body_error(e.status(), e.body_text()))?;
+            if bytes.is_empty() {
+                return Err(Error::EmptyInput {
+                    what: if name.is_empty() {
+                        "form field `file`".into()
+                    } else {
+                        format!("form field `file` ({name})")
+                    },
+                });
+            }
+            return Ok(bytes);
+        }
+    }
+}
+
+async fn predict(State(state): State<AppState>, req: Request) -> Response {
+    let started = Instant::now();
+    let bytes = match read_upload(&state, req).await {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::info!(status = e.status().as_u16(), error = %e, "upload refused");
+            return e.into_response();
+        }
+    };
+    let n_bytes = bytes.len();
+    // Wait for a worker: at most `workers` decodes + inferences run at once.
+    let permit = match state.permits.clone().acquire_owned().await {
+        Ok(p) => p,
+        Err(_) => {
+            return Error::Model {
+                detail: "the server is shutting down".into(),
+            }
+            .into_response();
+        }
+    };
+    let model = Arc::clone(&state.model);
+    let config = state.config.analysis;
+    let joined = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        analyse_bytes(model.as_ref(), &bytes, &config)
+    })
+    .await;
+    let result = match joined {
+        Ok(r) => r,
+        Err(e) => Err(Error::Model {
+            detail: format!("the inference task failed: {e}"),
+        }),
+    };
+    let ms = started.elapsed().as_secs_f64() * 1e3;
+    match result {
+        Ok(answer) => {
+            tracing::info!(
+                bytes = n_bytes,
+                secs = answer.duration_secs,
+                emotion = answer.emotion.as_deref().unwrap_or("-"),
+                ms,
+                "predicted"
+            );
+            (StatusCode::OK, Json(answer)).into_response()
+        }
+        Err(e) => {
+            tracing::info!(bytes = n_bytes, status = e.status().as_u16(), error = %e, ms, "refused");
+            e.into_response()
+        }
+    }
+}
