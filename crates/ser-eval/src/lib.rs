@@ -43,6 +43,13 @@
 #![warn(missing_docs)]
 
 pub mod error;
+pub mod fsutil;
+pub mod labels;
 pub mod metrics;
+pub mod plot;
+pub mod render;
+pub mod report;
 
 pub use error::{EvalError, Result};
+pub use labels::LabelMap;
+pub use report::{EvalReport, PredictionRecord, Protocol};
