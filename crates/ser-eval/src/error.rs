@@ -57,6 +57,19 @@ pub enum EvalError {
         /// Labels the model predicts.
         model_labels: Vec<String>,
     },
+    /// Nothing is left to evaluate (actor filter, decoding or prediction removed everything).
+    #[error("nothing to evaluate: {reason}")]
+    NoUtterances {
+        /// Why, naming the data and the filter.
+        reason: String,
+    },
+    /// The corpus loader failed (bad options or an unreadable corpus).
+    #[error("loading the corpus: {source}")]
+    Loader {
+        /// The loader's error.
+        #[source]
+        source: Box<ravdess_loader::Error>,
+    },
     /// Reading or writing a file failed.
     #[error("{action} {path}: {source}")]
     Io {

@@ -43,6 +43,7 @@
 #![warn(missing_docs)]
 
 pub mod error;
+pub mod evaluate;
 pub mod fsutil;
 pub mod labels;
 pub mod metrics;
@@ -51,5 +52,6 @@ pub mod render;
 pub mod report;
 
 pub use error::{EvalError, Result};
+pub use evaluate::{EvalOptions, Evaluation, Predictor, evaluate_corpus};
 pub use labels::LabelMap;
 pub use report::{EvalReport, PredictionRecord, Protocol};

@@ -1,0 +1,366 @@
+//! Evaluating a classifier on a corpus: filter by actor, map labels, load audio, predict,
+//! and build the [`EvalReport`].
+//!
+//! The model is reached through the small [`Predictor`] trait, so this logic (and its tests)
+//! does not depend on how the model is implemented; `ser_models::artifact::Classifier`
+//! implements it in [`crate::model`].
+
+use std::collections::BTreeSet;
+
+use ravdess_loader::{Audio, Corpus, Filter, LoadOptions, Utterance, load_audio};
+
+use crate::error::{EvalError, Result};
+use crate::labels::LabelMap;
+use crate::metrics::BootstrapConfig;
+use crate::report::{EvalReport, PredictionRecord, Protocol, SkippedFile};
+
+/// A class index and the class probabilities (model label order) for one clip.
+pub type Scored = (usize, Vec<f32>);
+
+/// What evaluation needs from a model.
+pub trait Predictor {
+    /// Class names in output order.
+    fn labels(&self) -> &[String];
+    /// The sample rate the model's features expect (audio is resampled to it once, on load).
+    fn sample_rate(&self) -> u32;
+    /// Speakers the model was trained on, when recorded (used to check speaker independence).
+    fn training_speakers(&self) -> Option<Vec<String>>;
+    /// Predicts a batch of clips. An error fails the whole batch; the caller then retries
+    /// clip by clip to isolate the bad one.
+    fn predict_batch(&self, audio: &[Audio]) -> std::result::Result<Vec<Scored>, String>;
+}
+
+/// Settings of one evaluation.
+#[derive(Debug, Clone)]
+pub struct EvalOptions {
+    /// Evaluate only these speakers (`None` = all).
+    pub actors: Option<Vec<String>>,
+    /// Bootstrap settings for the confidence intervals.
+    pub bootstrap: BootstrapConfig,
+    /// Clips loaded and predicted together (bounds memory: only one batch of audio is held).
+    pub batch_size: usize,
+    /// Model description for the protocol section (its directory).
+    pub model_name: String,
+}
+
+impl Default for EvalOptions {
+    fn default() -> Self {
+        Self {
+            actors: None,
+            bootstrap: BootstrapConfig::default(),
+            batch_size: 32,
+            model_name: String::new(),
+        }
+    }
+}
+
+/// The report plus the per-utterance predictions it was computed from.
+#[derive(Debug, Clone)]
+pub struct Evaluation {
+    /// Metrics, protocol, breakdowns.
+    pub report: EvalReport,
+    /// One record per evaluated utterance (for `predictions.csv`).
+    pub records: Vec<PredictionRecord>,
+}
+
+/// Evaluates `predictor` on `corpus`.
+///
+/// Files the corpus scan rejected, files that fail to decode and clips the model fails on are
+/// reported in [`EvalReport::skipped_files`]; the rest are evaluated. `progress(done, total)` is
+/// called after each batch.
+///
+/// # Errors
+///
+/// [`EvalError::Empty`] when no utterance is left (after the actor filter, label mapping or
+/// decoding), [`EvalError::LabelsDoNotMatch`] when no data label is a model class.
+pub fn evaluate_corpus(
+    predictor: &dyn Predictor,
+    corpus: Corpus,
+    opts: &EvalOptions,
+    progress: &dyn Fn(usize, usize),
+) -> Result<Evaluation> {
+    let data_name = corpus.root.display().to_string();
+    let mut skipped: Vec<SkippedFile> = corpus
+        .problems
+        .iter()
+        .map(|p| SkippedFile {
+            path: p.path.display().to_string(),
+            reason: p.reason.clone(),
+        })
+        .collect();
+    let corpus_speakers: BTreeSet<String> = corpus
+        .utterances
+        .iter()
+        .filter_map(|u| u.speaker.clone())
+        .collect();
+    let corpus = match &opts.actors {
+        Some(actors) => corpus.filter(&Filter {
+            speakers: Some(actors.clone()),
+            ..Filter::default()
+        }),
+        None => corpus,
+    };
+    if corpus.utterances.is_empty() {
+        return Err(match &opts.actors {
+            Some(actors) => EvalError::NoUtterances {
+                reason: format!(
+                    "no usable utterance of actors {} in {data_name} (its actors: {})",
+                    actors.join(","),
+                    join_or_none(&corpus_speakers)
+                ),
+            },
+            None => EvalError::NoUtterances {
+                reason: format!("no usable utterance in {data_name}"),
+            },
+        });
+    }
+
+    let map = LabelMap::new(predictor.labels());
+    let (indices, unmapped) = map.map_all(corpus.utterances.iter().map(|u| u.label.as_str()))?;
+    let work: Vec<(Utterance, usize)> = corpus
+        .utterances
+        .into_iter()
+        .zip(indices)
+        .filter_map(|(u, i)| i.map(|i| (u, i)))
+        .collect();
+
+    let load = LoadOptions {
+        target_rate: predictor.sample_rate(),
+        // The classifier applies its own preprocessing (the one it was trained with).
+        preprocess: None,
+    };
+    let total = work.len();
+    let batch_size = opts.batch_size.max(1);
+    let mut records = Vec::with_capacity(total);
+    let mut done = 0;
+    for chunk in work.chunks(batch_size) {
+        let utts: Vec<Utterance> = chunk.iter().map(|(u, _)| u.clone()).collect();
+        let loaded = load_audio(utts, &load, |_, _| {}).map_err(|e| EvalError::Loader {
+            source: Box::new(e),
+        })?;
+        skipped.extend(loaded.problems.iter().map(|p| SkippedFile {
+            path: p.path.display().to_string(),
+            reason: p.reason.clone(),
+        }));
+        predict_chunk(
+            predictor,
+            chunk,
+            loaded.utterances,
+            &mut records,
+            &mut skipped,
+        );
+        done += chunk.len();
+        progress(done, total);
+    }
+    if records.is_empty() {
+        return Err(EvalError::NoUtterances {
+            reason: format!(
+                "every selected file in {data_name} failed to load or predict ({} problems; first: {})",
+                skipped.len(),
+                skipped
+                    .first()
+                    .map_or_else(String::new, |s| format!("{}: {}", s.path, s.reason))
+            ),
+        });
+    }
+
+    let mut protocol = Protocol {
+        model: opts.model_name.clone(),
+        data: data_name,
+        actors_evaluated: records
+            .iter()
+            .filter_map(|r| r.speaker.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect(),
+        training_actors: predictor.training_speakers(),
+        ..Protocol::default()
+    };
+    protocol.check_overlap();
+    let mut report = EvalReport::build(predictor.labels(), &records, protocol, &opts.bootstrap)?;
+    report.unmapped_labels = unmapped;
+    report.skipped_files = skipped;
+    Ok(Evaluation { report, records })
+}
+
+/// Predicts the loaded utterances of one chunk, retrying one by one if the batch fails.
+fn predict_chunk(
+    predictor: &dyn Predictor,
+    chunk: &[(Utterance, usize)],
+    loaded: Vec<Utterance>,
+    records: &mut Vec<PredictionRecord>,
+    skipped: &mut Vec<SkippedFile>,
+) {
+    // load_audio keeps input order and drops failures; match by id.
+    let with_index: Vec<(Utterance, usize)> = loaded
+        .into_iter()
+        .filter_map(|u| {
+            let idx = chunk.iter().find(|(c, _)| c.id == u.id).map(|(_, i)| *i)?;
+            Some((u, idx))
+        })
+        .collect();
+    let audio: Vec<Audio> = with_index
+        .iter()
+        .map(|(u, _)| u.audio.clone().unwrap_or_default())
+        .collect();
+    let n_classes = predictor.labels().len();
+    let check = |s: &Scored| s.0 < n_classes && s.1.len() == n_classes;
+    let scored: Vec<std::result::Result<Scored, String>> = match predictor.predict_batch(&audio) {
+        Ok(out) if out.len() == audio.len() && out.iter().all(check) => {
+            out.into_iter().map(Ok).collect()
+        }
+        _ => audio
+            .iter()
+            .map(|a| match predictor.predict_batch(std::slice::from_ref(a)) {
+                Ok(mut v) if v.len() == 1 && check(&v[0]) => Ok(v.remove(0)),
+                Ok(_) => Err("the model returned a malformed prediction".to_string()),
+                Err(e) => Err(e),
+            })
+            .collect(),
+    };
+    for ((u, true_index), s) in with_index.into_iter().zip(scored) {
+        match s {
+            Ok((predicted_index, probabilities)) => records.push(PredictionRecord {
+                id: u.id.clone(),
+                path: u.path.clone(),
+                speaker: u.speaker.clone(),
+                gender: u.gender.map(|g| format!("{g:?}").to_lowercase()),
+                intensity: u
+                    .ravdess
+                    .map(|r| format!("{:?}", r.intensity).to_lowercase()),
+                true_label: u.label.clone(),
+                true_index,
+                predicted_index,
+                probabilities,
+            }),
+            Err(reason) => skipped.push(SkippedFile {
+                path: u
+                    .path
+                    .as_ref()
+                    .map_or_else(|| u.id.clone(), |p| p.display().to_string()),
+                reason: format!("prediction failed: {reason}"),
+            }),
+        }
+    }
+}
+
+fn join_or_none(set: &BTreeSet<String>) -> String {
+    if set.is_empty() {
+        "none recorded".into()
+    } else {
+        set.iter().cloned().collect::<Vec<_>>().join(",")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ravdess_loader::synth::{self, SynthConfig};
+    use ravdess_loader::{Emotion, Layout};
+
+    /// Predicts from the clip's loudness only: a real (bad) classifier, deterministic.
+    struct Loudness {
+        labels: Vec<String>,
+        train: Option<Vec<String>>,
+    }
+
+    impl Predictor for Loudness {
+        fn labels(&self) -> &[String] {
+            &self.labels
+        }
+        fn sample_rate(&self) -> u32 {
+            16_000
+        }
+        fn training_speakers(&self) -> Option<Vec<String>> {
+            self.train.clone()
+        }
+        fn predict_batch(&self, audio: &[Audio]) -> std::result::Result<Vec<Scored>, String> {
+            Ok(audio
+                .iter()
+                .map(|a| {
+                    let rms = (a.samples.iter().map(|s| s * s).sum::<f32>()
+                        / a.samples.len().max(1) as f32)
+                        .sqrt();
+                    let k = self.labels.len();
+                    let i = ((rms * 40.0) as usize).min(k - 1);
+                    let mut p = vec![0.0; k];
+                    p[i] = 1.0;
+                    (i, p)
+                })
+                .collect())
+        }
+    }
+
+    fn corpus(actors: Vec<u8>) -> Corpus {
+        let utts = synth::generate(&SynthConfig {
+            actors,
+            ..Default::default()
+        });
+        Corpus::from_utterances("generated", Layout::Generated, utts)
+    }
+
+    fn emotions() -> Vec<String> {
+        Emotion::ALL.iter().map(|e| e.name().to_string()).collect()
+    }
+
+    #[test]
+    fn evaluates_filters_and_checks_overlap() {
+        let p = Loudness {
+            labels: emotions(),
+            train: Some(vec!["01".into(), "02".into()]),
+        };
+        let opts = EvalOptions {
+            actors: Some(vec!["02".into(), "03".into()]),
+            ..Default::default()
+        };
+        let calls = std::cell::Cell::new(0);
+        let ev = evaluate_corpus(&p, corpus(vec![1, 2, 3]), &opts, &|_, _| {
+            calls.set(calls.get() + 1)
+        })
+        .unwrap();
+        assert_eq!(ev.report.n, 120);
+        assert_eq!(ev.records.len(), 120);
+        assert_eq!(ev.report.protocol.actors_evaluated, vec!["02", "03"]);
+        assert_eq!(ev.report.protocol.overlapping_actors, vec!["02"]);
+        assert_eq!(ev.report.protocol.speaker_independent, Some(false));
+        assert_eq!(ev.report.breakdown.by_actor.len(), 2);
+        assert_eq!(ev.report.breakdown.by_gender.len(), 2);
+        assert_eq!(ev.report.breakdown.by_intensity.len(), 2);
+        assert!(calls.get() >= 4);
+    }
+
+    #[test]
+    fn partial_label_overlap_is_reported() {
+        let p = Loudness {
+            labels: vec!["Angry".into(), "HAPPY".into(), "bored".into()],
+            train: None,
+        };
+        let ev = evaluate_corpus(&p, corpus(vec![5]), &EvalOptions::default(), &|_, _| {}).unwrap();
+        assert_eq!(ev.report.n, 16);
+        assert_eq!(ev.report.unmapped_labels.len(), 6);
+        assert_eq!(ev.report.classes_absent_from_data, vec!["bored"]);
+        assert_eq!(ev.report.protocol.speaker_independent, None);
+    }
+
+    #[test]
+    fn disjoint_label_sets_and_missing_actors_are_errors() {
+        let p = Loudness {
+            labels: vec!["dog".into(), "cat".into()],
+            train: None,
+        };
+        let err =
+            evaluate_corpus(&p, corpus(vec![5]), &EvalOptions::default(), &|_, _| {}).unwrap_err();
+        assert!(matches!(err, EvalError::LabelsDoNotMatch { .. }), "{err}");
+        let p = Loudness {
+            labels: emotions(),
+            train: None,
+        };
+        let opts = EvalOptions {
+            actors: Some(vec!["21".into()]),
+            ..Default::default()
+        };
+        let err = evaluate_corpus(&p, corpus(vec![5]), &opts, &|_, _| {}).unwrap_err();
+        assert!(err.to_string().contains("actors 21"), "{err}");
+        assert!(err.to_string().contains("05"), "{err}");
+    }
+}
