@@ -7,8 +7,10 @@
 //! **`[batch, bins, max_frames]`**, zero-padded at the end of the time axis, with the true
 //! length of every item kept in [`FeatureBatch::lengths`].
 
-use ndarray::{Array2, Array3};
+use ndarray::{Array2, Array3, Axis, Slice};
 use serde::{Deserialize, Serialize};
+
+use crate::error::{FeatureError, Result};
 
 /// What a feature matrix holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -64,4 +66,93 @@ pub struct FeatureBatch {
     pub data: Array3<f32>,
     /// True frame count of every item (`<= max_frames`).
     pub lengths: Vec<usize>,
+}
+
+impl FeatureBatch {
+    /// Stack matrices with the same number of bins into `[batch, bins, max_frames]`, zero-padding
+    /// the time axis at the end. Errors on an empty list or differing bin counts.
+    pub fn from_matrices(matrices: &[&FeatureMatrix]) -> Result<Self> {
+        let first = matrices.first().ok_or(FeatureError::Empty {
+            context: "FeatureBatch::from_matrices",
+        })?;
+        let bins = first.bins();
+        let max_frames = matrices.iter().map(|m| m.frames()).max().unwrap_or(0);
+        let mut data = Array3::<f32>::zeros((matrices.len(), bins, max_frames));
+        let mut lengths = Vec::with_capacity(matrices.len());
+        for (i, m) in matrices.iter().enumerate() {
+            if m.bins() != bins {
+                return Err(FeatureError::BinMismatch {
+                    context: "FeatureBatch::from_matrices",
+                    expected: bins,
+                    got: m.bins(),
+                });
+            }
+            data.index_axis_mut(Axis(0), i)
+                .slice_axis_mut(Axis(1), Slice::from(0..m.frames()))
+                .assign(&m.data);
+            lengths.push(m.frames());
+        }
+        Ok(FeatureBatch { data, lengths })
+    }
+
+    /// Number of items.
+    pub fn len(&self) -> usize {
+        self.lengths.len()
+    }
+
+    /// True when the batch has no items.
+    pub fn is_empty(&self) -> bool {
+        self.lengths.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    fn fm(data: Array2<f32>) -> FeatureMatrix {
+        FeatureMatrix {
+            data,
+            meta: FeatureMeta {
+                kind: FeatureKind::Mfcc,
+                sample_rate: 16000,
+                n_fft: 512,
+                hop_length: 160,
+            },
+        }
+    }
+
+    #[test]
+    fn from_matrices_pads_at_the_end() {
+        let a = fm(array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+        let b = fm(array![[7.0], [8.0]]);
+        let batch = FeatureBatch::from_matrices(&[&a, &b]).unwrap();
+        assert_eq!(batch.data.dim(), (2, 2, 3));
+        assert_eq!(batch.lengths, vec![3, 1]);
+        assert_eq!(
+            batch.data.index_axis(Axis(0), 1),
+            array![[7.0, 0.0, 0.0], [8.0, 0.0, 0.0]]
+        );
+        assert_eq!(batch.data.index_axis(Axis(0), 0), a.data);
+        assert_eq!(batch.len(), 2);
+    }
+
+    #[test]
+    fn from_matrices_errors() {
+        assert!(matches!(
+            FeatureBatch::from_matrices(&[]),
+            Err(FeatureError::Empty { .. })
+        ));
+        let a = fm(array![[1.0]]);
+        let b = fm(array![[1.0], [2.0]]);
+        assert!(matches!(
+            FeatureBatch::from_matrices(&[&a, &b]),
+            Err(FeatureError::BinMismatch {
+                expected: 1,
+                got: 2,
+                ..
+            })
+        ));
+    }
 }

@@ -1,0 +1,289 @@
+//! The short-time Fourier transform, planned once (window + realfft plan) and run frame by frame.
+//!
+//! Conventions (librosa 0.11 `stft`): frame `t` starts at sample `t * hop_length` of the signal
+//! padded by `n_fft / 2` on both sides when `center` is true (so it is centred on sample
+//! `t * hop_length`), or of the raw signal otherwise. The window is periodic and centred in
+//! `n_fft`. The FFT is unnormalised (`X[k] = sum_n w[n] x[n] e^{-2 pi i k n / N}`), bins `0..=n_fft/2`.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use realfft::num_complex::Complex;
+use realfft::{RealFftPlanner, RealToComplex};
+
+use crate::config::{PadMode, WindowKind};
+use crate::error::{FeatureError, Result};
+use crate::window::{pad_signal, padded_window};
+
+/// A planned STFT: window, FFT plan and framing. Cheap to share between threads.
+#[derive(Clone)]
+pub struct StftPlan {
+    n_fft: usize,
+    hop_length: usize,
+    center: bool,
+    pad_mode: PadMode,
+    window: Vec<f32>,
+    /// Samples outside `win_lo..win_hi` get a zero weight, so they are not even read.
+    win_lo: usize,
+    win_hi: usize,
+    fft: Arc<dyn RealToComplex<f32>>,
+}
+
+impl std::fmt::Debug for StftPlan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StftPlan")
+            .field("n_fft", &self.n_fft)
+            .field("hop_length", &self.hop_length)
+            .field("center", &self.center)
+            .field("pad_mode", &self.pad_mode)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Reusable buffers for [`StftPlan::power_frame`]; one per thread.
+#[derive(Debug, Clone)]
+pub struct StftScratch {
+    input: Vec<f32>,
+    spectrum: Vec<Complex<f32>>,
+    fft_scratch: Vec<Complex<f32>>,
+}
+
+impl StftPlan {
+    /// Plan an STFT. Parameters must already be validated (see [`crate::FeatureConfig::validate`]).
+    pub fn new(
+        n_fft: usize,
+        win_length: usize,
+        hop_length: usize,
+        window: WindowKind,
+        center: bool,
+        pad_mode: PadMode,
+    ) -> Self {
+        let window = padded_window(window, win_length, n_fft);
+        let win_lo = window.iter().position(|&w| w != 0.0).unwrap_or(0);
+        let win_hi = window.iter().rposition(|&w| w != 0.0).map_or(0, |i| i + 1);
+        let fft = RealFftPlanner::<f32>::new().plan_fft_forward(n_fft);
+        StftPlan {
+            n_fft,
+            hop_length,
+            center,
+            pad_mode,
+            window,
+            win_lo,
+            win_hi,
+            fft,
+        }
+    }
+
+    /// FFT size.
+    pub fn n_fft(&self) -> usize {
+        self.n_fft
+    }
+
+    /// Hop length.
+    pub fn hop_length(&self) -> usize {
+        self.hop_length
+    }
+
+    /// Number of output bins, `1 + n_fft / 2`.
+    pub fn n_freqs(&self) -> usize {
+        self.n_fft / 2 + 1
+    }
+
+    /// The window, zero-padded to `n_fft`.
+    pub fn window(&self) -> &[f32] {
+        &self.window
+    }
+
+    /// Fresh buffers for this plan.
+    pub fn scratch(&self) -> StftScratch {
+        StftScratch {
+            input: vec![0.0; self.n_fft],
+            spectrum: self.fft.make_output_vec(),
+            fft_scratch: self.fft.make_scratch_vec(),
+        }
+    }
+
+    /// Left padding added when `center` is true.
+    pub fn center_pad(&self) -> usize {
+        if self.center { self.n_fft / 2 } else { 0 }
+    }
+
+    /// Frames for a signal of `len` samples (0 when it is too short and `center` is false).
+    pub fn n_frames(&self, len: usize) -> usize {
+        let padded = len + 2 * self.center_pad();
+        if padded < self.n_fft {
+            0
+        } else {
+            1 + (padded - self.n_fft) / self.hop_length
+        }
+    }
+
+    /// Check the signal (non-empty, finite, long enough) and pad it when `center` is true.
+    pub fn prepare<'a>(&self, y: &'a [f32]) -> Result<Cow<'a, [f32]>> {
+        check_samples(y)?;
+        if self.center {
+            Ok(Cow::Owned(pad_signal(y, self.n_fft / 2, self.pad_mode)))
+        } else if y.len() < self.n_fft {
+            Err(FeatureError::InputTooShort {
+                len: y.len(),
+                min: self.n_fft,
+                reason: "center = false needs at least n_fft samples",
+            })
+        } else {
+            Ok(Cow::Borrowed(y))
+        }
+    }
+
+    /// Power spectrum `|X[k]|^2` of one frame of exactly `n_fft` (padded-signal) samples.
+    #[inline]
+    pub fn power_frame(&self, frame: &[f32], s: &mut StftScratch, out: &mut [f32]) -> Result<()> {
+        self.spectrum_frame(frame, s)?;
+        for (o, c) in out.iter_mut().zip(&s.spectrum) {
+            *o = c.re * c.re + c.im * c.im;
+        }
+        Ok(())
+    }
+
+    /// Magnitude spectrum `|X[k]|` of one frame.
+    pub fn magnitude_frame(
+        &self,
+        frame: &[f32],
+        s: &mut StftScratch,
+        out: &mut [f32],
+    ) -> Result<()> {
+        self.spectrum_frame(frame, s)?;
+        for (o, c) in out.iter_mut().zip(&s.spectrum) {
+            *o = c.re.hypot(c.im);
+        }
+        Ok(())
+    }
+
+    /// Complex spectrum of one frame, left in the scratch and returned.
+    pub fn spectrum_frame<'s>(
+        &self,
+        frame: &[f32],
+        s: &'s mut StftScratch,
+    ) -> Result<&'s [Complex<f32>]> {
+        if frame.len() != self.n_fft {
+            return Err(FeatureError::Fft(format!(
+                "frame of {} samples, plan is for {}",
+                frame.len(),
+                self.n_fft
+            )));
+        }
+        let (lo, hi) = (self.win_lo, self.win_hi);
+        // realfft uses the input as scratch, so the zero regions are rewritten every frame.
+        s.input[..lo].fill(0.0);
+        s.input[hi..].fill(0.0);
+        for ((i, x), w) in s.input[lo..hi]
+            .iter_mut()
+            .zip(&frame[lo..hi])
+            .zip(&self.window[lo..hi])
+        {
+            *i = x * w;
+        }
+        self.fft
+            .process_with_scratch(&mut s.input, &mut s.spectrum, &mut s.fft_scratch)
+            .map_err(|e| FeatureError::Fft(e.to_string()))?;
+        Ok(&s.spectrum)
+    }
+}
+
+/// Empty or non-finite input is an error (a NaN would silently poison every frame it touches).
+pub fn check_samples(y: &[f32]) -> Result<()> {
+    if y.is_empty() {
+        return Err(FeatureError::EmptyInput);
+    }
+    if let Some(index) = y.iter().position(|v| !v.is_finite()) {
+        return Err(FeatureError::NonFiniteSample {
+            index,
+            value: y[index],
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Slow, obviously-right f64 DFT power spectrum of one windowed frame.
+    fn naive_power(frame: &[f32], window: &[f32]) -> Vec<f64> {
+        let n = frame.len();
+        (0..=n / 2)
+            .map(|k| {
+                let (mut re, mut im) = (0.0f64, 0.0f64);
+                for (t, (&x, &w)) in frame.iter().zip(window).enumerate() {
+                    let v = x as f64 * w as f64;
+                    let ang = -2.0 * std::f64::consts::PI * (k * t % n) as f64 / n as f64;
+                    re += v * ang.cos();
+                    im += v * ang.sin();
+                }
+                re * re + im * im
+            })
+            .collect()
+    }
+
+    /// Deterministic xorshift noise (fixed seed) so the test is reproducible.
+    fn noise(n: usize, seed: u64) -> Vec<f32> {
+        let mut s = seed;
+        (0..n)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+            })
+            .collect()
+    }
+
+    // Power relative to the frame's maximum; f32 FFT rounding is ~1e-7 of the peak.
+    const NAIVE_POWER_REL_TOL: f64 = 1e-5;
+
+    #[test]
+    fn matches_naive_dft_over_many_sizes() {
+        const RNG_SEED: u64 = 0x5eed_1234;
+        for n_fft in (1..=130).chain([255, 256, 400, 512, 1000, 1024, 2048]) {
+            for win in [n_fft, (n_fft * 3 / 4).max(1)] {
+                for kind in [WindowKind::Hann, WindowKind::Hamming] {
+                    let plan = StftPlan::new(n_fft, win, 1, kind, false, PadMode::Constant);
+                    let frame = noise(n_fft, RNG_SEED + n_fft as u64);
+                    let mut s = plan.scratch();
+                    let mut out = vec![0.0; plan.n_freqs()];
+                    plan.power_frame(&frame, &mut s, &mut out).unwrap();
+                    let expect = naive_power(&frame, plan.window());
+                    let peak = expect.iter().cloned().fold(1e-30, f64::max);
+                    for (k, (&a, &b)) in out.iter().zip(&expect).enumerate() {
+                        assert!(
+                            ((a as f64 - b) / peak).abs() < NAIVE_POWER_REL_TOL,
+                            "n_fft {n_fft} win {win} bin {k}: {a} vs {b}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn input_checks() {
+        let plan = StftPlan::new(8, 8, 2, WindowKind::Hann, false, PadMode::Constant);
+        assert!(matches!(plan.prepare(&[]), Err(FeatureError::EmptyInput)));
+        assert!(matches!(
+            plan.prepare(&[0.0; 7]),
+            Err(FeatureError::InputTooShort { len: 7, min: 8, .. })
+        ));
+        assert!(matches!(
+            plan.prepare(&[0.0, f32::NAN]),
+            Err(FeatureError::NonFiniteSample { index: 1, .. })
+        ));
+        assert!(matches!(
+            plan.prepare(&[0.0, f32::INFINITY]),
+            Err(FeatureError::NonFiniteSample { index: 1, .. })
+        ));
+        assert_eq!(plan.prepare(&[0.0; 8]).unwrap().len(), 8);
+        assert!(
+            plan.power_frame(&[0.0; 7], &mut plan.scratch(), &mut [0.0; 5])
+                .is_err()
+        );
+    }
+}
