@@ -1,0 +1,105 @@
+//! Band-limited sample-rate conversion with `rubato`'s synchronous FFT resampler.
+//!
+//! Why FFT and not linear interpolation: going 48 kHz -> 16 kHz, everything between 8 and
+//! 24 kHz must be removed before decimation or it aliases into the speech band that the
+//! mel features look at. rubato's [`rubato::Fft`] resampler filters in the frequency domain
+//! with a Blackman-Harris windowed ideal low-pass; with one sub-chunk of
+//! [`FFT_CHUNK`] input frames its transition band is narrow enough that the output matches
+//! soxr's "very high quality" resampler to better than 60 dB SNR on in-band signals
+//! (see `tests/resample_parity.rs`, fixtures made by `tests/fixtures/make_resample_fixtures.py`).
+//! The resampler's start-up delay is trimmed by `process_all`, so output sample `n` is aligned
+//! with input time `n / target_rate` and the length is `ceil(len * target / source)`.
+
+use rubato::audioadapter_buffers::direct::InterleavedSlice;
+use rubato::{Fft, FixedSync, Resampler, WindowFunction};
+
+use crate::Audio;
+use crate::error::{Error, Result};
+
+/// Input frames per FFT chunk. Larger chunks give a longer filter and a sharper cutoff; 4096
+/// frames at 48 kHz is 85 ms, a negligible cost for whole clips.
+pub const FFT_CHUNK: usize = 4096;
+
+/// Resamples `audio` to `target_rate` Hz. Returns a copy when the rates already match.
+///
+/// Errors when either rate is zero.
+pub fn resample(audio: &Audio, target_rate: u32) -> Result<Audio> {
+    let from = audio.sample_rate;
+    let err = |reason: String| Error::Resample {
+        from,
+        to: target_rate,
+        reason,
+    };
+    if from == 0 || target_rate == 0 {
+        return Err(err("sample rates must be positive".into()));
+    }
+    if from == target_rate {
+        return Ok(audio.clone());
+    }
+    if audio.samples.is_empty() {
+        return Ok(Audio::new(Vec::new(), target_rate));
+    }
+    let mut resampler = Fft::<f32>::new_custom(
+        from as usize,
+        target_rate as usize,
+        FFT_CHUNK,
+        1,
+        1,
+        WindowFunction::BlackmanHarris2,
+        FixedSync::Input,
+    )
+    .map_err(|e| err(e.to_string()))?;
+    let len = audio.samples.len();
+    let input = InterleavedSlice::new(&audio.samples, 1, len).map_err(|e| err(e.to_string()))?;
+    let out = resampler
+        .process_all(&input, len, None)
+        .map_err(|e| err(e.to_string()))?;
+    Ok(Audio::new(out.take_data(), target_rate))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tone(freq: f32, rate: u32, secs: f32) -> Audio {
+        let n = (rate as f32 * secs) as usize;
+        Audio::new(
+            (0..n)
+                .map(|i| (2.0 * std::f32::consts::PI * freq * i as f32 / rate as f32).sin() * 0.5)
+                .collect(),
+            rate,
+        )
+    }
+
+    #[test]
+    fn length_and_rate() {
+        for (from, to) in [(48000, 16000), (44100, 16000), (22050, 16000), (8000, 16000)] {
+            let a = tone(440.0, from, 1.0);
+            let b = resample(&a, to).unwrap();
+            assert_eq!(b.sample_rate, to);
+            let expect = (a.samples.len() as f64 * to as f64 / from as f64).ceil() as usize;
+            assert_eq!(b.samples.len(), expect, "{from}->{to}");
+        }
+    }
+
+    #[test]
+    fn in_band_tone_survives_and_alias_is_removed() {
+        let a = tone(1000.0, 48000, 1.0);
+        let b = resample(&a, 16000).unwrap();
+        let reference = tone(1000.0, 16000, 1.0);
+        let mid = 2000..14000;
+        let err: f32 = mid.clone().map(|i| (b.samples[i] - reference.samples[i]).powi(2)).sum();
+        let sig: f32 = mid.map(|i| reference.samples[i].powi(2)).sum();
+        assert!(10.0 * (sig / err).log10() > 60.0);
+        // 12 kHz is above the 8 kHz Nyquist of the target: it must vanish, not alias to 4 kHz.
+        let hi = resample(&tone(12000.0, 48000, 1.0), 16000).unwrap();
+        let rms = (hi.samples[2000..14000].iter().map(|x| x * x).sum::<f32>() / 12000.0).sqrt();
+        assert!(rms < 1e-3, "alias rms {rms}");
+    }
+
+    #[test]
+    fn zero_rate_is_an_error() {
+        assert!(resample(&Audio::new(vec![0.0; 10], 0), 16000).is_err());
+        assert!(resample(&Audio::new(vec![0.0; 10], 16000), 0).is_err());
+    }
+}
