@@ -116,7 +116,11 @@ impl Filter {
 
 impl Corpus {
     /// A corpus wrapping in-memory utterances (e.g. from [`crate::synth::generate`]).
-    pub fn from_utterances(root: impl Into<PathBuf>, layout: Layout, utterances: Vec<Utterance>) -> Self {
+    pub fn from_utterances(
+        root: impl Into<PathBuf>,
+        layout: Layout,
+        utterances: Vec<Utterance>,
+    ) -> Self {
         let wav_info = vec![None; utterances.len()];
         Self {
             root: root.into(),
@@ -142,7 +146,11 @@ impl Corpus {
         self.duplicates = dups
             .into_iter()
             .map(|d| Duplicate {
-                ids: d.ids.into_iter().filter(|i| kept.contains(i.as_str())).collect(),
+                ids: d
+                    .ids
+                    .into_iter()
+                    .filter(|i| kept.contains(i.as_str()))
+                    .collect(),
             })
             .filter(|d| d.ids.len() > 1)
             .collect();
@@ -151,7 +159,11 @@ impl Corpus {
 
     /// Sorted distinct speakers.
     pub fn speakers(&self) -> Vec<String> {
-        let mut s: Vec<String> = self.utterances.iter().filter_map(|u| u.speaker.clone()).collect();
+        let mut s: Vec<String> = self
+            .utterances
+            .iter()
+            .filter_map(|u| u.speaker.clone())
+            .collect();
         s.sort();
         s.dedup();
         s

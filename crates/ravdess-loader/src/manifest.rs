@@ -7,11 +7,11 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::Utterance;
 use crate::corpus::{Corpus, Layout, Problem};
 use crate::error::{Error, Result};
 use crate::name::RavdessName;
 use crate::scan::{finish, parse_gender, rel_id};
-use crate::Utterance;
 
 /// Opens a CSV manifest (see the module docs for the format).
 pub fn open_manifest(manifest: &Path) -> Result<Corpus> {
@@ -30,7 +30,11 @@ pub fn open_manifest(manifest: &Path) -> Result<Corpus> {
     let mut utts = Vec::new();
     let mut problems = Vec::new();
     for (i, rec) in reader.records().enumerate() {
-        let line = rec.as_ref().ok().and_then(|r| r.position()).map_or(i as u64 + 1, |p| p.line());
+        let line = rec
+            .as_ref()
+            .ok()
+            .and_then(|r| r.position())
+            .map_or(i as u64 + 1, |p| p.line());
         let rec = rec.map_err(|e| Error::Manifest {
             path: manifest.to_path_buf(),
             line,
@@ -41,7 +45,8 @@ pub fn open_manifest(manifest: &Path) -> Result<Corpus> {
             let label = find("label").ok_or_else(|| Error::Manifest {
                 path: manifest.to_path_buf(),
                 line,
-                reason: "header has no `label` column (expected path,label[,speaker[,gender]])".into(),
+                reason: "header has no `label` column (expected path,label[,speaker[,gender]])"
+                    .into(),
             })?;
             cols = (0, label, find("speaker"), find("gender"));
             continue;
@@ -106,18 +111,27 @@ pub fn write_manifest(manifest: &Path, utterances: &[Utterance]) -> Result<()> {
         line: 0,
         reason: e.to_string(),
     };
-    w.write_record(["path", "label", "speaker", "gender"]).map_err(io)?;
+    w.write_record(["path", "label", "speaker", "gender"])
+        .map_err(io)?;
     for u in utterances {
         let Some(p) = &u.path else { continue };
         let abs = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
-        let rel = abs.strip_prefix(&base).map(|r| rel_id(Path::new(""), r)).unwrap_or_else(|_| abs.display().to_string());
+        let rel = abs
+            .strip_prefix(&base)
+            .map(|r| rel_id(Path::new(""), r))
+            .unwrap_or_else(|_| abs.display().to_string());
         let gender = match u.gender {
             Some(crate::Gender::Male) => "male",
             Some(crate::Gender::Female) => "female",
             None => "",
         };
-        w.write_record([rel.as_str(), &u.label, u.speaker.as_deref().unwrap_or(""), gender])
-            .map_err(io)?;
+        w.write_record([
+            rel.as_str(),
+            &u.label,
+            u.speaker.as_deref().unwrap_or(""),
+            gender,
+        ])
+        .map_err(io)?;
     }
     let bytes = w.into_inner().map_err(|e| Error::Manifest {
         path: manifest.to_path_buf(),

@@ -307,7 +307,9 @@ impl fmt::Display for NameField {
 
 /// A file name that does not follow `MM-VV-EE-II-SS-RR-AA.wav`, naming the file and field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{file}`: invalid RAVDESS {field}: {reason} (expected MM-VV-EE-II-SS-RR-AA.wav, e.g. 03-01-05-02-01-02-12.wav)")]
+#[error(
+    "`{file}`: invalid RAVDESS {field}: {reason} (expected MM-VV-EE-II-SS-RR-AA.wav, e.g. 03-01-05-02-01-02-12.wav)"
+)]
 pub struct NameError {
     /// The file name as given.
     pub file: String,
@@ -330,7 +332,11 @@ impl RavdessName {
             value: value.to_string(),
             reason,
         };
-        let stem = match base.len().checked_sub(4).and_then(|i| base.get(i..).map(|e| (i, e))) {
+        let stem = match base
+            .len()
+            .checked_sub(4)
+            .and_then(|i| base.get(i..).map(|e| (i, e)))
+        {
             Some((i, ext)) if ext.eq_ignore_ascii_case(".wav") => &base[..i],
             _ if base.contains('.') => {
                 return Err(err(
@@ -363,17 +369,29 @@ impl RavdessName {
             if part.len() != 2 || !part.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(err(field, part, "must be two digits".to_string()));
             }
-            *code = part.parse().map_err(|_| err(field, part, "must be two digits".into()))?;
+            *code = part
+                .parse()
+                .map_err(|_| err(field, part, "must be two digits".into()))?;
         }
         let [m, v, e, i, s, r, a] = codes;
         let modality = Modality::from_code(m)
             .ok_or_else(|| err(NameField::Modality, parts[0], "must be 01, 02 or 03".into()))?;
-        let channel = VocalChannel::from_code(v)
-            .ok_or_else(|| err(NameField::Channel, parts[1], "must be 01 (speech) or 02 (song)".into()))?;
+        let channel = VocalChannel::from_code(v).ok_or_else(|| {
+            err(
+                NameField::Channel,
+                parts[1],
+                "must be 01 (speech) or 02 (song)".into(),
+            )
+        })?;
         let emotion = Emotion::from_code(e)
             .ok_or_else(|| err(NameField::Emotion, parts[2], "must be 01..08".into()))?;
-        let intensity = Intensity::from_code(i)
-            .ok_or_else(|| err(NameField::Intensity, parts[3], "must be 01 (normal) or 02 (strong)".into()))?;
+        let intensity = Intensity::from_code(i).ok_or_else(|| {
+            err(
+                NameField::Intensity,
+                parts[3],
+                "must be 01 (normal) or 02 (strong)".into(),
+            )
+        })?;
         if emotion == Emotion::Neutral && intensity == Intensity::Strong {
             return Err(err(
                 NameField::Intensity,
@@ -384,7 +402,11 @@ impl RavdessName {
         let statement = Statement::from_code(s)
             .ok_or_else(|| err(NameField::Statement, parts[4], "must be 01 or 02".into()))?;
         if !(1..=2).contains(&r) {
-            return Err(err(NameField::Repetition, parts[5], "must be 01 or 02".into()));
+            return Err(err(
+                NameField::Repetition,
+                parts[5],
+                "must be 01 or 02".into(),
+            ));
         }
         if !(1..=24).contains(&a) {
             return Err(err(NameField::Actor, parts[6], "must be 01..24".into()));

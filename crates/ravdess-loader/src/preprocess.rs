@@ -132,25 +132,29 @@ impl Preprocess {
             })
         };
         if let Some(t) = self.trim {
-            if !(t.top_db > 0.0) {
+            if t.top_db.is_nan() || t.top_db <= 0.0 {
                 return bad("trim.top_db", "must be > 0 dB");
             }
-            if !(t.frame_secs > 0.0 && t.hop_secs > 0.0) {
+            if t.frame_secs.is_nan()
+                || t.hop_secs.is_nan()
+                || t.frame_secs <= 0.0
+                || t.hop_secs <= 0.0
+            {
                 return bad("trim.frame_secs/hop_secs", "must be > 0 seconds");
             }
         }
         if let Normalize::Peak { target } = self.normalize
-            && !(target > 0.0 && target <= 1.0)
+            && (target.is_nan() || target <= 0.0 || target > 1.0)
         {
             return bad("normalize.target", "must be in (0, 1]");
         }
         if let Normalize::Rms { target_dbfs } = self.normalize
-            && !(target_dbfs < 0.0)
+            && (target_dbfs.is_nan() || target_dbfs >= 0.0)
         {
             return bad("normalize.target_dbfs", "must be < 0 dBFS");
         }
         if let Some(d) = self.duration
-            && !(d.seconds > 0.0)
+            && (d.seconds.is_nan() || d.seconds <= 0.0)
         {
             return bad("duration.seconds", "must be > 0");
         }
@@ -266,7 +270,12 @@ mod tests {
     #[test]
     fn dc_is_removed() {
         let mut a = Audio::new(vec![0.5; 100], 16000);
-        Preprocess { trim: None, normalize: Normalize::None, ..Preprocess::default() }.apply(&mut a);
+        Preprocess {
+            trim: None,
+            normalize: Normalize::None,
+            ..Preprocess::default()
+        }
+        .apply(&mut a);
         assert!(a.samples.iter().all(|v| v.abs() < 1e-6));
     }
 
@@ -290,7 +299,10 @@ mod tests {
 
     #[test]
     fn pad_and_crop() {
-        let d = FixedDuration { seconds: 1.0, crop: CropAt::Center };
+        let d = FixedDuration {
+            seconds: 1.0,
+            crop: CropAt::Center,
+        };
         let mut a = Audio::new(vec![1.0; 500], 1000);
         fix_duration(&mut a, &d);
         assert_eq!(a.samples.len(), 1000);
@@ -303,7 +315,10 @@ mod tests {
 
     #[test]
     fn validate_rejects_bad_values() {
-        let p = Preprocess { normalize: Normalize::Peak { target: 2.0 }, ..Preprocess::default() };
+        let p = Preprocess {
+            normalize: Normalize::Peak { target: 2.0 },
+            ..Preprocess::default()
+        };
         assert!(p.validate().is_err());
         assert!(Preprocess::default().validate().is_ok());
     }

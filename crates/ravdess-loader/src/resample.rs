@@ -73,7 +73,12 @@ mod tests {
 
     #[test]
     fn length_and_rate() {
-        for (from, to) in [(48000, 16000), (44100, 16000), (22050, 16000), (8000, 16000)] {
+        for (from, to) in [
+            (48000, 16000),
+            (44100, 16000),
+            (22050, 16000),
+            (8000, 16000),
+        ] {
             let a = tone(440.0, from, 1.0);
             let b = resample(&a, to).unwrap();
             assert_eq!(b.sample_rate, to);
@@ -88,7 +93,10 @@ mod tests {
         let b = resample(&a, 16000).unwrap();
         let reference = tone(1000.0, 16000, 1.0);
         let mid = 2000..14000;
-        let err: f32 = mid.clone().map(|i| (b.samples[i] - reference.samples[i]).powi(2)).sum();
+        let err: f32 = mid
+            .clone()
+            .map(|i| (b.samples[i] - reference.samples[i]).powi(2))
+            .sum();
         let sig: f32 = mid.map(|i| reference.samples[i].powi(2)).sum();
         assert!(10.0 * (sig / err).log10() > 60.0);
         // 12 kHz is above the 8 kHz Nyquist of the target: it must vanish, not alias to 4 kHz.

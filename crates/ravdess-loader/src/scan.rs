@@ -39,21 +39,40 @@ pub fn open_corpus(path: impl AsRef<Path>) -> Result<Corpus> {
     }
     let entries = list_dir(path)?;
     let official = path.join("Audio_Speech_Actors_01-24");
-    let root = if official.is_dir() { official } else { path.to_path_buf() };
-    let entries = if root == path { entries } else { list_dir(&root)? };
+    let root = if official.is_dir() {
+        official
+    } else {
+        path.to_path_buf()
+    };
+    let entries = if root == path {
+        entries
+    } else {
+        list_dir(&root)?
+    };
 
     let actor_dirs: Vec<&PathBuf> = entries
         .iter()
         .filter(|p| p.is_dir() && file_name(p).starts_with("Actor_"))
         .collect();
-    let wavs: Vec<PathBuf> = entries.iter().filter(|p| p.is_file() && has_ext(p, "wav")).cloned().collect();
+    let wavs: Vec<PathBuf> = entries
+        .iter()
+        .filter(|p| p.is_file() && has_ext(p, "wav"))
+        .cloned()
+        .collect();
     let subdirs: Vec<&PathBuf> = entries.iter().filter(|p| p.is_dir()).collect();
-    let csvs: Vec<&PathBuf> = entries.iter().filter(|p| p.is_file() && has_ext(p, "csv")).collect();
+    let csvs: Vec<&PathBuf> = entries
+        .iter()
+        .filter(|p| p.is_file() && has_ext(p, "csv"))
+        .collect();
 
     if !actor_dirs.is_empty() {
         let mut files = Vec::new();
         for d in actor_dirs {
-            files.extend(list_dir(d)?.into_iter().filter(|p| p.is_file() && has_ext(p, "wav")));
+            files.extend(
+                list_dir(d)?
+                    .into_iter()
+                    .filter(|p| p.is_file() && has_ext(p, "wav")),
+            );
         }
         return Ok(ravdess_files(&root, Layout::RavdessActors, files));
     }
@@ -81,9 +100,10 @@ pub fn open_corpus(path: impl AsRef<Path>) -> Result<Corpus> {
     }
     Err(Error::UnknownLayout {
         path: path.to_path_buf(),
-        reason: "no Actor_XX/ folders, .wav files, label/*.wav folders or single .csv manifest found; \
+        reason:
+            "no Actor_XX/ folders, .wav files, label/*.wav folders or single .csv manifest found; \
                  see datasets/README.md for the supported layouts"
-            .into(),
+                .into(),
     })
 }
 
@@ -103,7 +123,9 @@ fn list_dir(dir: &Path) -> Result<Vec<PathBuf>> {
 }
 
 fn file_name(p: &Path) -> String {
-    p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 pub(crate) fn has_ext(p: &Path, ext: &str) -> bool {
@@ -175,10 +197,18 @@ pub(crate) fn parse_gender(s: &str) -> Option<Gender> {
     }
 }
 
+/// Header info, file length and content hash of a checked file, or why it was skipped.
+type Checked = std::result::Result<(WavInfo, u64, u64), Problem>;
+
 /// Checks every file's header in parallel, drops bad ones into `problems`, finds duplicates,
 /// and sorts by id.
-pub(crate) fn finish(root: PathBuf, layout: Layout, utts: Vec<Utterance>, mut problems: Vec<Problem>) -> Corpus {
-    let checked: Vec<(Utterance, std::result::Result<(WavInfo, u64, u64), Problem>)> = utts
+pub(crate) fn finish(
+    root: PathBuf,
+    layout: Layout,
+    utts: Vec<Utterance>,
+    mut problems: Vec<Problem>,
+) -> Corpus {
+    let checked: Vec<(Utterance, Checked)> = utts
         .into_par_iter()
         .map(|u| {
             let res = match &u.path {
@@ -217,7 +247,10 @@ pub(crate) fn finish(root: PathBuf, layout: Layout, utts: Vec<Utterance>, mut pr
     let mut duplicates: Vec<Duplicate> = Vec::new();
     for idx in groups.into_values().filter(|g| g.len() > 1) {
         // Confirm byte equality (the 64-bit hash is only a pre-filter).
-        let paths: Vec<&Path> = idx.iter().filter_map(|&i| rows[i].0.path.as_deref()).collect();
+        let paths: Vec<&Path> = idx
+            .iter()
+            .filter_map(|&i| rows[i].0.path.as_deref())
+            .collect();
         let first = paths.first().and_then(|p| std::fs::read(p).ok());
         let same: Vec<String> = idx
             .iter()

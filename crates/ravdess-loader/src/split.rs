@@ -78,7 +78,10 @@ pub fn holdout<S: AsRef<str>>(utts: &[Utterance], test_speakers: &[S]) -> Result
 pub fn assign_speakers(utts: &[Utterance], k: usize, seed: u64) -> Result<BTreeMap<String, usize>> {
     let mut by_gender: BTreeMap<Option<Gender>, BTreeSet<String>> = BTreeMap::new();
     for u in utts {
-        by_gender.entry(u.gender).or_default().insert(speaker_of(u)?.to_string());
+        by_gender
+            .entry(u.gender)
+            .or_default()
+            .insert(speaker_of(u)?.to_string());
     }
     let n: usize = by_gender.values().map(BTreeSet::len).sum();
     if k < 2 || k > n {
@@ -90,7 +93,9 @@ pub fn assign_speakers(utts: &[Utterance], k: usize, seed: u64) -> Result<BTreeM
     let mut fold_of = BTreeMap::new();
     let mut next = 0usize;
     for gender in [Some(Gender::Male), Some(Gender::Female), None] {
-        let Some(set) = by_gender.get(&gender) else { continue };
+        let Some(set) = by_gender.get(&gender) else {
+            continue;
+        };
         let mut speakers: Vec<&String> = set.iter().collect();
         rng.shuffle(&mut speakers);
         for s in speakers {

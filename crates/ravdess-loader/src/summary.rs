@@ -74,7 +74,9 @@ impl Corpus {
         for (u, info) in self.utterances.iter().zip(&self.wav_info) {
             *s.per_emotion.entry(u.label.clone()).or_default() += 1;
             if let Some(n) = &u.ravdess {
-                *s.per_intensity.entry(n.intensity.name().to_string()).or_default() += 1;
+                *s.per_intensity
+                    .entry(n.intensity.name().to_string())
+                    .or_default() += 1;
             }
             let sp = u.speaker.clone().unwrap_or_else(|| "unknown".into());
             *s.per_actor.entry(sp).or_default() += 1;

@@ -18,8 +18,8 @@
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
 use crate::Audio;
+use crate::error::{Error, Result};
 
 /// What the header of a WAV file says, before downmixing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -108,7 +108,13 @@ fn u32_at(b: &[u8], at: usize) -> Option<u32> {
 /// Printable rendering of a 4-byte tag for error messages.
 fn tag(b: &[u8]) -> String {
     b.iter()
-        .map(|&c| if c.is_ascii_graphic() || c == b' ' { c as char } else { '.' })
+        .map(|&c| {
+            if c.is_ascii_graphic() || c == b' ' {
+                c as char
+            } else {
+                '.'
+            }
+        })
         .collect()
 }
 
@@ -142,7 +148,10 @@ fn find_chunks<'a>(bytes: &'a [u8], path: &Path) -> Result<Chunks<'a>> {
     if bytes.len() < 12 {
         return Err(Error::Truncated {
             path: p(),
-            reason: format!("only {} bytes, shorter than the 12-byte RIFF header", bytes.len()),
+            reason: format!(
+                "only {} bytes, shorter than the 12-byte RIFF header",
+                bytes.len()
+            ),
         });
     }
     if &bytes[8..12] != b"WAVE" {
@@ -178,9 +187,7 @@ fn find_chunks<'a>(bytes: &'a [u8], path: &Path) -> Result<Chunks<'a>> {
                 if size > avail {
                     return Err(Error::Truncated {
                         path: p(),
-                        reason: format!(
-                            "data chunk declares {size} bytes but only {avail} remain"
-                        ),
+                        reason: format!("data chunk declares {size} bytes but only {avail} remain"),
                     });
                 }
                 return Ok(Chunks {
@@ -372,7 +379,10 @@ mod tests {
 
     #[test]
     fn round_trip_16_bit() {
-        let audio = Audio::new((0..1000).map(|i| ((i as f32) * 0.01).sin() * 0.5).collect(), 16000);
+        let audio = Audio::new(
+            (0..1000).map(|i| ((i as f32) * 0.01).sin() * 0.5).collect(),
+            16000,
+        );
         let bytes = encode_wav_16(&audio).unwrap();
         let back = read_wav_bytes(&bytes).unwrap();
         assert_eq!(back.sample_rate, 16000);

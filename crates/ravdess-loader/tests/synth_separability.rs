@@ -1,4 +1,5 @@
 //! Sanity check of the generated corpus: emotion cues must generalise to unseen speakers.
+#![allow(clippy::needless_range_loop)] // index loops over feature dimensions read clearest here
 //!
 //! Hand-made per-utterance summary features (energy dynamics, autocorrelation F0 level /
 //! range / final slope / irregularity, a spectral-tilt proxy, speech duration) and a
@@ -15,7 +16,10 @@ const MIN_ACCURACY: f64 = 0.70;
 
 fn features(samples: &[f32], sr: u32) -> Vec<f64> {
     // Decimate by 2 (pair average) for a cheaper pitch search.
-    let x: Vec<f32> = samples.chunks_exact(2).map(|p| 0.5 * (p[0] + p[1])).collect();
+    let x: Vec<f32> = samples
+        .chunks_exact(2)
+        .map(|p| 0.5 * (p[0] + p[1]))
+        .collect();
     let sr = f64::from(sr) / 2.0;
     let frame = (0.04 * sr) as usize;
     let hop = (0.01 * sr) as usize;
@@ -42,7 +46,11 @@ fn features(samples: &[f32], sr: u32) -> Vec<f64> {
             tilt.push(f64::from(d / e0.max(1e-12)));
             let mut best = (0.0f32, 0usize);
             for lag in min_lag..=max_lag {
-                let c: f32 = w.iter().zip(&x[i + lag..i + lag + frame]).map(|(a, b)| a * b).sum();
+                let c: f32 = w
+                    .iter()
+                    .zip(&x[i + lag..i + lag + frame])
+                    .map(|(a, b)| a * b)
+                    .sum();
                 let e1: f32 = x[i + lag..i + lag + frame].iter().map(|v| v * v).sum();
                 let r = c / (e0 * e1).sqrt().max(1e-12);
                 if r > best.0 {
@@ -62,7 +70,11 @@ fn features(samples: &[f32], sr: u32) -> Vec<f64> {
         let m = mean(v);
         (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / v.len().max(1) as f64).sqrt()
     };
-    let active: Vec<f64> = log_e.iter().copied().filter(|&e| e > max_e - 40.0).collect();
+    let active: Vec<f64> = log_e
+        .iter()
+        .copied()
+        .filter(|&e| e > max_e - 40.0)
+        .collect();
     let n = f0s.len();
     let (head, tail) = f0s.split_at(n * 7 / 10);
     let jit: Vec<f64> = f0s.windows(2).map(|p| (p[1] - p[0]).abs()).collect();
@@ -114,7 +126,11 @@ fn nearest_centroid_beats_chance_on_unseen_speakers() {
             sd[d] += (f.2[d] - mu[d]).powi(2) / train.len() as f64;
         }
     }
-    let z = |v: &[f64]| -> Vec<f64> { (0..dim).map(|d| (v[d] - mu[d]) / sd[d].sqrt().max(1e-9)).collect() };
+    let z = |v: &[f64]| -> Vec<f64> {
+        (0..dim)
+            .map(|d| (v[d] - mu[d]) / sd[d].sqrt().max(1e-9))
+            .collect()
+    };
     let mut cent = vec![vec![0.0; dim]; 8];
     let mut cnt = [0usize; 8];
     for f in &train {
@@ -146,13 +162,22 @@ fn nearest_centroid_beats_chance_on_unseen_speakers() {
         }
     }
     let acc = correct as f64 / test.len() as f64;
-    eprintln!("nearest-centroid accuracy, train actors 01-20, test 21-24: {:.1} %", 100.0 * acc);
+    eprintln!(
+        "nearest-centroid accuracy, train actors 01-20, test 21-24: {:.1} %",
+        100.0 * acc
+    );
     for (i, row) in confusion.iter().enumerate() {
         eprintln!("{:>10} {:?}", Emotion::ALL[i].name(), row);
     }
     // Class means of each feature (train) for diagnosis.
     for (c, row) in cent.iter().enumerate() {
-        eprintln!("{:>10} {:?}", Emotion::ALL[c].name(), row.iter().map(|v| (v * 100.0).round() / 100.0).collect::<Vec<_>>());
+        eprintln!(
+            "{:>10} {:?}",
+            Emotion::ALL[c].name(),
+            row.iter()
+                .map(|v| (v * 100.0).round() / 100.0)
+                .collect::<Vec<_>>()
+        );
     }
     assert!(acc >= MIN_ACCURACY, "accuracy {acc:.3} < {MIN_ACCURACY}");
 }

@@ -108,7 +108,10 @@ pub fn synthesize(cfg: &SynthConfig, name: &RavdessName) -> Audio {
         Statement::Kids => &KIDS,
         Statement::Dogs => &DOGS,
     };
-    Audio::new(render(&spk, &emo, syllables, &mut rng, cfg.sample_rate), cfg.sample_rate)
+    Audio::new(
+        render(&spk, &emo, syllables, &mut rng, cfg.sample_rate),
+        cfg.sample_rate,
+    )
 }
 
 /// Labels and names only (no audio): instant, for split tests and docs.
@@ -154,7 +157,11 @@ pub fn write(dir: impl AsRef<Path>, cfg: &SynthConfig) -> Result<usize> {
 }
 
 /// [`write`] with a progress callback `progress(done, total)`.
-pub fn write_with_progress<F>(dir: impl AsRef<Path>, cfg: &SynthConfig, progress: F) -> Result<usize>
+pub fn write_with_progress<F>(
+    dir: impl AsRef<Path>,
+    cfg: &SynthConfig,
+    progress: F,
+) -> Result<usize>
 where
     F: Fn(usize, usize) + Sync,
 {

@@ -66,12 +66,30 @@ const fn syl(onset: Onset, start: Formants, end: Formants, stressed: bool) -> Sy
     }
 }
 
-const K: Onset = Onset::Stop { burst_hz: 2000.0, voiced: false };
-const T: Onset = Onset::Stop { burst_hz: 4200.0, voiced: false };
-const B: Onset = Onset::Stop { burst_hz: 900.0, voiced: true };
-const D: Onset = Onset::Stop { burst_hz: 3500.0, voiced: true };
-const DH: Onset = Onset::Fricative { hz: 3000.0, level: 0.15 };
-const S: Onset = Onset::Fricative { hz: 5200.0, level: 0.5 };
+const K: Onset = Onset::Stop {
+    burst_hz: 2000.0,
+    voiced: false,
+};
+const T: Onset = Onset::Stop {
+    burst_hz: 4200.0,
+    voiced: false,
+};
+const B: Onset = Onset::Stop {
+    burst_hz: 900.0,
+    voiced: true,
+};
+const D: Onset = Onset::Stop {
+    burst_hz: 3500.0,
+    voiced: true,
+};
+const DH: Onset = Onset::Fricative {
+    hz: 3000.0,
+    level: 0.15,
+};
+const S: Onset = Onset::Fricative {
+    hz: 5200.0,
+    level: 0.5,
+};
 
 /// "Kids are talking by the door" (statement 01).
 pub const KIDS: [Syllable; 7] = [
