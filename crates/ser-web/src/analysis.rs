@@ -168,7 +168,7 @@ pub fn analyse(
     let audio = if audio.sample_rate == rate {
         audio.clone()
     } else {
-        crate::compat::resample(audio, rate).map_err(|e| Error::Resample {
+        ravdess_loader::resample(audio, rate).map_err(|e| Error::Resample {
             from: audio.sample_rate,
             to: rate,
             detail: decode::error_chain(&e),

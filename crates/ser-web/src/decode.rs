@@ -95,8 +95,13 @@ pub fn decode(bytes: &[u8], max_secs: Option<f64>) -> Result<Audio> {
     let container = sniff(bytes).ok_or_else(|| Error::UnsupportedFormat {
         detail: describe_unknown(bytes),
     })?;
-    // TEMPORARY: symphonia's WAV reader until ravdess_loader::read_wav_bytes lands.
-    let audio = decode_symphonia(bytes, container, max_secs)?;
+    let audio = match container {
+        Container::Wav => ravdess_loader::read_wav_bytes(bytes).map_err(|e| Error::Corrupt {
+            format: "WAV",
+            detail: error_chain(&e),
+        })?,
+        other => decode_symphonia(bytes, other, max_secs)?,
+    };
     if audio.samples.is_empty() {
         return Err(Error::NoSamples {
             format: container.name(),
@@ -165,11 +170,10 @@ fn decode_symphonia(bytes: &[u8], container: Container, max_secs: Option<f64>) -
             FormatOptions::default(),
             MetadataOptions::default(),
         )
-        .map_err(|e| match e {
-            SymError::Unsupported(what) => Error::UnsupportedFormat {
-                detail: format!("{format_name} container: {what}"),
-            },
-            other => corrupt(other),
+        // The magic number matched, so a probe failure means a damaged or cut file.
+        .map_err(|e| Error::Corrupt {
+            format: format_name,
+            detail: format!("the start of the stream does not parse ({e})"),
         })?;
     let track = reader
         .default_track(TrackType::Audio)

@@ -9,11 +9,10 @@
 //! - [`server`]: the axum router, [`serve`] and graceful shutdown.
 //!
 //! ```no_run
-//! use std::sync::Arc;
-//! use ser_web::{AppState, ServerConfig, serve};
+//! use ser_web::{AppState, ServerConfig, load_model, serve};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let model: Arc<dyn ser_web::EmotionModel> = todo!();
+//! let model = load_model(std::path::Path::new("models/default"))?;
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
 //! serve(listener, AppState::new(model, ServerConfig::default())).await?;
 //! # Ok(())
@@ -23,7 +22,7 @@
 
 pub mod analysis;
 pub mod checks;
-mod compat;
+mod classifier;
 pub mod decode;
 pub mod error;
 pub mod model;
@@ -31,6 +30,7 @@ mod page;
 pub mod server;
 
 pub use analysis::{Analysis, AnalysisConfig, Segment, analyse, analyse_bytes};
+pub use classifier::{default_model_dir, load_model};
 pub use error::{Error, Result};
 pub use model::EmotionModel;
 pub use server::{AppState, ServerConfig, router, serve, serve_with_shutdown, shutdown_signal};

@@ -1,3 +1,114 @@
-//! The ser-web HTTP server and page: upload or record speech, see the emotion.
+//! `ser-web`: the HTTP server and page. Upload or record speech, see the emotion.
+//!
+//! ```text
+//! ser-web --model runs/crnn/model --addr 127.0.0.1:8080
+//! ```
 
-fn main() {}
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+use ser_web::{AnalysisConfig, AppState, ServerConfig};
+
+/// Serve the speech-emotion page and JSON API (POST /api/predict, GET /api/model, GET /healthz).
+#[derive(Debug, Parser)]
+#[command(version, about, long_about = None)]
+struct Args {
+    /// Model directory (manifest.json + weights), as written by `ser-train`. Defaults to the
+    /// shipped model in models/default.
+    #[arg(long, value_name = "DIR")]
+    model: Option<PathBuf>,
+    /// Address to listen on. Use 0.0.0.0:8080 to accept connections from other machines.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    /// Largest accepted upload in MiB; bigger requests get HTTP 413.
+    #[arg(long, default_value_t = 20.0, value_name = "MIB")]
+    max_upload_mb: f64,
+    /// Longest accepted clip in seconds; longer audio gets HTTP 413.
+    #[arg(long, default_value_t = 60.0, value_name = "SECS")]
+    max_duration_secs: f64,
+    /// Timeline window length in seconds (hop = half of it) for clips longer than
+    /// --timeline-after-secs.
+    #[arg(long, default_value_t = 3.0, value_name = "SECS")]
+    segment_secs: f64,
+    /// Clips longer than this get a timeline; shorter ones are classified whole.
+    #[arg(long, default_value_t = 6.0, value_name = "SECS")]
+    timeline_after_secs: f64,
+    /// Inferences run at once [default: number of cores]. Further requests wait their turn.
+    #[arg(long, value_name = "N")]
+    workers: Option<usize>,
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<ExitCode> {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=info".into()),
+        )
+        .init();
+
+    if !(args.max_upload_mb > 0.0 && args.max_upload_mb.is_finite()) {
+        anyhow::bail!(
+            "--max-upload-mb must be a positive number, got {}",
+            args.max_upload_mb
+        );
+    }
+    if !(args.max_duration_secs > 0.0 && args.segment_secs > 0.0) {
+        anyhow::bail!("--max-duration-secs and --segment-secs must be positive");
+    }
+    let dir = match args.model {
+        Some(dir) => dir,
+        None => ser_web::default_model_dir().context(
+            "no default model is shipped in models/default yet: pass --model DIR (a directory \
+             written by ser-train, holding manifest.json)",
+        )?,
+    };
+    let model = ser_web::load_model(&dir)
+        .with_context(|| format!("cannot load the model in {}", dir.display()))?;
+    let defaults = ServerConfig::default();
+    let config = ServerConfig {
+        max_upload_bytes: (args.max_upload_mb * 1024.0 * 1024.0) as usize,
+        analysis: AnalysisConfig {
+            segment_secs: args.segment_secs,
+            timeline_after_secs: args.timeline_after_secs,
+            max_duration_secs: Some(args.max_duration_secs),
+        },
+        workers: args.workers.unwrap_or(defaults.workers).max(1),
+    };
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.addr)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.addr))?;
+        let addr = listener.local_addr().context("no local address")?;
+        tracing::info!(
+            model = %dir.display(),
+            labels = model.labels().len(),
+            workers = config.workers,
+            max_upload_bytes = config.max_upload_bytes,
+            "ser-web listening on http://{addr}"
+        );
+        ser_web::serve(listener, AppState::new(model, config))
+            .await
+            .context("server error")
+    })?;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,7 +1,7 @@
 //! What the server and `ser-predict` need from a model, as a small trait.
 //!
 //! The only implementation shipped is `ser_models::artifact::Classifier` (see
-//! [`crate::classifier`]); the trait exists so the HTTP layer and the timeline logic do not
+//! [`crate::load_model`]); the trait exists so the HTTP layer and the timeline logic do not
 //! depend on burn's types, and so they can be unit-tested with a tiny hand-written model.
 
 use ravdess_loader::Audio;

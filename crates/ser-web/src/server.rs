@@ -97,7 +97,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/model", get(model_info))
         .route("/api/predict", post(predict))
         .fallback(not_found)
-        // Applies to the Bytes and Multipart extractors used by `read_upload`.
+        // `read_body` enforces the limit itself (with JSON errors); this sets the same limit for
+        // the Multipart extractor that re-parses the buffered form.
         .layer(DefaultBodyLimit::max(limit))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -174,16 +175,54 @@ async fn model_info(State(state): State<AppState>) -> Json<serde_json::Value> {
     Json(info)
 }
 
+/// How much of an oversize body is still read (and thrown away) before answering 413, as a
+/// multiple of the limit.
+///
+/// Why read it at all: a client that is still sending when the server answers and closes gets
+/// a connection reset instead of the answer (browsers then show "connection reset", not our
+/// JSON error). Reading up to a few times the limit keeps ordinary "slightly too big" uploads
+/// answered properly; anything bigger is cut off at once so it cannot waste bandwidth.
+const DRAIN_FACTOR: u64 = 4;
+
+/// Reads the whole body, at most `limit` bytes; an oversize body is drained up to
+/// `DRAIN_FACTOR * limit` and answered with [`Error::TooLarge`].
+async fn read_body(body: axum::body::Body, limit: usize) -> Result<Bytes, Error> {
+    use http_body_util::BodyExt;
+    let too_large = || Error::TooLarge { limit_bytes: limit };
+    let mut body = body;
+    let mut buf: Vec<u8> = Vec::new();
+    let mut seen: u64 = 0;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| Error::BadRequest {
+            detail: format!("cannot read the request body: {e}"),
+        })?;
+        let Ok(data) = frame.into_data() else {
+            continue; // trailers
+        };
+        seen += data.len() as u64;
+        if seen > DRAIN_FACTOR * limit as u64 {
+            return Err(too_large());
+        }
+        if seen <= limit as u64 {
+            buf.extend_from_slice(&data);
+        }
+    }
+    if seen > limit as u64 {
+        return Err(too_large());
+    }
+    Ok(Bytes::from(buf))
+}
+
 /// Reads the upload: a multipart form's `file` field, or the raw body.
 async fn read_upload(state: &AppState, req: Request) -> Result<Bytes, Error> {
     let limit = state.config.max_upload_bytes;
-    // Refuse a declared oversize body before reading a byte of it.
+    // Refuse a declared huge body before reading a byte of it.
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
+    if declared.is_some_and(|n| n > DRAIN_FACTOR * limit as u64) {
         return Err(Error::TooLarge { limit_bytes: limit });
     }
     let is_multipart = req
@@ -191,17 +230,9 @@ async fn read_upload(state: &AppState, req: Request) -> Result<Bytes, Error> {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("multipart/form-data"));
-    let body_error = |status: StatusCode, text: String| {
-        if status == StatusCode::PAYLOAD_TOO_LARGE {
-            Error::TooLarge { limit_bytes: limit }
-        } else {
-            Error::BadRequest { detail: text }
-        }
-    };
+    let (parts, body) = req.into_parts();
+    let bytes = read_body(body, limit).await?;
     if !is_multipart {
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|r| body_error(r.status(), r.body_text()))?;
         if bytes.is_empty() {
             return Err(Error::EmptyInput {
                 what: "the request body".into(),
@@ -209,14 +240,16 @@ async fn read_upload(state: &AppState, req: Request) -> Result<Bytes, Error> {
         }
         return Ok(bytes);
     }
+    // The form is already in memory (and within the limit): parse it from there.
+    let req = Request::from_parts(parts, axum::body::Body::from(bytes));
+    let bad = |text: String| Error::BadRequest {
+        detail: format!("malformed multipart form: {text}"),
+    };
     let mut form = Multipart::from_request(req, state)
         .await
-        .map_err(|r| body_error(r.status(), r.body_text()))?;
+        .map_err(|r| bad(r.body_text()))?;
     loop {
-        let field = form
-            .next_field()
-            .await
-            .map_err(|e| body_error(e.status(), e.body_text()))?;
+        let field = form.next_field().await.map_err(|e| bad(e.body_text()))?;
         let Some(field) = field else {
             return Err(Error::BadRequest {
                 detail: "the multipart form has no field named `file`: send the audio as \
@@ -226,10 +259,7 @@ async fn read_upload(state: &AppState, req: Request) -> Result<Bytes, Error> {
         };
         if field.name() == Some("file") {
             let name = field.file_name().unwrap_or("").to_string();
-            let bytes = field
-                .bytes()
-                .await
-                .map_err(|e| body_error(e.status(), e.body_text()))?;
+            let bytes = field.bytes().await.map_err(|e| bad(e.body_text()))?;
             if bytes.is_empty() {
                 return Err(Error::EmptyInput {
                     what: if name.is_empty() {

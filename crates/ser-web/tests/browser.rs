@@ -1,0 +1,203 @@
+//! The real page in a real browser: Debian's headless Chromium driven over WebDriver
+//! (chromedriver + fantoccini). A generated WAV is uploaded through the page's file input and
+//! the emotion the page shows in `#emotion` must be the one the API gives for the same file.
+//!
+//! Skips loudly when chromium or chromedriver is missing, unless `SER_REQUIRE_BROWSER=1`
+//! (set by `.ci/run`, which installs them), where a missing browser is a failure.
+//! Binaries can be overridden with `SER_CHROMIUM` / `SER_CHROMEDRIVER`.
+
+#![allow(clippy::unwrap_used)] // test helpers: a panic is a failed test
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::model::test_model;
+use common::*;
+use fantoccini::{ClientBuilder, Locator};
+use ser_web::ServerConfig;
+
+fn find_binary(env: &str, names: &[&str]) -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os(env) {
+        return Some(PathBuf::from(p));
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .flat_map(|dir| names.iter().map(move |n| dir.join(n)))
+        .find(|p| p.is_file())
+}
+
+/// Kills and reaps chromedriver (a process this test started) however the test ends.
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start_chromedriver(bin: &Path) -> (Driver, String) {
+    let port = free_port();
+    let child = Command::new(bin)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
+    let driver = Driver(child);
+    let url = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(mut r) = agent().get(&format!("{url}/status")).call()
+            && r.body_mut()
+                .read_to_string()
+                .is_ok_and(|s| s.contains("\"ready\":true"))
+        {
+            return (driver, url);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "chromedriver did not become ready"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn page_shows_the_emotion_of_an_uploaded_wav() {
+    let chromium = find_binary("SER_CHROMIUM", &["chromium", "chromium-browser"]);
+    let chromedriver = find_binary("SER_CHROMEDRIVER", &["chromedriver"]);
+    let (Some(chromium), Some(chromedriver)) = (chromium, chromedriver) else {
+        if std::env::var("SER_REQUIRE_BROWSER").as_deref() == Ok("1") {
+            panic!(
+                "SER_REQUIRE_BROWSER=1 but chromium/chromedriver are not installed \
+                 (apt-get install chromium chromium-driver)"
+            );
+        }
+        eprintln!(
+            "\n!!!!!!!! SKIPPED the real-browser test: chromium and/or chromedriver not found \
+             on PATH. Install them with `apt-get install chromium chromium-driver` (CI sets \
+             SER_REQUIRE_BROWSER=1 to make this a failure). !!!!!!!!\n"
+        );
+        return;
+    };
+
+    let server = TestServer::start(test_model(), ServerConfig::default());
+    let tmp = tempfile::tempdir().unwrap();
+    let short = tmp.path().join("short.wav");
+    std::fs::write(&short, speech_wav(16_000, 3.0)).unwrap();
+    let long = tmp.path().join("long.wav");
+    std::fs::write(&long, speech_wav(16_000, 10.0)).unwrap();
+    let not_audio = tmp.path().join("notes.txt");
+    std::fs::write(&not_audio, "this is not audio").unwrap();
+    // What the API itself says about these files: the page must show the same.
+    let (_, api_short) = post_audio(&server, &std::fs::read(&short).unwrap());
+    let (_, api_long) = post_audio(&server, &std::fs::read(&long).unwrap());
+
+    let (_driver, driver_url) = start_chromedriver(&chromedriver);
+    let profile = tmp.path().join("chromium-profile");
+    let caps = serde_json::json!({
+        "goog:chromeOptions": {
+            "binary": chromium,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", "--window-size=1200,900",
+                format!("--user-data-dir={}", profile.display()),
+            ],
+        }
+    });
+    let caps = caps.as_object().unwrap().clone();
+    let page_url = server.url("/");
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async move {
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let client = ClientBuilder::new(connector)
+            .capabilities(caps)
+            .connect(&driver_url)
+            .await
+            .expect("WebDriver session");
+        let outcome = async {
+            client.goto(&page_url).await?;
+            let wait = |state: &'static str| {
+                let client = client.clone();
+                async move {
+                    client
+                        .wait()
+                        .at_most(Duration::from_secs(30))
+                        .for_element(Locator::Css(&format!("body[data-state='{state}']")))
+                        .await
+                }
+            };
+            // The model's labels are fetched from /api/model and shown in the header.
+            client
+                .wait()
+                .at_most(Duration::from_secs(10))
+                .for_element(Locator::XPath(
+                    "//p[@id='model-info' and starts-with(normalize-space(.), 'Model:')]",
+                ))
+                .await?;
+
+            // 1. A short clip: emotion + one bar per label, no timeline.
+            let input = client.find(Locator::Id("file")).await?;
+            input.send_keys(&short.display().to_string()).await?;
+            wait("done").await?;
+            let shown = client.find(Locator::Id("emotion")).await?.text().await?;
+            let bars = client.find_all(Locator::Css("#bars .bar")).await?;
+            let timeline_hidden = client
+                .find(Locator::Id("timeline-box"))
+                .await?
+                .attr("hidden")
+                .await?;
+            // CSS capitalises the label for display.
+            assert_eq!(
+                shown.to_lowercase(),
+                api_short["emotion"].as_str().unwrap(),
+                "{api_short}"
+            );
+            assert_eq!(bars.len(), api_short["labels"].as_array().unwrap().len());
+            assert!(timeline_hidden.is_some(), "a 3 s clip has no timeline");
+
+            // 2. A long clip: a timeline with one block per window.
+            let input = client.find(Locator::Id("file")).await?;
+            input.send_keys(&long.display().to_string()).await?;
+            client
+                .wait()
+                .at_most(Duration::from_secs(30))
+                .for_element(Locator::Css("#timeline .seg"))
+                .await?;
+            wait("done").await?;
+            let shown = client.find(Locator::Id("emotion")).await?.text().await?;
+            assert_eq!(shown.to_lowercase(), api_long["emotion"].as_str().unwrap());
+            let segs = client.find_all(Locator::Css("#timeline .seg")).await?;
+            assert_eq!(segs.len(), api_long["segments"].as_array().unwrap().len());
+
+            // 3. Not audio: the server's error is shown to the user.
+            let input = client.find(Locator::Id("file")).await?;
+            input.send_keys(&not_audio.display().to_string()).await?;
+            wait("error").await?;
+            let err = client.find(Locator::Id("error")).await?.text().await?;
+            assert!(err.contains("unsupported audio format"), "{err}");
+            Ok::<_, fantoccini::error::CmdError>(())
+        }
+        .await;
+        let _ = client.close().await;
+        outcome.expect("browser steps");
+    });
+}

@@ -1,0 +1,233 @@
+//! Shared helpers of the ser-web integration tests: generated audio in every WAV flavour, a
+//! real server on 127.0.0.1:0, and a small HTTP client.
+#![allow(dead_code)] // each test binary uses a different subset
+#![allow(clippy::unwrap_used)] // test helpers: a panic is a failed test
+
+pub mod model;
+
+use std::io::Cursor;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use ser_web::{AppState, EmotionModel, ServerConfig};
+
+/// Speech-like test signal: a glottal-pulse-ish harmonic series with a moving pitch, shaped by
+/// two formant-like resonances and a syllable envelope (4 syllables per second). Deterministic.
+pub fn speech_like(rate: u32, secs: f64, seed: u32) -> Vec<f32> {
+    let n = (secs * f64::from(rate)).round() as usize;
+    let sr = f64::from(rate);
+    let f0_base = 110.0 + 20.0 * f64::from(seed % 7);
+    let mut phase = 0.0_f64;
+    (0..n)
+        .map(|i| {
+            let t = i as f64 / sr;
+            let f0 = f0_base * (1.0 + 0.15 * (2.0 * std::f64::consts::PI * 0.7 * t).sin());
+            phase += 2.0 * std::f64::consts::PI * f0 / sr;
+            let mut v = 0.0;
+            for h in 1..=12 {
+                let fh = f0 * f64::from(h);
+                if fh > sr / 2.0 {
+                    break;
+                }
+                // Formant peaks near 700 Hz and 1200 Hz.
+                let gain = 1.0 / (1.0 + ((fh - 700.0) / 250.0).powi(2))
+                    + 0.6 / (1.0 + ((fh - 1200.0) / 300.0).powi(2))
+                    + 0.05;
+                v += gain * (phase * f64::from(h)).sin();
+            }
+            let syllable = (std::f64::consts::PI * 4.0 * t).sin().abs().powf(0.6);
+            (0.25 * v * syllable) as f32
+        })
+        .collect()
+}
+
+/// Sample formats a WAV can be written in.
+#[derive(Debug, Clone, Copy)]
+pub enum WavFormat {
+    /// Integer PCM of this many bits (8, 16, 24, 32).
+    Int(u16),
+    /// 32-bit IEEE float.
+    Float,
+}
+
+/// Encodes `channels` (each the same length) as a WAV file in memory.
+pub fn wav_bytes(channels: &[Vec<f32>], rate: u32, format: WavFormat) -> Vec<u8> {
+    let (bits, sample_format) = match format {
+        WavFormat::Int(b) => (b, hound::SampleFormat::Int),
+        WavFormat::Float => (32, hound::SampleFormat::Float),
+    };
+    let spec = hound::WavSpec {
+        channels: channels.len() as u16,
+        sample_rate: rate,
+        bits_per_sample: bits,
+        sample_format,
+    };
+    let mut cursor = Cursor::new(Vec::new());
+    {
+        let mut w = hound::WavWriter::new(&mut cursor, spec).unwrap();
+        for i in 0..channels[0].len() {
+            for ch in channels {
+                let s = ch[i];
+                match format {
+                    WavFormat::Float => w.write_sample(s).unwrap(),
+                    WavFormat::Int(8) => {
+                        w.write_sample((s.clamp(-1.0, 1.0) * 127.0).round() as i8)
+                            .unwrap();
+                    }
+                    WavFormat::Int(16) => w
+                        .write_sample((s.clamp(-1.0, 1.0) * 32767.0).round() as i16)
+                        .unwrap(),
+                    WavFormat::Int(b) => {
+                        let scale = ((1_i64 << (b - 1)) - 1) as f64;
+                        w.write_sample((f64::from(s.clamp(-1.0, 1.0)) * scale).round() as i32)
+                            .unwrap();
+                    }
+                }
+            }
+        }
+        w.finalize().unwrap();
+    }
+    cursor.into_inner()
+}
+
+/// Mono 16-bit WAV of [`speech_like`] audio.
+pub fn speech_wav(rate: u32, secs: f64) -> Vec<u8> {
+    wav_bytes(&[speech_like(rate, secs, 1)], rate, WavFormat::Int(16))
+}
+
+/// A real ser-web server on an ephemeral loopback port, in its own runtime thread; shut down
+/// gracefully on drop.
+pub struct TestServer {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl TestServer {
+    /// Starts a server around `model` with `config`.
+    pub fn start(model: Arc<dyn EmotionModel>, config: ServerConfig) -> Self {
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                addr_tx.send(listener.local_addr().unwrap()).unwrap();
+                let state = AppState::new(model, config);
+                ser_web::serve_with_shutdown(listener, state, async {
+                    let _ = stop_rx.await;
+                })
+                .await
+                .unwrap();
+            });
+        });
+        let addr = addr_rx.recv().unwrap();
+        Self {
+            addr,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        }
+    }
+
+    /// `http://127.0.0.1:PORT` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// An HTTP client that returns 4xx/5xx answers instead of erroring on them.
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+/// POSTs `body` with `content_type`; returns the status and the parsed JSON body.
+pub fn post(url: &str, content_type: &str, body: &[u8]) -> (u16, serde_json::Value) {
+    let mut resp = agent()
+        .post(url)
+        .header("Content-Type", content_type)
+        .send(body)
+        .unwrap();
+    let status = resp.status().as_u16();
+    let text = resp.body_mut().read_to_string().unwrap();
+    let json = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("answer is not JSON ({e}): {text:?}"));
+    (status, json)
+}
+
+/// POSTs audio as the raw request body.
+pub fn post_audio(server: &TestServer, body: &[u8]) -> (u16, serde_json::Value) {
+    post(
+        &server.url("/api/predict"),
+        "application/octet-stream",
+        body,
+    )
+}
+
+/// GETs `path` and parses JSON.
+pub fn get_json(server: &TestServer, path: &str) -> (u16, serde_json::Value) {
+    let mut resp = agent().get(&server.url(path)).call().unwrap();
+    let status = resp.status().as_u16();
+    let text = resp.body_mut().read_to_string().unwrap();
+    (status, serde_json::from_str(&text).unwrap())
+}
+
+/// A multipart/form-data body with one file field; returns (content type, body).
+pub fn multipart(field: &str, filename: &str, data: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "----ser-web-test-boundary-7d3f";
+    let mut body = Vec::new();
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; \
+             filename=\"{filename}\"\r\nContent-Type: audio/wav\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(data);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// Checks the shape of a successful prediction against the model's labels.
+pub fn assert_prediction_shape(json: &serde_json::Value, labels: &[String]) {
+    let emotion = json["emotion"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no emotion: {json}"));
+    assert!(
+        labels.iter().any(|l| l == emotion),
+        "{emotion} not in {labels:?}"
+    );
+    let probs = json["probabilities"].as_object().unwrap();
+    assert_eq!(probs.len(), labels.len(), "{json}");
+    let sum: f64 = probs.values().map(|v| v.as_f64().unwrap()).sum();
+    assert!((sum - 1.0).abs() < 1e-3, "probabilities sum to {sum}");
+    for l in labels {
+        let p = probs[l].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&p), "{l}: {p}");
+    }
+    let best = probs
+        .iter()
+        .max_by(|a, b| a.1.as_f64().unwrap().total_cmp(&b.1.as_f64().unwrap()))
+        .unwrap()
+        .0;
+    assert_eq!(best, emotion, "emotion is not the argmax: {json}");
+    assert_eq!(json["silence"], false);
+}

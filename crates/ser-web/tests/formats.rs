@@ -1,0 +1,57 @@
+//! Compressed formats through the real server: FLAC, MP3 and OGG/Vorbis fixtures (2 s of the
+//! speech-like test voice at 22.05 kHz, written by `fixtures/make_fixtures.py`), whole and cut.
+
+mod common;
+
+use common::model::test_model;
+use common::*;
+use ser_web::ServerConfig;
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn flac_mp3_and_ogg_decode_and_predict() {
+    let s = TestServer::start(test_model(), ServerConfig::default());
+    let labels = test_model().labels().to_vec();
+    for (name, tolerance) in [
+        ("speech_22k_mono.flac", 1e-3),
+        // MP3 and Vorbis add encoder delay/padding frames: allow a few frames of slack.
+        ("speech_22k_mono.mp3", 0.15),
+        ("speech_22k_stereo.ogg", 0.05),
+    ] {
+        let (status, json) = post_audio(&s, &fixture(name));
+        assert_eq!(status, 200, "{name}: {json}");
+        assert_prediction_shape(&json, &labels);
+        assert_eq!(json["sample_rate"], 22_050, "{name}");
+        let secs = json["duration_secs"].as_f64().unwrap();
+        assert!((secs - 2.0).abs() <= tolerance, "{name}: {secs} s");
+        // Same voice as the WAV tests: well above the silence threshold.
+        assert!(json["rms_dbfs"].as_f64().unwrap() > -30.0, "{name}: {json}");
+    }
+}
+
+#[test]
+fn compressed_files_cut_short_or_damaged_are_422() {
+    let s = TestServer::start(test_model(), ServerConfig::default());
+    for name in [
+        "speech_22k_mono.flac",
+        "speech_22k_mono.mp3",
+        "speech_22k_stereo.ogg",
+    ] {
+        let bytes = fixture(name);
+        // Only the first few bytes: the magic number survives, the stream does not.
+        let (status, json) = post_audio(&s, &bytes[..bytes.len().min(12)]);
+        assert_eq!(status, 422, "{name} cut to 12 bytes: {json}");
+        assert_eq!(json["error"], "corrupt_audio", "{name}: {json}");
+        // Magic number followed by noise.
+        let mut noisy = bytes[..4].to_vec();
+        noisy.extend((0..8192u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8));
+        let (status, json) = post_audio(&s, &noisy);
+        assert_eq!(status, 422, "{name} with a noise body: {json}");
+    }
+}
