@@ -1,0 +1,226 @@
+//! [`Classifier`]: a loaded artifact that maps audio to class probabilities with exactly the
+//! preprocessing the model was trained with.
+
+use std::path::Path;
+
+use burn::prelude::*;
+use burn::tensor::activation::softmax;
+use dsp_features::{FeatureExtractor, FeatureMatrix, NormStats};
+use ravdess_loader::{Audio, resample};
+
+use super::manifest::Manifest;
+use crate::batch::InputBatch;
+use crate::error::{ModelError, Result};
+use crate::model::Model;
+
+/// The most likely class and the full distribution.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Prediction {
+    /// Name of the most likely class.
+    pub label: String,
+    /// Its index in [`Classifier::labels`].
+    pub index: usize,
+    /// Probabilities in label order (sum 1).
+    pub probabilities: Vec<f32>,
+}
+
+#[derive(Debug)]
+struct LoadedMember {
+    model: Model,
+    norm: Option<NormStats>,
+    min_frames: usize,
+}
+
+/// A model artifact ready for inference (all members in `.valid()` mode).
+///
+/// `Send + Sync`: share one in an `Arc` across threads.
+#[derive(Debug)]
+pub struct Classifier {
+    manifest: Manifest,
+    extractor: FeatureExtractor,
+    members: Vec<LoadedMember>,
+    device: Device,
+}
+
+impl Classifier {
+    /// Loads `dir` (see [`crate::artifact`]) on the default device (Flex when enabled).
+    ///
+    /// Errors name the directory or file: missing directory, missing or corrupt
+    /// `manifest.json`, unknown `format_version`, missing or corrupt weights.
+    pub fn load(dir: impl AsRef<Path>) -> Result<Self> {
+        Self::load_on(dir, &Device::default())
+    }
+
+    /// [`Classifier::load`] on a given device.
+    pub fn load_on(dir: impl AsRef<Path>, device: &Device) -> Result<Self> {
+        let dir = dir.as_ref();
+        let manifest = Manifest::read(dir)?;
+        let mut models = Vec::with_capacity(manifest.members.len());
+        for member in &manifest.members {
+            let path = dir.join(&member.weights);
+            if !path.is_file() {
+                return Err(ModelError::Weights {
+                    path,
+                    reason: "file not found".into(),
+                });
+            }
+            let model = member
+                .model
+                .init(device)
+                .try_load_file(&path)
+                .map_err(|e| ModelError::Weights {
+                    path: path.clone(),
+                    reason: e.to_string(),
+                })?;
+            models.push(model);
+        }
+        Self::from_parts(manifest, models, device)
+    }
+
+    /// Builds a classifier from a manifest and in-memory models (one per member), e.g. to
+    /// evaluate a freshly trained model through the same pipeline as a loaded one.
+    pub fn from_parts(manifest: Manifest, models: Vec<Model>, device: &Device) -> Result<Self> {
+        manifest.validate()?;
+        if models.len() != manifest.members.len() {
+            return Err(ModelError::Invalid {
+                field: "members".into(),
+                reason: format!(
+                    "{} members but {} models",
+                    manifest.members.len(),
+                    models.len()
+                ),
+            });
+        }
+        let extractor = FeatureExtractor::new(manifest.features.clone())?;
+        let members = manifest
+            .members
+            .iter()
+            .zip(models)
+            .map(|(m, model)| LoadedMember {
+                model: model.valid(),
+                norm: m.norm.clone(),
+                min_frames: m.model.min_frames(),
+            })
+            .collect();
+        Ok(Self {
+            manifest,
+            extractor,
+            members,
+            device: device.clone(),
+        })
+    }
+
+    /// Class names in output order.
+    pub fn labels(&self) -> &[String] {
+        &self.manifest.labels
+    }
+
+    /// The manifest.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// Resamples to the feature rate, preprocesses and extracts features (not normalised:
+    /// each member applies its own statistics).
+    pub fn features(&self, audio: &Audio) -> Result<FeatureMatrix> {
+        if audio.samples.is_empty() {
+            return Err(ModelError::Input {
+                reason: "the audio has no samples".into(),
+            });
+        }
+        let rate = self.manifest.features.sample_rate;
+        let mut audio = if audio.sample_rate == rate {
+            audio.clone()
+        } else {
+            resample(audio, rate)?
+        };
+        if let Some(p) = &self.manifest.preprocess {
+            p.apply(&mut audio);
+        }
+        if audio.samples.is_empty() {
+            return Err(ModelError::Input {
+                reason: "nothing left after preprocessing (the clip is silent or too short)".into(),
+            });
+        }
+        Ok(self.extractor.extract(&audio.samples)?)
+    }
+
+    /// Class probabilities for one clip at any sample rate.
+    pub fn predict(&self, audio: &Audio) -> Result<Prediction> {
+        let features = self.features(audio)?;
+        self.predict_features(&features)
+    }
+
+    /// [`Classifier::predict`] for many clips. Clips run one at a time (no padding), so
+    /// each gets exactly the result it would get alone.
+    pub fn predict_batch(&self, audios: &[Audio]) -> Result<Vec<Prediction>> {
+        audios.iter().map(|a| self.predict(a)).collect()
+    }
+
+    /// Probabilities from features made by [`Classifier::features`] (not normalised).
+    pub fn predict_features(&self, features: &FeatureMatrix) -> Result<Prediction> {
+        let bins = self.manifest.features.output_bins();
+        if features.bins() != bins || features.frames() == 0 {
+            return Err(ModelError::Input {
+                reason: format!(
+                    "features are {}x{}, the model needs {bins} rows and at least one frame",
+                    features.bins(),
+                    features.frames()
+                ),
+            });
+        }
+        let n = self.labels().len();
+        let mut sum = vec![0.0f32; n];
+        for member in &self.members {
+            let mut m = features.clone();
+            if let Some(norm) = &member.norm {
+                norm.apply(&mut m)?;
+            }
+            let frames = m.frames();
+            let padded = frames.max(member.min_frames);
+            // Row-major [1, bins, padded]; zeros (the normalised mean) pad short clips.
+            let mut data = vec![0.0f32; bins * padded];
+            for (r, row) in m.data.rows().into_iter().enumerate() {
+                for (c, v) in row.iter().enumerate() {
+                    data[r * padded + c] = *v;
+                }
+            }
+            let batch = InputBatch::from_raw(data, [1, bins, padded], vec![frames], &self.device)?;
+            let probs = softmax(member.model.forward(batch.features, &batch.lengths), 1);
+            let probs = probs
+                .into_data()
+                .try_into_vec::<f32>()
+                .map_err(|e| ModelError::Input {
+                    reason: format!("model output unreadable: {e:?}"),
+                })?;
+            for (s, p) in sum.iter_mut().zip(probs) {
+                *s += p;
+            }
+        }
+        let k = self.members.len() as f32;
+        let probabilities: Vec<f32> = sum.into_iter().map(|s| s / k).collect();
+        let index = probabilities
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .map(|(i, _)| i)
+            .unwrap_or(0);
+        Ok(Prediction {
+            label: self.labels()[index].clone(),
+            index,
+            probabilities,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn classifier_is_send_and_sync() {
+        assert_send_sync::<Classifier>();
+    }
+}

@@ -1,0 +1,208 @@
+//! `manifest.json`: everything needed to turn audio into the model's input, and the record of
+//! how the model was trained and how well it does.
+
+use std::path::Path;
+
+use dsp_features::{FeatureConfig, NormStats};
+use ravdess_loader::Preprocess;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ModelError, Result};
+use crate::model::ModelConfig;
+
+/// The manifest format this build writes and reads. Bump on any incompatible change.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// File name of the manifest inside an artifact directory.
+pub const MANIFEST_FILE: &str = "manifest.json";
+
+/// One model or an ensemble whose members' probabilities are averaged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ArtifactKind {
+    /// Exactly one member.
+    Single,
+    /// Several members (e.g. one per cross-validation fold); probabilities are averaged.
+    Ensemble,
+}
+
+/// One network of the artifact.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Member {
+    /// Human-readable name (e.g. `fold-3`).
+    pub name: String,
+    /// Family and hyper-parameters.
+    pub model: ModelConfig,
+    /// Weights file, relative to the artifact directory (burnpack `.bpk`).
+    pub weights: String,
+    /// Per-bin normalisation fitted on this member's training set (`None` = raw features).
+    pub norm: Option<NormStats>,
+}
+
+/// Contents of `manifest.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Always [`FORMAT_VERSION`] for files this build writes.
+    pub format_version: u32,
+    /// Single model or ensemble.
+    pub kind: ArtifactKind,
+    /// The networks (one for [`ArtifactKind::Single`]).
+    pub members: Vec<Member>,
+    /// Feature extraction, shared by all members.
+    pub features: FeatureConfig,
+    /// Waveform preprocessing after resampling to `features.sample_rate` (`None` = none).
+    pub preprocess: Option<Preprocess>,
+    /// Class names in output order.
+    pub labels: Vec<String>,
+    /// Evaluation protocol of `metrics`, e.g. "speaker-independent: test actors 21, 22, 23, 24
+    /// never seen in training".
+    #[serde(default)]
+    pub protocol: String,
+    /// Training configuration (opaque; written by `ser-train`).
+    #[serde(default)]
+    pub training: serde_json::Value,
+    /// Metrics on held-out speakers (opaque; e.g. `{"test": {"ua": .., "wa": .., ...}}`).
+    #[serde(default)]
+    pub metrics: serde_json::Value,
+}
+
+impl Manifest {
+    /// Checks internal consistency (member count vs kind, label count vs model outputs,
+    /// feature rows vs model inputs and norm stats).
+    pub fn validate(&self) -> Result<()> {
+        let invalid = |field: &str, reason: String| {
+            Err(ModelError::Invalid {
+                field: field.to_string(),
+                reason,
+            })
+        };
+        if self.members.is_empty() {
+            return invalid("members", "the manifest lists no model".into());
+        }
+        if self.kind == ArtifactKind::Single && self.members.len() != 1 {
+            return invalid(
+                "kind",
+                format!("`single` but {} members", self.members.len()),
+            );
+        }
+        if self.labels.len() < 2 {
+            return invalid(
+                "labels",
+                format!(
+                    "{} labels; a classifier needs at least 2",
+                    self.labels.len()
+                ),
+            );
+        }
+        self.features.validate()?;
+        let bins = self.features.output_bins();
+        for (i, m) in self.members.iter().enumerate() {
+            m.model.validate()?;
+            if m.model.n_classes() != self.labels.len() {
+                return invalid(
+                    &format!("members[{i}].model.n_classes"),
+                    format!(
+                        "{} outputs but {} labels",
+                        m.model.n_classes(),
+                        self.labels.len()
+                    ),
+                );
+            }
+            if m.model.n_bins() != bins {
+                return invalid(
+                    &format!("members[{i}].model.n_bins"),
+                    format!(
+                        "model expects {} feature rows, the feature config gives {bins}",
+                        m.model.n_bins()
+                    ),
+                );
+            }
+            if let Some(n) = &m.norm
+                && (n.mean.len() != bins || n.std.len() != bins)
+            {
+                return invalid(
+                    &format!("members[{i}].norm"),
+                    format!(
+                        "{} means / {} stds for {bins} feature rows",
+                        n.mean.len(),
+                        n.std.len()
+                    ),
+                );
+            }
+            if m.weights.is_empty() || m.weights.contains(['/', '\\']) || m.weights.starts_with('.')
+            {
+                return invalid(
+                    &format!("members[{i}].weights"),
+                    format!(
+                        "`{}` must be a plain file name inside the artifact directory",
+                        m.weights
+                    ),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads and validates `dir/manifest.json`.
+    pub fn read(dir: &Path) -> Result<Self> {
+        if !dir.is_dir() {
+            return Err(ModelError::MissingArtifact {
+                path: dir.to_path_buf(),
+            });
+        }
+        let path = dir.join(MANIFEST_FILE);
+        if !path.is_file() {
+            return Err(ModelError::MissingManifest {
+                dir: dir.to_path_buf(),
+            });
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| ModelError::io(&path, e))?;
+        Self::from_json(&text).map_err(|e| match e {
+            ModelError::CorruptManifest { reason, .. } => ModelError::CorruptManifest {
+                path: path.clone(),
+                reason,
+            },
+            ModelError::UnsupportedFormat {
+                found, supported, ..
+            } => ModelError::UnsupportedFormat {
+                path: path.clone(),
+                found,
+                supported,
+            },
+            other => other,
+        })
+    }
+
+    /// Parses and validates manifest JSON (path fields of errors are empty).
+    pub fn from_json(text: &str) -> Result<Self> {
+        let corrupt = |reason: String| ModelError::CorruptManifest {
+            path: Default::default(),
+            reason,
+        };
+        // Check the version before the schema, so a future format gets the right error.
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| corrupt(e.to_string()))?;
+        let version = value
+            .get("format_version")
+            .and_then(serde_json::Value::as_u64)
+            .ok_or_else(|| corrupt("no integer `format_version` field".into()))?;
+        if version != u64::from(FORMAT_VERSION) {
+            return Err(ModelError::UnsupportedFormat {
+                path: Default::default(),
+                found: u32::try_from(version).unwrap_or(u32::MAX),
+                supported: FORMAT_VERSION,
+            });
+        }
+        let manifest: Self = serde_json::from_value(value).map_err(|e| corrupt(e.to_string()))?;
+        manifest.validate()?;
+        Ok(manifest)
+    }
+
+    /// Pretty JSON.
+    pub fn to_json(&self) -> Result<String> {
+        serde_json::to_string_pretty(self).map_err(|e| ModelError::Invalid {
+            field: "manifest".into(),
+            reason: e.to_string(),
+        })
+    }
+}

@@ -1,0 +1,17 @@
+//! The model artifact: a directory with `manifest.json` and one burnpack weights file per
+//! member, read by every tool through [`Classifier::load`].
+//!
+//! ```text
+//! my-model/
+//!   manifest.json     format_version, kind, members (config + weights file + norm stats),
+//!                     feature config, preprocessing, labels, training config, metrics
+//!   model.bpk         weights of member 0 (ensembles: member-0.bpk, member-1.bpk, ...)
+//! ```
+
+mod classifier;
+mod manifest;
+mod writer;
+
+pub use classifier::{Classifier, Prediction};
+pub use manifest::{ArtifactKind, FORMAT_VERSION, MANIFEST_FILE, Manifest, Member};
+pub use writer::save;
