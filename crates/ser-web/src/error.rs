@@ -90,6 +90,12 @@ pub enum Error {
         /// The resampler's message.
         detail: String,
     },
+    /// The model refused this clip (e.g. nothing is left after its own silence trimming).
+    #[error("the model cannot use this audio: {detail}")]
+    Unusable {
+        /// The model library's reason.
+        detail: String,
+    },
     /// The model could not be loaded or failed while predicting.
     #[error("model error: {detail}")]
     Model {
@@ -121,7 +127,8 @@ impl Error {
             Error::Corrupt { .. }
             | Error::NoSamples { .. }
             | Error::NonFinite { .. }
-            | Error::SampleRate { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            | Error::SampleRate { .. }
+            | Error::Unusable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Error::TooLong { .. } | Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::NotFound => StatusCode::NOT_FOUND,
             Error::Resample { .. } | Error::Model { .. } | Error::Io { .. } => {
@@ -143,6 +150,7 @@ impl Error {
             Error::TooLarge { .. } => "too_large",
             Error::BadRequest { .. } => "bad_request",
             Error::Resample { .. } => "resample_failed",
+            Error::Unusable { .. } => "unusable_audio",
             Error::Model { .. } => "model_error",
             Error::NotFound => "not_found",
             Error::Io { .. } => "io_error",

@@ -22,7 +22,7 @@
 
 pub mod analysis;
 pub mod checks;
-mod classifier;
+pub mod classifier;
 pub mod decode;
 pub mod error;
 pub mod model;
@@ -30,7 +30,7 @@ mod page;
 pub mod server;
 
 pub use analysis::{Analysis, AnalysisConfig, Segment, analyse, analyse_bytes};
-pub use classifier::{default_model_dir, load_model};
+pub use classifier::{ClassifierModel, default_model_dir, load_model};
 pub use error::{Error, Result};
 pub use model::EmotionModel;
 pub use server::{AppState, ServerConfig, router, serve, serve_with_shutdown, shutdown_signal};

@@ -1,56 +1,55 @@
-//! TEMPORARY test model until `ser_models::artifact` lands: a deterministic function of the
-//! clip's loudness and zero-crossing rate, so the HTTP layer can be exercised end to end.
-//! Replaced by a real artifact built with ser-models' API.
+//! The model every test uses: a real ser-models artifact (a small, untrained CNN over the
+//! default 64-band log-mel features), saved with `ser_models::artifact::save` to a temporary
+//! directory and loaded back through `ser_web::load_model`, exactly like `--model DIR`.
+//!
+//! Untrained weights give arbitrary but deterministic probabilities: enough to test decoding,
+//! resampling, limits, the answer's shape and that the page shows what the API says. Accuracy
+//! is measured by ser-eval on trained models, never here.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use ravdess_loader::Audio;
+use burn::prelude::Device;
+use ser_models::ModelConfig;
+use ser_models::artifact::{ArtifactKind, FORMAT_VERSION, Manifest, Member, save};
+use ser_models::cnn::CnnConfig;
 use ser_web::EmotionModel;
 
-struct ZcrModel {
-    labels: Vec<String>,
-}
-
-impl EmotionModel for ZcrModel {
-    fn labels(&self) -> &[String] {
-        &self.labels
-    }
-    fn sample_rate(&self) -> u32 {
-        16_000
-    }
-    fn predict_batch(&self, clips: &[Audio]) -> ser_web::Result<Vec<Vec<f32>>> {
-        Ok(clips
-            .iter()
-            .map(|a| {
-                let n = a.samples.len().max(1) as f32;
-                let zcr = a
-                    .samples
-                    .windows(2)
-                    .filter(|w| (w[0] < 0.0) != (w[1] < 0.0))
-                    .count() as f32
-                    / n;
-                let rms = (a.samples.iter().map(|s| s * s).sum::<f32>() / n).sqrt();
-                let logits: Vec<f32> = (0..self.labels.len())
-                    .map(|i| ((i as f32 + 1.0) * (zcr * 10.0 + rms)).sin())
-                    .collect();
-                let m = logits.iter().cloned().fold(f32::MIN, f32::max);
-                let e: Vec<f32> = logits.iter().map(|l| (l - m).exp()).collect();
-                let s: f32 = e.iter().sum();
-                e.into_iter().map(|x| x / s).collect()
-            })
-            .collect())
-    }
-    fn describe(&self) -> serde_json::Value {
-        serde_json::json!({ "labels": self.labels })
-    }
-}
-
-/// The model every test uses, and its labels.
+/// Builds (once per test binary), saves and loads the test artifact.
 pub fn test_model() -> Arc<dyn EmotionModel> {
-    Arc::new(ZcrModel {
-        labels: ravdess_loader::Emotion::ALL
-            .iter()
-            .map(|e| e.name().to_string())
-            .collect(),
-    })
+    static MODEL: OnceLock<Arc<dyn EmotionModel>> = OnceLock::new();
+    MODEL
+        .get_or_init(|| {
+            let features = dsp_features::FeatureConfig::default();
+            let labels: Vec<String> = ravdess_loader::Emotion::ALL
+                .iter()
+                .map(|e| e.name().to_string())
+                .collect();
+            let config = ModelConfig::Cnn(
+                CnnConfig::new(features.output_bins(), labels.len()).with_channels(vec![4, 8]),
+            );
+            let model = config.init(&Device::default());
+            let manifest = Manifest {
+                format_version: FORMAT_VERSION,
+                kind: ArtifactKind::Single,
+                members: vec![Member {
+                    name: "untrained-test-cnn".into(),
+                    model: config,
+                    weights: "model.bpk".into(),
+                    norm: None,
+                }],
+                features,
+                preprocess: None,
+                labels,
+                protocol: "none: untrained test model".into(),
+                training: serde_json::json!({ "epochs": 0 }),
+                metrics: serde_json::json!({}),
+            };
+            let tmp = tempfile::tempdir().unwrap();
+            let dir = tmp.path().join("model");
+            save(&dir, &manifest, &[model]).unwrap();
+            // `tmp` is deleted when this closure returns, on purpose: the server must not need
+            // the model files after loading (load_model's warm-up reads every weight).
+            ser_web::load_model(&dir).unwrap()
+        })
+        .clone()
 }

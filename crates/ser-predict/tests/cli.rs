@@ -1,0 +1,205 @@
+//! End-to-end tests of the real `ser-predict` binary on generated audio and a real (small,
+//! untrained) model artifact written with ser-models' API.
+#![allow(clippy::unwrap_used)] // test helpers: a panic is a failed test
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use burn::prelude::Device;
+use ser_models::ModelConfig;
+use ser_models::artifact::{ArtifactKind, FORMAT_VERSION, Manifest, Member, save};
+use ser_models::cnn::CnnConfig;
+
+const BIN: &str = env!("CARGO_BIN_EXE_ser-predict");
+
+fn write_model(dir: &Path) -> PathBuf {
+    let features = dsp_features::FeatureConfig::default();
+    let labels: Vec<String> = ravdess_loader::Emotion::ALL
+        .iter()
+        .map(|e| e.name().to_string())
+        .collect();
+    let config = ModelConfig::Cnn(
+        CnnConfig::new(features.output_bins(), labels.len()).with_channels(vec![4, 8]),
+    );
+    let model = config.init(&Device::default());
+    let manifest = Manifest {
+        format_version: FORMAT_VERSION,
+        kind: ArtifactKind::Single,
+        members: vec![Member {
+            name: "untrained-test-cnn".into(),
+            model: config,
+            weights: "model.bpk".into(),
+            norm: None,
+        }],
+        features,
+        preprocess: None,
+        labels,
+        protocol: "none: untrained test model".into(),
+        training: serde_json::json!({}),
+        metrics: serde_json::json!({}),
+    };
+    let path = dir.join("model");
+    save(&path, &manifest, &[model]).unwrap();
+    path
+}
+
+/// A voiced, syllabic test signal (harmonics with moving pitch and a 4 Hz envelope).
+fn voice(rate: u32, secs: f64) -> Vec<f32> {
+    let n = (secs * f64::from(rate)) as usize;
+    let mut phase = 0.0_f64;
+    (0..n)
+        .map(|i| {
+            let t = i as f64 / f64::from(rate);
+            let f0 = 140.0 * (1.0 + 0.15 * (2.0 * std::f64::consts::PI * 0.7 * t).sin());
+            phase += 2.0 * std::f64::consts::PI * f0 / f64::from(rate);
+            let v: f64 = (1..=8)
+                .map(|h| (phase * f64::from(h)).sin() / f64::from(h))
+                .sum();
+            (0.3 * v * (std::f64::consts::PI * 4.0 * t).sin().abs()) as f32
+        })
+        .collect()
+}
+
+fn write_wav(path: &Path, channels: u16, rate: u32, secs: f64) {
+    let spec = hound::WavSpec {
+        channels,
+        sample_rate: rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    for s in voice(rate, secs) {
+        for _ in 0..channels {
+            w.write_sample((s * 32767.0) as i16).unwrap();
+        }
+    }
+    w.finalize().unwrap();
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).output().unwrap()
+}
+
+struct Fixture {
+    _tmp: tempfile::TempDir,
+    model: String,
+    good: String,
+    stereo: String,
+    long: String,
+    bad: String,
+}
+
+fn fixture() -> Fixture {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = write_model(tmp.path()).display().to_string();
+    let good = tmp.path().join("good.wav");
+    write_wav(&good, 1, 16_000, 2.5);
+    let stereo = tmp.path().join("stereo44k.wav");
+    write_wav(&stereo, 2, 44_100, 2.0);
+    let long = tmp.path().join("long.wav");
+    write_wav(&long, 1, 16_000, 8.0);
+    let bad = tmp.path().join("notes.wav");
+    std::fs::write(&bad, "this is text, not audio").unwrap();
+    let s = |p: PathBuf| p.display().to_string();
+    Fixture {
+        model,
+        good: s(good),
+        stereo: s(stereo),
+        long: s(long),
+        bad: s(bad),
+        _tmp: tmp,
+    }
+}
+
+#[test]
+fn table_for_good_files_and_a_named_error_for_a_bad_one() {
+    let f = fixture();
+    let out = run(&["--model", &f.model, &f.good, &f.bad, &f.stereo]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains(&f.bad) && stderr.contains("unsupported audio format"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("1 of 3 file(s) failed"), "{stderr}");
+    // Header + three rows; the good files carry one of the eight emotions.
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(
+        lines[0].contains("emotion") && lines[0].contains("surprised"),
+        "{stdout}"
+    );
+    for good in [&f.good, &f.stereo] {
+        let row = lines.iter().find(|l| l.starts_with(good.as_str())).unwrap();
+        assert!(
+            ravdess_loader::Emotion::ALL
+                .iter()
+                .any(|e| row.split_whitespace().nth(1) == Some(e.name())),
+            "{row}"
+        );
+    }
+}
+
+#[test]
+fn json_output_has_the_api_fields_and_the_errors() {
+    let f = fixture();
+    let out = run(&["--model", &f.model, "--format", "json", &f.good, &f.bad]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let items = v.as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["file"], f.good.as_str());
+    let probs = items[0]["probabilities"].as_object().unwrap();
+    assert_eq!(probs.len(), 8);
+    let sum: f64 = probs.values().map(|p| p.as_f64().unwrap()).sum();
+    assert!((sum - 1.0).abs() < 1e-3);
+    assert!(items[0]["segments"].as_array().unwrap().is_empty());
+    assert_eq!(items[1]["file"], f.bad.as_str());
+    assert_eq!(items[1]["error"], "unsupported_format");
+}
+
+#[test]
+fn segment_flag_gives_a_timeline_with_half_overlap() {
+    let f = fixture();
+    let out = run(&[
+        "--model",
+        &f.model,
+        "--segment",
+        "2",
+        "--format",
+        "json",
+        &f.long,
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let segs = v[0]["segments"].as_array().unwrap();
+    // 8 s, 2 s windows every 1 s: 7 windows.
+    assert_eq!(segs.len(), 7, "{v}");
+    assert_eq!(segs[1]["start_secs"], 1.0);
+    // The table form prints the timeline too.
+    let out = run(&["--model", &f.model, "--segment", "2", &f.long]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("timeline (7 window(s))"), "{stdout}");
+}
+
+#[test]
+fn missing_file_and_missing_model_are_clear_errors() {
+    let f = fixture();
+    let out = run(&["--model", &f.model, "/no/such/file.wav"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("/no/such/file.wav"), "{stderr}");
+
+    let out = run(&["--model", "/no/such/model", &f.good]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("/no/such/model"), "{stderr}");
+
+    let out = run(&["--model", &f.model, "--segment", "0", &f.good]);
+    assert_eq!(out.status.code(), Some(2));
+}
