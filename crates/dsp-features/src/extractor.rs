@@ -54,6 +54,7 @@ impl FeatureExtractor {
             config.window,
             config.center,
             config.pad_mode,
+            config.precision,
         );
         let mel = match config.kind {
             FeatureKind::Stft => None,

@@ -50,12 +50,15 @@ mod error;
 mod extractor;
 mod mel;
 mod norm;
+pub mod npy;
 mod stft;
 mod stream;
 mod tensor;
 mod window;
 
-pub use config::{DbRef, FeatureConfig, MelNorm, MelScale, PadMode, Spectrum, WindowKind};
+pub use config::{
+    DbRef, FeatureConfig, MelNorm, MelScale, PadMode, Precision, Spectrum, WindowKind,
+};
 pub use db::power_to_db;
 pub use dct::Dct;
 pub use delta::DeltaPlan;
@@ -68,4 +71,4 @@ pub use norm::{NormStats, STD_FLOOR, cmvn};
 pub use stft::{StftPlan, StftScratch};
 pub use stream::StreamingExtractor;
 pub use tensor::{FeatureBatch, FeatureKind, FeatureMatrix, FeatureMeta};
-pub use window::{pad_signal, padded_window};
+pub use window::{pad_signal, padded_window, padded_window_f64};

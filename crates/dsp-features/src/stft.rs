@@ -11,9 +11,9 @@ use std::sync::Arc;
 use realfft::num_complex::Complex;
 use realfft::{RealFftPlanner, RealToComplex};
 
-use crate::config::{PadMode, WindowKind};
+use crate::config::{PadMode, Precision, WindowKind};
 use crate::error::{FeatureError, Result};
-use crate::window::{pad_signal, padded_window};
+use crate::window::{pad_signal, padded_window_f64};
 
 /// A planned STFT: window, FFT plan and framing. Cheap to share between threads.
 #[derive(Clone)]
@@ -26,7 +26,15 @@ pub struct StftPlan {
     /// Samples outside `win_lo..win_hi` get a zero weight, so they are not even read.
     win_lo: usize,
     win_hi: usize,
-    fft: Arc<dyn RealToComplex<f32>>,
+    fft: Fft,
+}
+
+/// The FFT in the precision asked for.
+#[derive(Clone)]
+enum Fft {
+    F32(Arc<dyn RealToComplex<f32>>),
+    /// f64 FFT with the f64 window: what librosa computes (numpy's FFT is f64).
+    F64(Arc<dyn RealToComplex<f64>>, Vec<f64>),
 }
 
 impl std::fmt::Debug for StftPlan {
@@ -36,6 +44,7 @@ impl std::fmt::Debug for StftPlan {
             .field("hop_length", &self.hop_length)
             .field("center", &self.center)
             .field("pad_mode", &self.pad_mode)
+            .field("precision", &self.precision())
             .finish_non_exhaustive()
     }
 }
@@ -46,6 +55,9 @@ pub struct StftScratch {
     input: Vec<f32>,
     spectrum: Vec<Complex<f32>>,
     fft_scratch: Vec<Complex<f32>>,
+    input64: Vec<f64>,
+    spectrum64: Vec<Complex<f64>>,
+    fft_scratch64: Vec<Complex<f64>>,
 }
 
 impl StftPlan {
@@ -57,11 +69,19 @@ impl StftPlan {
         window: WindowKind,
         center: bool,
         pad_mode: PadMode,
+        precision: Precision,
     ) -> Self {
-        let window = padded_window(window, win_length, n_fft);
+        let window64 = padded_window_f64(window, win_length, n_fft);
+        let window: Vec<f32> = window64.iter().map(|&w| w as f32).collect();
         let win_lo = window.iter().position(|&w| w != 0.0).unwrap_or(0);
         let win_hi = window.iter().rposition(|&w| w != 0.0).map_or(0, |i| i + 1);
-        let fft = RealFftPlanner::<f32>::new().plan_fft_forward(n_fft);
+        let fft = match precision {
+            Precision::F32 => Fft::F32(RealFftPlanner::<f32>::new().plan_fft_forward(n_fft)),
+            Precision::F64 => Fft::F64(
+                RealFftPlanner::<f64>::new().plan_fft_forward(n_fft),
+                window64,
+            ),
+        };
         StftPlan {
             n_fft,
             hop_length,
@@ -71,6 +91,14 @@ impl StftPlan {
             win_lo,
             win_hi,
             fft,
+        }
+    }
+
+    /// Precision of the FFT.
+    pub fn precision(&self) -> Precision {
+        match self.fft {
+            Fft::F32(_) => Precision::F32,
+            Fft::F64(..) => Precision::F64,
         }
     }
 
@@ -96,10 +124,24 @@ impl StftPlan {
 
     /// Fresh buffers for this plan.
     pub fn scratch(&self) -> StftScratch {
-        StftScratch {
-            input: vec![0.0; self.n_fft],
-            spectrum: self.fft.make_output_vec(),
-            fft_scratch: self.fft.make_scratch_vec(),
+        let n_freqs = self.n_freqs();
+        match &self.fft {
+            Fft::F32(fft) => StftScratch {
+                input: vec![0.0; self.n_fft],
+                spectrum: fft.make_output_vec(),
+                fft_scratch: fft.make_scratch_vec(),
+                input64: Vec::new(),
+                spectrum64: Vec::new(),
+                fft_scratch64: Vec::new(),
+            },
+            Fft::F64(fft, _) => StftScratch {
+                input: Vec::new(),
+                spectrum: vec![Complex::new(0.0, 0.0); n_freqs],
+                fft_scratch: Vec::new(),
+                input64: vec![0.0; self.n_fft],
+                spectrum64: fft.make_output_vec(),
+                fft_scratch64: fft.make_scratch_vec(),
+            },
         }
     }
 
@@ -137,9 +179,14 @@ impl StftPlan {
     /// Power spectrum `|X[k]|^2` of one frame of exactly `n_fft` (padded-signal) samples.
     #[inline]
     pub fn power_frame(&self, frame: &[f32], s: &mut StftScratch, out: &mut [f32]) -> Result<()> {
-        self.spectrum_frame(frame, s)?;
-        for (o, c) in out.iter_mut().zip(&s.spectrum) {
-            *o = c.re * c.re + c.im * c.im;
+        if self.run_fft(frame, s)? {
+            for (o, c) in out.iter_mut().zip(&s.spectrum64) {
+                *o = (c.re * c.re + c.im * c.im) as f32;
+            }
+        } else {
+            for (o, c) in out.iter_mut().zip(&s.spectrum) {
+                *o = c.re * c.re + c.im * c.im;
+            }
         }
         Ok(())
     }
@@ -151,19 +198,35 @@ impl StftPlan {
         s: &mut StftScratch,
         out: &mut [f32],
     ) -> Result<()> {
-        self.spectrum_frame(frame, s)?;
-        for (o, c) in out.iter_mut().zip(&s.spectrum) {
-            *o = c.re.hypot(c.im);
+        if self.run_fft(frame, s)? {
+            for (o, c) in out.iter_mut().zip(&s.spectrum64) {
+                *o = c.re.hypot(c.im) as f32;
+            }
+        } else {
+            for (o, c) in out.iter_mut().zip(&s.spectrum) {
+                *o = c.re.hypot(c.im);
+            }
         }
         Ok(())
     }
 
-    /// Complex spectrum of one frame, left in the scratch and returned.
+    /// Complex spectrum of one frame (rounded to f32 for the f64 FFT), left in the scratch.
     pub fn spectrum_frame<'s>(
         &self,
         frame: &[f32],
         s: &'s mut StftScratch,
     ) -> Result<&'s [Complex<f32>]> {
+        if self.run_fft(frame, s)? {
+            for (o, c) in s.spectrum.iter_mut().zip(&s.spectrum64) {
+                *o = Complex::new(c.re as f32, c.im as f32);
+            }
+        }
+        Ok(&s.spectrum)
+    }
+
+    /// Window and transform one frame; true when the result is in the f64 buffers.
+    #[inline]
+    fn run_fft(&self, frame: &[f32], s: &mut StftScratch) -> Result<bool> {
         if frame.len() != self.n_fft {
             return Err(FeatureError::Fft(format!(
                 "frame of {} samples, plan is for {}",
@@ -172,20 +235,38 @@ impl StftPlan {
             )));
         }
         let (lo, hi) = (self.win_lo, self.win_hi);
-        // realfft uses the input as scratch, so the zero regions are rewritten every frame.
-        s.input[..lo].fill(0.0);
-        s.input[hi..].fill(0.0);
-        for ((i, x), w) in s.input[lo..hi]
-            .iter_mut()
-            .zip(&frame[lo..hi])
-            .zip(&self.window[lo..hi])
-        {
-            *i = x * w;
+        let fft_err = |e: realfft::FftError| FeatureError::Fft(e.to_string());
+        match &self.fft {
+            Fft::F32(fft) => {
+                // realfft uses the input as scratch, so the zero regions are rewritten every frame.
+                s.input[..lo].fill(0.0);
+                s.input[hi..].fill(0.0);
+                for ((i, x), w) in s.input[lo..hi]
+                    .iter_mut()
+                    .zip(&frame[lo..hi])
+                    .zip(&self.window[lo..hi])
+                {
+                    *i = x * w;
+                }
+                fft.process_with_scratch(&mut s.input, &mut s.spectrum, &mut s.fft_scratch)
+                    .map_err(fft_err)?;
+                Ok(false)
+            }
+            Fft::F64(fft, window) => {
+                s.input64[..lo].fill(0.0);
+                s.input64[hi..].fill(0.0);
+                for ((i, &x), w) in s.input64[lo..hi]
+                    .iter_mut()
+                    .zip(&frame[lo..hi])
+                    .zip(&window[lo..hi])
+                {
+                    *i = x as f64 * w;
+                }
+                fft.process_with_scratch(&mut s.input64, &mut s.spectrum64, &mut s.fft_scratch64)
+                    .map_err(fft_err)?;
+                Ok(true)
+            }
         }
-        self.fft
-            .process_with_scratch(&mut s.input, &mut s.spectrum, &mut s.fft_scratch)
-            .map_err(|e| FeatureError::Fft(e.to_string()))?;
-        Ok(&s.spectrum)
     }
 }
 
@@ -208,13 +289,13 @@ mod tests {
     use super::*;
 
     /// Slow, obviously-right f64 DFT power spectrum of one windowed frame.
-    fn naive_power(frame: &[f32], window: &[f32]) -> Vec<f64> {
+    fn naive_power(frame: &[f32], window: &[f64]) -> Vec<f64> {
         let n = frame.len();
         (0..=n / 2)
             .map(|k| {
                 let (mut re, mut im) = (0.0f64, 0.0f64);
                 for (t, (&x, &w)) in frame.iter().zip(window).enumerate() {
-                    let v = x as f64 * w as f64;
+                    let v = x as f64 * w;
                     let ang = -2.0 * std::f64::consts::PI * (k * t % n) as f64 / n as f64;
                     re += v * ang.cos();
                     im += v * ang.sin();
@@ -239,24 +320,36 @@ mod tests {
 
     // Power relative to the frame's maximum; f32 FFT rounding is ~1e-7 of the peak.
     const NAIVE_POWER_REL_TOL: f64 = 1e-5;
+    // The f64 FFT is only rounded once, to f32, at the end.
+    const NAIVE_POWER_REL_TOL_F64: f64 = 1e-6;
 
     #[test]
     fn matches_naive_dft_over_many_sizes() {
         const RNG_SEED: u64 = 0x5eed_1234;
         for n_fft in (1..=130).chain([255, 256, 400, 512, 1000, 1024, 2048]) {
-            for win in [n_fft, (n_fft * 3 / 4).max(1)] {
-                for kind in [WindowKind::Hann, WindowKind::Hamming] {
-                    let plan = StftPlan::new(n_fft, win, 1, kind, false, PadMode::Constant);
+            for (win, kind, precision) in [
+                (n_fft, WindowKind::Hann, Precision::F32),
+                ((n_fft * 3 / 4).max(1), WindowKind::Hamming, Precision::F32),
+                (n_fft, WindowKind::Hamming, Precision::F64),
+                ((n_fft * 3 / 4).max(1), WindowKind::Hann, Precision::F64),
+            ] {
+                {
+                    let plan =
+                        StftPlan::new(n_fft, win, 1, kind, false, PadMode::Constant, precision);
                     let frame = noise(n_fft, RNG_SEED + n_fft as u64);
                     let mut s = plan.scratch();
                     let mut out = vec![0.0; plan.n_freqs()];
                     plan.power_frame(&frame, &mut s, &mut out).unwrap();
-                    let expect = naive_power(&frame, plan.window());
+                    let expect = naive_power(&frame, &padded_window_f64(kind, win, n_fft));
                     let peak = expect.iter().cloned().fold(1e-30, f64::max);
                     for (k, (&a, &b)) in out.iter().zip(&expect).enumerate() {
+                        let tol = match precision {
+                            Precision::F32 => NAIVE_POWER_REL_TOL,
+                            Precision::F64 => NAIVE_POWER_REL_TOL_F64,
+                        };
                         assert!(
-                            ((a as f64 - b) / peak).abs() < NAIVE_POWER_REL_TOL,
-                            "n_fft {n_fft} win {win} bin {k}: {a} vs {b}"
+                            ((a as f64 - b) / peak).abs() < tol,
+                            "n_fft {n_fft} win {win} {precision:?} bin {k}: {a} vs {b}"
                         );
                     }
                 }
@@ -266,7 +359,15 @@ mod tests {
 
     #[test]
     fn input_checks() {
-        let plan = StftPlan::new(8, 8, 2, WindowKind::Hann, false, PadMode::Constant);
+        let plan = StftPlan::new(
+            8,
+            8,
+            2,
+            WindowKind::Hann,
+            false,
+            PadMode::Constant,
+            Precision::F32,
+        );
         assert!(matches!(plan.prepare(&[]), Err(FeatureError::EmptyInput)));
         assert!(matches!(
             plan.prepare(&[0.0; 7]),

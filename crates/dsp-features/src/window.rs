@@ -9,7 +9,15 @@ use crate::config::{PadMode, WindowKind};
 /// librosa's `util.pad_center`: `(n_fft - win_length) / 2` zeros on the left (floor), the rest
 /// on the right. Computed in f64 and rounded once to f32.
 pub fn padded_window(kind: WindowKind, win_length: usize, n_fft: usize) -> Vec<f32> {
-    let mut out = vec![0.0f32; n_fft];
+    padded_window_f64(kind, win_length, n_fft)
+        .into_iter()
+        .map(|w| w as f32)
+        .collect()
+}
+
+/// [`padded_window`] in f64 (what librosa multiplies the frames with).
+pub fn padded_window_f64(kind: WindowKind, win_length: usize, n_fft: usize) -> Vec<f64> {
+    let mut out = vec![0.0f64; n_fft];
     let lpad = (n_fft - win_length.min(n_fft)) / 2;
     // scipy.signal.windows.general_hamming: alpha - (1 - alpha) cos(2 pi n / M), M = win_length
     // for the periodic variant; alpha = 0.5 (hann) or 0.54 (hamming).
@@ -23,7 +31,7 @@ pub fn padded_window(kind: WindowKind, win_length: usize, n_fft: usize) -> Vec<f
         .enumerate()
     {
         let w = alpha - (1.0 - alpha) * (2.0 * std::f64::consts::PI * n as f64 / m).cos();
-        *o = w as f32;
+        *o = w;
     }
     out
 }
