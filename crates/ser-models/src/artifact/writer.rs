@@ -12,6 +12,17 @@ use crate::model::Model;
 /// atomically: everything goes to a temporary directory beside `dir`, which then replaces
 /// `dir` by a rename, so readers see the old artifact or the new one, never half of one.
 pub fn save(dir: &Path, manifest: &Manifest, models: &[Model]) -> Result<()> {
+    save_with_files(dir, manifest, models, &[])
+}
+
+/// [`save`], also copying `extra_files` (e.g. a training log and plots) into the directory
+/// before it is renamed into place.
+pub fn save_with_files(
+    dir: &Path,
+    manifest: &Manifest,
+    models: &[Model],
+    extra_files: &[PathBuf],
+) -> Result<()> {
     manifest.validate()?;
     if models.len() != manifest.members.len() {
         return Err(ModelError::Invalid {
@@ -37,7 +48,9 @@ pub fn save(dir: &Path, manifest: &Manifest, models: &[Model]) -> Result<()> {
         std::fs::remove_dir_all(&tmp).map_err(|e| ModelError::io(&tmp, e))?;
     }
     std::fs::create_dir_all(&tmp).map_err(|e| ModelError::io(&tmp, e))?;
-    let result = write_into(&tmp, manifest, models).and_then(|()| replace_dir(&tmp, dir));
+    let result = write_into(&tmp, manifest, models)
+        .and_then(|()| copy_files(&tmp, extra_files))
+        .and_then(|()| replace_dir(&tmp, dir));
     if result.is_err() {
         let _ = std::fs::remove_dir_all(&tmp);
     }
@@ -57,6 +70,14 @@ fn write_into(tmp: &Path, manifest: &Manifest, models: &[Model]) -> Result<()> {
     }
     let path = tmp.join(MANIFEST_FILE);
     std::fs::write(&path, manifest.to_json()?).map_err(|e| ModelError::io(&path, e))
+}
+
+fn copy_files(tmp: &Path, files: &[PathBuf]) -> Result<()> {
+    for f in files {
+        let Some(name) = f.file_name() else { continue };
+        std::fs::copy(f, tmp.join(name)).map_err(|e| ModelError::io(f, e))?;
+    }
+    Ok(())
 }
 
 /// Moves `tmp` to `dir`; an existing `dir` is first moved aside and removed after.

@@ -1,0 +1,228 @@
+//! [`TrainConfig`]: every knob of a training run, saved in the artifact manifest.
+
+use std::path::PathBuf;
+
+use dsp_features::FeatureConfig;
+use ravdess_loader::Preprocess;
+use ravdess_loader::synth::SynthConfig;
+use ser_models::{Family, ModelConfig};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, TrainError};
+
+/// Compute backend for training.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendKind {
+    /// burn's pure-Rust CPU backend (default, always compiled in).
+    #[default]
+    Flex,
+    /// burn-ndarray (feature `ndarray`; deprecated upstream and ~8x slower here).
+    Ndarray,
+    /// wgpu (feature `wgpu`; GPU via Vulkan/Metal/DX12).
+    Wgpu,
+}
+
+impl BackendKind {
+    /// Lowercase name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Flex => "flex",
+            Self::Ndarray => "ndarray",
+            Self::Wgpu => "wgpu",
+        }
+    }
+}
+
+/// Training-time augmentation (applied to cached log-mel features, so extraction runs once).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AugmentConfig {
+    /// Random crop of this many seconds per training example (shorter clips are padded and
+    /// masked). 3 s covers a whole trimmed RAVDESS sentence.
+    pub crop_seconds: f32,
+    /// SpecAugment (Park et al. 2019) time masks per example.
+    pub time_masks: usize,
+    /// Maximum width of a time mask, frames.
+    pub time_mask_frames: usize,
+    /// Frequency masks per example.
+    pub freq_masks: usize,
+    /// Maximum width of a frequency mask, bins.
+    pub freq_mask_bins: usize,
+    /// Random gain, uniform in `[-gain_db, +gain_db]` dB (log-mel only: a dB offset).
+    pub gain_db: f32,
+    /// Probability of adding stationary white noise (log-mel only; power-domain addition).
+    pub noise_prob: f32,
+    /// SNR range of that noise relative to the clip's loudest band, dB.
+    pub noise_snr_db: (f32, f32),
+}
+
+impl Default for AugmentConfig {
+    fn default() -> Self {
+        Self {
+            crop_seconds: 3.0,
+            time_masks: 2,
+            time_mask_frames: 20,
+            freq_masks: 2,
+            freq_mask_bins: 8,
+            gain_db: 6.0,
+            noise_prob: 0.3,
+            noise_snr_db: (20.0, 40.0),
+        }
+    }
+}
+
+impl AugmentConfig {
+    /// No augmentation except the crop.
+    pub fn none(crop_seconds: f32) -> Self {
+        Self {
+            crop_seconds,
+            time_masks: 0,
+            time_mask_frames: 0,
+            freq_masks: 0,
+            freq_mask_bins: 0,
+            gain_db: 0.0,
+            noise_prob: 0.0,
+            noise_snr_db: (30.0, 30.0),
+        }
+    }
+}
+
+/// Where the training data comes from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DataSource {
+    /// A corpus directory opened with `ravdess_loader::open_corpus`.
+    Dir(PathBuf),
+    /// The generated corpus, in memory.
+    Synth(SynthConfig),
+}
+
+/// How to hold out speakers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct SpeakerSplit {
+    /// Test speakers (never seen in training or validation). Empty = choose by default.
+    pub test: Vec<String>,
+    /// Validation speakers for early stopping (never trained on). Empty = choose by default.
+    pub val: Vec<String>,
+}
+
+/// Everything a training run needs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// Model family (used when `model` is `None`).
+    pub family: Family,
+    /// Explicit model configuration; `None` = `ModelConfig::default_for(family, bins, classes)`.
+    pub model: Option<ModelConfig>,
+    /// Training data.
+    pub data: DataSource,
+    /// Feature extraction.
+    pub features: FeatureConfig,
+    /// Waveform preprocessing (after resampling to `features.sample_rate`).
+    pub preprocess: Preprocess,
+    /// Maximum epochs.
+    pub epochs: usize,
+    /// Examples per batch.
+    pub batch_size: usize,
+    /// Peak learning rate (Adam), reached after one warm-up epoch, then cosine decay.
+    pub lr: f64,
+    /// Decoupled weight decay.
+    pub weight_decay: f32,
+    /// Stop when validation UA has not improved for this many epochs.
+    pub patience: usize,
+    /// Speaker hold-out.
+    pub split: SpeakerSplit,
+    /// Seed of everything random (init, shuffling, augmentation, dropout).
+    pub seed: u64,
+    /// Compute backend.
+    pub backend: BackendKind,
+    /// Output directory of the artifact; the checkpoint goes to `<out>/checkpoint`.
+    pub out: PathBuf,
+    /// Feature cache; `None` = `<out's parent>/.cache`.
+    pub cache_dir: Option<PathBuf>,
+    /// Continue from `<out>/checkpoint`.
+    pub resume: bool,
+    /// Weight the loss by inverse class frequency.
+    pub class_weights: bool,
+    /// Augmentation.
+    pub augment: AugmentConfig,
+    /// Testing aid: save a checkpoint and stop after this many batches, as Ctrl-C would.
+    pub stop_after_batches: Option<usize>,
+    /// Draw progress bars.
+    pub progress: bool,
+    /// When `model` is `None`, use a very small version of the family (smoke tests).
+    #[serde(default)]
+    pub tiny: bool,
+}
+
+impl TrainConfig {
+    /// Defaults for a family: the generated corpus, 64-band log-mel, 3 s crops, batch 32,
+    /// lr 2e-3, at most 30 epochs with patience 8, seed 42, Flex, output `runs/<family>`.
+    pub fn new(family: Family) -> Self {
+        Self {
+            family,
+            model: None,
+            data: DataSource::Synth(SynthConfig::default()),
+            features: FeatureConfig::default(),
+            preprocess: Preprocess::default(),
+            epochs: 30,
+            batch_size: 32,
+            lr: 2e-3,
+            weight_decay: 1e-4,
+            patience: 8,
+            split: SpeakerSplit::default(),
+            seed: 42,
+            backend: BackendKind::Flex,
+            out: PathBuf::from("runs").join(family.name()),
+            cache_dir: None,
+            resume: false,
+            class_weights: true,
+            augment: AugmentConfig::default(),
+            stop_after_batches: None,
+            progress: true,
+            tiny: false,
+        }
+    }
+
+    /// Checks ranges before any work starts.
+    pub fn validate(&self) -> Result<()> {
+        if self.epochs == 0 {
+            return Err(TrainError::config("--epochs", "must be at least 1"));
+        }
+        if self.batch_size == 0 {
+            return Err(TrainError::config("--batch-size", "must be at least 1"));
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0 && self.lr < 1.0) {
+            return Err(TrainError::config(
+                "--lr",
+                format!("{} is not in (0, 1)", self.lr),
+            ));
+        }
+        if !(self.augment.crop_seconds > 0.0 && self.augment.crop_seconds.is_finite()) {
+            return Err(TrainError::config("crop_seconds", "must be > 0"));
+        }
+        if self.split.test.iter().any(|t| self.split.val.contains(t)) {
+            return Err(TrainError::config(
+                "--val-actors",
+                "a speaker cannot be both a test and a validation speaker",
+            ));
+        }
+        self.features.validate()?;
+        Ok(())
+    }
+
+    /// Where checkpoints go.
+    pub fn checkpoint_dir(&self) -> PathBuf {
+        self.out.join("checkpoint")
+    }
+
+    /// Where the feature cache goes.
+    pub fn cache_dir(&self) -> PathBuf {
+        self.cache_dir.clone().unwrap_or_else(|| {
+            let parent = self.out.parent().filter(|p| !p.as_os_str().is_empty());
+            parent
+                .map(|p| p.join(".cache"))
+                .unwrap_or_else(|| PathBuf::from(".cache"))
+        })
+    }
+}

@@ -1,0 +1,86 @@
+//! The one error type of `ser-train`.
+
+use std::path::PathBuf;
+
+/// Result alias for this crate.
+pub type Result<T> = std::result::Result<T, TrainError>;
+
+/// Everything that can stop training.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TrainError {
+    /// A configuration value is unusable.
+    #[error("invalid {field}: {reason}")]
+    Config {
+        /// The option or field (e.g. `--batch-size`).
+        field: String,
+        /// What is wrong and what to do.
+        reason: String,
+    },
+    /// The corpus cannot be used for speaker-independent training.
+    #[error("unusable data in `{}`: {reason}", path.display())]
+    Data {
+        /// The corpus directory (or `<generated>`).
+        path: PathBuf,
+        /// What is wrong and what to do.
+        reason: String,
+    },
+    /// The requested backend was not compiled in.
+    #[error(
+        "backend `{name}` is not compiled into this binary; rebuild with `--features {name}` or use `--backend flex`"
+    )]
+    BackendUnavailable {
+        /// Backend name.
+        name: String,
+    },
+    /// `--resume` found no usable checkpoint.
+    #[error("cannot resume from `{}`: {reason}", path.display())]
+    Resume {
+        /// The checkpoint directory.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// File I/O failed.
+    #[error("I/O error on `{}`: {source}", path.display())]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Writing the log or plot failed.
+    #[error("could not write `{}`: {reason}", path.display())]
+    Output {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// Corpus loading or splitting failed.
+    #[error(transparent)]
+    Loader(#[from] ravdess_loader::Error),
+    /// Feature extraction failed.
+    #[error(transparent)]
+    Features(#[from] dsp_features::FeatureError),
+    /// Model building, saving or evaluation failed.
+    #[error(transparent)]
+    Model(#[from] ser_models::ModelError),
+}
+
+impl TrainError {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn config(field: &str, reason: impl Into<String>) -> Self {
+        Self::Config {
+            field: field.to_string(),
+            reason: reason.into(),
+        }
+    }
+}

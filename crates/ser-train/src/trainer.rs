@@ -1,0 +1,591 @@
+//! The training loop: speaker hold-out, batches, AdamW with warm-up + cosine learning rate,
+//! validation UA early stopping, checkpoints, and the final artifact with test metrics.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use burn::grad_clipping::GradientClippingConfig;
+use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
+use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
+use burn::prelude::*;
+use dsp_features::{FeatureKind, FeatureMatrix, NormStats};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use ravdess_loader::rng::SplitMix64;
+use ser_models::artifact::{ArtifactKind, FORMAT_VERSION, Manifest, Member, save_with_files};
+use ser_models::{Classifier, Model, ModelConfig};
+use serde::{Deserialize, Serialize};
+
+use crate::augment::{HostBatch, eval_batch, train_batch};
+use crate::checkpoint::{self, TrainState};
+use crate::config::{SpeakerSplit, TrainConfig};
+use crate::data::{Dataset, load_dataset, resolve_split};
+use crate::error::{Result, TrainError};
+use crate::metrics::Metrics;
+use crate::report::{EpochRow, plot, write_csv};
+
+static INTERRUPT: AtomicBool = AtomicBool::new(false);
+
+/// Makes Ctrl-C stop training after the current batch with a checkpoint (call once, from a
+/// binary). A second Ctrl-C is not special: the checkpoint is already being written.
+pub fn install_ctrlc_handler() -> Result<()> {
+    ctrlc::set_handler(|| {
+        INTERRUPT.store(true, Ordering::SeqCst);
+        eprintln!("\ninterrupted: saving a checkpoint after this batch (resume with --resume)");
+    })
+    .map_err(|e| TrainError::config("Ctrl-C handler", e.to_string()))
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TrainStatus {
+    /// All epochs ran or early stopping triggered; the artifact was written.
+    Completed,
+    /// Stopped by Ctrl-C or `stop_after_batches`; a checkpoint was written, no artifact.
+    Interrupted,
+}
+
+/// The result of [`train`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrainOutcome {
+    /// How the run ended.
+    pub status: TrainStatus,
+    /// The artifact directory (when completed).
+    pub artifact: Option<PathBuf>,
+    /// The checkpoint directory (when interrupted).
+    pub checkpoint: Option<PathBuf>,
+    /// Held-out speakers.
+    pub split: SpeakerSplit,
+    /// Best validation UA and its 1-based epoch.
+    pub best_val_ua: f64,
+    /// Epoch of `best_val_ua`.
+    pub best_epoch: usize,
+    /// Metrics on the test speakers (when completed).
+    pub test: Option<Metrics>,
+    /// Class names.
+    pub labels: Vec<String>,
+    /// Per-epoch log.
+    pub log: Vec<EpochRow>,
+    /// Training seconds (all sessions of a resumed run).
+    pub seconds: f64,
+}
+
+/// Loads the data of `cfg` (with the feature cache) and trains.
+pub fn train(cfg: &TrainConfig) -> Result<TrainOutcome> {
+    cfg.validate()?;
+    let bar = if cfg.progress {
+        ProgressBar::new(0)
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(style(
+        "features {bar:30} {pos}/{len} clips {elapsed} (ETA {eta})",
+    ));
+    let ds = load_dataset(cfg, |done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    })?;
+    bar.finish_and_clear();
+    train_on(cfg, &ds)
+}
+
+fn style(template: &str) -> ProgressStyle {
+    ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar())
+}
+
+/// Trains on an already loaded dataset (lets `ser-eval cv` load the corpus once and train
+/// every fold with its own `cfg.split`).
+pub fn train_on(cfg: &TrainConfig, ds: &Dataset) -> Result<TrainOutcome> {
+    cfg.validate()?;
+    let split = resolve_split(ds, &cfg.split)?;
+    let test_idx = ds.indices(&split.test, true);
+    let val_idx = ds.indices(&split.val, true);
+    let held: Vec<String> = split.test.iter().chain(&split.val).cloned().collect();
+    let train_idx = ds.indices(&held, false);
+    let n_classes = ds.labels.len();
+    let bins = ds.items[0].features.bins();
+    let model_cfg = cfg.model.clone().unwrap_or_else(|| {
+        let c = ModelConfig::default_for(cfg.family, bins, n_classes);
+        if cfg.tiny { tiny(c) } else { c }
+    });
+    model_cfg.validate()?;
+    if model_cfg.n_bins() != bins || model_cfg.n_classes() != n_classes {
+        return Err(TrainError::config(
+            "model",
+            format!(
+                "config expects {} bins / {} classes, the data has {bins} / {n_classes}",
+                model_cfg.n_bins(),
+                model_cfg.n_classes()
+            ),
+        ));
+    }
+    let train_mats: Vec<&FeatureMatrix> =
+        train_idx.iter().map(|&i| &ds.items[i].features).collect();
+    let norm = NormStats::fit(&train_mats)?;
+    let crop = ((cfg.augment.crop_seconds * cfg.features.sample_rate as f32)
+        / cfg.features.hop_length as f32)
+        .round()
+        .max(model_cfg.min_frames() as f32) as usize;
+    let log_power = ds.features.kind == FeatureKind::LogMel && !ds.features.cmvn;
+
+    let device = crate::backend::device(cfg.backend)?;
+    let train_device = device.clone().autodiff();
+    device.seed(cfg.seed);
+    train_device.seed(cfg.seed);
+
+    let ce = CrossEntropyLossConfig::new()
+        .with_weights(
+            cfg.class_weights
+                .then(|| class_weights(ds, &train_idx, n_classes)),
+        )
+        .init(&train_device);
+    let ce_eval = CrossEntropyLossConfig::new().init(&device);
+    let optim = AdamWConfig::new()
+        .with_weight_decay(cfg.weight_decay)
+        .with_grad_clipping(Some(GradientClippingConfig::Norm(5.0)))
+        .init();
+    let fingerprint = fingerprint(cfg, &model_cfg, &split);
+    let ckpt_dir = checkpoint::dir_for(&cfg.out);
+
+    let (mut state, mut model, mut optim, mut best) = if cfg.resume {
+        let r = checkpoint::load(&ckpt_dir, optim, &train_device, &device)?;
+        if r.state.fingerprint != fingerprint {
+            return Err(TrainError::Resume {
+                path: ckpt_dir,
+                reason: "the checkpoint was made with different settings (model, features, split, seed, batch \
+                         size or data); resume with the same options or start without --resume"
+                    .into(),
+            });
+        }
+        (r.state, r.model, r.optim, r.best)
+    } else {
+        let state = TrainState {
+            fingerprint,
+            epoch: 0,
+            batch: 0,
+            loss_sum: 0.0,
+            correct: 0,
+            seen: 0,
+            epoch_seconds: 0.0,
+            best_ua: -1.0,
+            best_epoch: 0,
+            best_metrics: None,
+            bad_epochs: 0,
+            log: Vec::new(),
+            split: split.clone(),
+            norm: norm.clone(),
+            model: model_cfg.clone(),
+            seconds: 0.0,
+        };
+        (state, model_cfg.init(&train_device), optim, None)
+    };
+
+    let bs = cfg.batch_size.min(train_idx.len()).max(1);
+    let n_batches = train_idx.len().div_ceil(bs);
+    let multi = MultiProgress::new();
+    if !cfg.progress {
+        multi.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let epoch_bar = multi.add(ProgressBar::new(cfg.epochs as u64));
+    epoch_bar.set_style(style(
+        "epoch {pos}/{len} {bar:20} {msg} [{elapsed} / ETA {eta}]",
+    ));
+    epoch_bar.set_position(state.epoch as u64);
+    let batch_bar = multi.add(ProgressBar::new(n_batches as u64));
+    batch_bar.set_style(style(
+        "  batch {pos}/{len} {bar:30} {msg} ({per_sec}, ETA {eta})",
+    ));
+    let mut batches_here = 0usize;
+    let stop_after = cfg.stop_after_batches;
+
+    while state.epoch < cfg.epochs && state.bad_epochs < cfg.patience.max(1) {
+        let epoch = state.epoch;
+        let started = Instant::now();
+        let mut order = train_idx.clone();
+        SplitMix64::derive(cfg.seed, 0xE90C_0000 + epoch as u64).shuffle(&mut order);
+        batch_bar.reset();
+        batch_bar.set_position(state.batch as u64);
+        for bi in state.batch..n_batches {
+            let chunk = &order[bi * bs..((bi + 1) * bs).min(order.len())];
+            if chunk.len() < 2 && n_batches > 1 {
+                continue; // batch norm needs two examples; the next epoch reshuffles
+            }
+            let lr = learning_rate(cfg, epoch, bi, n_batches);
+            // Per-batch seeds make a resumed run draw exactly what an uninterrupted one would.
+            let key = ((epoch as u64) << 32) | bi as u64;
+            train_device.seed(SplitMix64::derive(cfg.seed, key).next_u64());
+            let mut rng = SplitMix64::derive(cfg.seed ^ 0xA5A5_5A5A, key);
+            let clips: Vec<_> = chunk
+                .iter()
+                .map(|&i| (&ds.items[i].features.data, ds.items[i].label))
+                .collect();
+            let hb = train_batch(
+                &clips,
+                &norm_of(&state),
+                crop,
+                &cfg.augment,
+                log_power,
+                &mut rng,
+            );
+            let (loss, correct) = train_step(&mut model, &mut optim, &ce, hb, lr, &train_device)?;
+            state.loss_sum += loss * chunk.len() as f64;
+            state.correct += correct;
+            state.seen += chunk.len();
+            state.batch = bi + 1;
+            batches_here += 1;
+            batch_bar.set_position((bi + 1) as u64);
+            batch_bar.set_message(format!(
+                "loss {:.3} acc {:.3} lr {lr:.1e}",
+                state.loss_sum / state.seen.max(1) as f64,
+                state.correct as f64 / state.seen.max(1) as f64
+            ));
+            let stop =
+                INTERRUPT.load(Ordering::SeqCst) || stop_after.is_some_and(|n| batches_here >= n);
+            if stop && bi + 1 < n_batches {
+                state.epoch_seconds += started.elapsed().as_secs_f64();
+                state.seconds += started.elapsed().as_secs_f64();
+                checkpoint::save(&ckpt_dir, &state, &model, &optim, best.as_ref())?;
+                multi.clear().ok();
+                return Ok(outcome(
+                    TrainStatus::Interrupted,
+                    &state,
+                    ds,
+                    None,
+                    None,
+                    Some(ckpt_dir),
+                ));
+            }
+        }
+        // Validation on whole clips.
+        let valid = model.valid();
+        let (val, val_loss) = evaluate(
+            &valid,
+            ds,
+            &val_idx,
+            &norm_of(&state),
+            &ce_eval,
+            bs,
+            state.model.min_frames(),
+            &device,
+        )?;
+        let secs = state.epoch_seconds + started.elapsed().as_secs_f64();
+        state.seconds += started.elapsed().as_secs_f64();
+        let row = EpochRow {
+            epoch: epoch + 1,
+            train_loss: state.loss_sum / state.seen.max(1) as f64,
+            train_acc: state.correct as f64 / state.seen.max(1) as f64,
+            val_loss,
+            val_ua: val.ua,
+            val_wa: val.wa,
+            lr: learning_rate(cfg, epoch, n_batches - 1, n_batches),
+            seconds: secs,
+        };
+        if val.ua > state.best_ua + 1e-9 {
+            state.best_ua = val.ua;
+            state.best_epoch = epoch + 1;
+            state.best_metrics = Some(val.clone());
+            state.bad_epochs = 0;
+            best = Some(valid);
+        } else {
+            state.bad_epochs += 1;
+        }
+        multi
+            .println(format!(
+                "epoch {:>3}: train loss {:.3} acc {:.3} | val loss {:.3} UA {:.3} WA {:.3} | {:.1}s{}",
+                row.epoch,
+                row.train_loss,
+                row.train_acc,
+                row.val_loss,
+                row.val_ua,
+                row.val_wa,
+                row.seconds,
+                if state.best_epoch == epoch + 1 { " *best" } else { "" }
+            ))
+            .ok();
+        state.log.push(row);
+        state.epoch += 1;
+        state.batch = 0;
+        state.loss_sum = 0.0;
+        state.correct = 0;
+        state.seen = 0;
+        state.epoch_seconds = 0.0;
+        epoch_bar.set_position(state.epoch as u64);
+        epoch_bar.set_message(format!(
+            "best val UA {:.3} (epoch {})",
+            state.best_ua, state.best_epoch
+        ));
+        std::fs::create_dir_all(&ckpt_dir).map_err(|e| TrainError::io(&ckpt_dir, e))?;
+        write_csv(&ckpt_dir.join("log.csv"), &state.log)?;
+        if let Err(e) = plot(
+            &ckpt_dir.join("curve.png"),
+            &ckpt_dir.join("curve.svg"),
+            &state.log,
+        ) {
+            multi
+                .println(format!("warning: learning curve not drawn: {e}"))
+                .ok();
+        }
+        checkpoint::save(&ckpt_dir, &state, &model, &optim, best.as_ref())?;
+        if INTERRUPT.load(Ordering::SeqCst) || stop_after.is_some_and(|n| batches_here >= n) {
+            multi.clear().ok();
+            return Ok(outcome(
+                TrainStatus::Interrupted,
+                &state,
+                ds,
+                None,
+                None,
+                Some(ckpt_dir),
+            ));
+        }
+    }
+    multi.clear().ok();
+
+    // Final artifact from the best epoch, evaluated on the test speakers through the same
+    // pipeline (Classifier) that every other tool uses.
+    let best = best.unwrap_or_else(|| model.valid());
+    let mut manifest = Manifest {
+        format_version: FORMAT_VERSION,
+        kind: ArtifactKind::Single,
+        members: vec![Member {
+            name: "model".into(),
+            model: state.model.clone(),
+            weights: "model.bpk".into(),
+            norm: Some(state.norm.clone()),
+        }],
+        features: ds.features.clone(),
+        preprocess: Some(ds.preprocess),
+        labels: ds.labels.clone(),
+        protocol: format!(
+            "speaker-independent: test actors {} never seen in training (validation actors {} used only for early stopping)",
+            split.test.join(", "),
+            split.val.join(", ")
+        ),
+        training: serde_json::Value::Null,
+        metrics: serde_json::Value::Null,
+    };
+    let classifier = Classifier::from_parts(manifest.clone(), vec![best.clone()], &device)?;
+    let mut preds = Vec::with_capacity(test_idx.len());
+    for &i in &test_idx {
+        preds.push(classifier.predict_features(&ds.items[i].features)?.index);
+    }
+    let targets: Vec<usize> = test_idx.iter().map(|&i| ds.items[i].label).collect();
+    let test = Metrics::compute(&targets, &preds, n_classes);
+    manifest.training = serde_json::json!({
+        "config": cfg,
+        "data": ds.source,
+        "train_speakers": ds.speakers().into_iter().filter(|s| !held.contains(s)).collect::<Vec<_>>(),
+        "n_train": train_idx.len(),
+        "n_val": val_idx.len(),
+        "n_test": test_idx.len(),
+        "epochs_run": state.log.len(),
+        "best_epoch": state.best_epoch,
+        "seconds": state.seconds,
+        "backend": cfg.backend.name(),
+    });
+    manifest.metrics = serde_json::json!({
+        "protocol": manifest.protocol,
+        "test_actors": split.test,
+        "val_actors": split.val,
+        "test": metrics_json(&test, &ds.labels),
+        "validation": state.best_metrics.as_ref().map(|m| metrics_json(m, &ds.labels)),
+    });
+    let extras: Vec<PathBuf> = ["log.csv", "curve.png", "curve.svg"]
+        .iter()
+        .map(|f| ckpt_dir.join(f))
+        .filter(|p| p.is_file())
+        .collect();
+    save_with_files(&cfg.out, &manifest, &[best], &extras)?;
+    let _ = std::fs::remove_dir_all(&ckpt_dir);
+    Ok(outcome(
+        TrainStatus::Completed,
+        &state,
+        ds,
+        Some(test),
+        Some(cfg.out.clone()),
+        None,
+    ))
+}
+
+fn norm_of(state: &TrainState) -> NormStats {
+    state.norm.clone()
+}
+
+fn outcome(
+    status: TrainStatus,
+    state: &TrainState,
+    ds: &Dataset,
+    test: Option<Metrics>,
+    artifact: Option<PathBuf>,
+    checkpoint: Option<PathBuf>,
+) -> TrainOutcome {
+    TrainOutcome {
+        status,
+        artifact,
+        checkpoint,
+        split: state.split.clone(),
+        best_val_ua: state.best_ua.max(0.0),
+        best_epoch: state.best_epoch,
+        test,
+        labels: ds.labels.clone(),
+        log: state.log.clone(),
+        seconds: state.seconds,
+    }
+}
+
+fn metrics_json(m: &Metrics, labels: &[String]) -> serde_json::Value {
+    let per_class: serde_json::Map<String, serde_json::Value> = labels
+        .iter()
+        .zip(&m.recall)
+        .map(|(l, r)| (l.clone(), serde_json::json!(r)))
+        .collect();
+    serde_json::json!({
+        "ua": m.ua, "wa": m.wa, "n": m.n, "recall": per_class, "confusion": m.confusion, "labels": labels,
+    })
+}
+
+/// One optimisation step; returns (mean loss, correct count).
+fn train_step(
+    model: &mut Model,
+    optim: &mut ModuleOptimizer,
+    ce: &CrossEntropyLoss,
+    hb: HostBatch,
+    lr: f64,
+    device: &Device,
+) -> Result<(f64, usize)> {
+    let b = hb.labels.len();
+    let x = Tensor::<3>::from_data(TensorData::new(hb.data, hb.shape), device);
+    let targets: Vec<i64> = hb.labels.iter().map(|&l| l as i64).collect();
+    let y = Tensor::<1, Int>::from_data(TensorData::new(targets, [b]), device);
+    let logits = model.forward(x, &hb.lengths);
+    let preds = read_ints(logits.clone().argmax(1))?;
+    let correct = preds
+        .iter()
+        .zip(&hb.labels)
+        .filter(|(p, l)| **p == **l as i64)
+        .count();
+    let loss = ce.forward(logits, y);
+    let loss_value = read_floats(loss.clone())?
+        .first()
+        .copied()
+        .unwrap_or(f32::NAN) as f64;
+    if !loss_value.is_finite() {
+        return Err(TrainError::config(
+            "--lr",
+            format!("training diverged (loss {loss_value}); lower the learning rate"),
+        ));
+    }
+    let grads = GradientsParams::from_grads(loss.backward(), &*model);
+    *model = optim.step(lr, model.clone(), grads);
+    Ok((loss_value, correct))
+}
+
+fn read_floats<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>> {
+    t.into_data()
+        .try_to_vec_as::<f32>()
+        .map_err(|e| TrainError::config("backend", format!("unreadable tensor: {e:?}")))
+}
+
+fn read_ints<const D: usize>(t: Tensor<D, Int>) -> Result<Vec<i64>> {
+    t.into_data()
+        .try_to_vec_as::<i64>()
+        .map_err(|e| TrainError::config("backend", format!("unreadable tensor: {e:?}")))
+}
+
+/// Validation metrics and mean loss over whole clips, in length-sorted batches.
+fn evaluate(
+    model: &Model,
+    ds: &Dataset,
+    idx: &[usize],
+    norm: &NormStats,
+    ce: &CrossEntropyLoss,
+    bs: usize,
+    min_frames: usize,
+    device: &Device,
+) -> Result<(Metrics, f64)> {
+    let mut order = idx.to_vec();
+    order.sort_by_key(|&i| ds.items[i].features.frames());
+    let (mut targets, mut preds, mut loss_sum) = (Vec::new(), Vec::new(), 0.0f64);
+    for chunk in order.chunks(bs.max(1)) {
+        let clips: Vec<_> = chunk
+            .iter()
+            .map(|&i| (&ds.items[i].features.data, ds.items[i].label))
+            .collect();
+        let hb = eval_batch(&clips, norm, min_frames);
+        let b = hb.labels.len();
+        let x = Tensor::<3>::from_data(TensorData::new(hb.data, hb.shape), device);
+        let logits = model.forward(x, &hb.lengths);
+        let y: Vec<i64> = hb.labels.iter().map(|&l| l as i64).collect();
+        let loss = ce.forward(
+            logits.clone(),
+            Tensor::<1, Int>::from_data(TensorData::new(y, [b]), device),
+        );
+        loss_sum += read_floats(loss)?.first().copied().unwrap_or(0.0) as f64 * b as f64;
+        preds.extend(
+            read_ints(logits.argmax(1))?
+                .into_iter()
+                .map(|p| p.max(0) as usize),
+        );
+        targets.extend(hb.labels);
+    }
+    let n = targets.len().max(1) as f64;
+    Ok((
+        Metrics::compute(&targets, &preds, ds.labels.len()),
+        loss_sum / n,
+    ))
+}
+
+/// Inverse class frequency on the training set, normalised to mean 1 (classes absent from
+/// training get 1).
+fn class_weights(ds: &Dataset, train_idx: &[usize], n: usize) -> Vec<f32> {
+    let mut counts = vec![0usize; n];
+    for &i in train_idx {
+        counts[ds.items[i].label] += 1;
+    }
+    let total = train_idx.len().max(1) as f32;
+    counts
+        .iter()
+        .map(|&c| {
+            if c == 0 {
+                1.0
+            } else {
+                total / (n as f32 * c as f32)
+            }
+        })
+        .collect()
+}
+
+/// Linear warm-up over the first epoch from lr/10, then cosine decay to lr/20 at the end.
+fn learning_rate(cfg: &TrainConfig, epoch: usize, batch: usize, n_batches: usize) -> f64 {
+    let pos = epoch as f64 + batch as f64 / n_batches.max(1) as f64;
+    if pos < 1.0 && cfg.epochs > 1 {
+        return cfg.lr * (0.1 + 0.9 * pos);
+    }
+    let span = (cfg.epochs as f64 - 1.0).max(1.0);
+    let progress = ((pos - 1.0) / span).clamp(0.0, 1.0);
+    let floor = cfg.lr / 20.0;
+    floor + (cfg.lr - floor) * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos())
+}
+
+/// A very small version of a default config (smoke tests, CI).
+fn tiny(c: ModelConfig) -> ModelConfig {
+    match c {
+        ModelConfig::Cnn(c) => ModelConfig::Cnn(c.with_channels(vec![4, 8])),
+        ModelConfig::Rnn(c) => ModelConfig::Rnn(c.with_hidden(8)),
+        ModelConfig::Crnn(c) => ModelConfig::Crnn(
+            c.with_channels(vec![4, 8])
+                .with_time_pools(vec![2, 2])
+                .with_projection(16)
+                .with_hidden(8),
+        ),
+    }
+}
+
+fn fingerprint(cfg: &TrainConfig, model: &ModelConfig, split: &SpeakerSplit) -> String {
+    let parts = serde_json::json!({
+        "model": model, "features": cfg.features, "preprocess": cfg.preprocess, "split": split,
+        "seed": cfg.seed, "batch_size": cfg.batch_size, "data": cfg.data, "augment": cfg.augment,
+        "lr": cfg.lr, "class_weights": cfg.class_weights,
+    });
+    crate::cache::key(&[parts.to_string().as_bytes()])
+}
