@@ -4,6 +4,9 @@
 //!
 //! Run with `--nocapture` to see the worst error of every case.
 
+// Tests may unwrap (brief): a panic here is a test failure with its message.
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 
 use dsp_features::npy::read_npy;
