@@ -70,6 +70,23 @@ pub enum EvalError {
         #[source]
         source: Box<ravdess_loader::Error>,
     },
+    /// The model artifact could not be loaded.
+    #[error("loading the model {path}: {source}")]
+    Model {
+        /// The model directory.
+        path: PathBuf,
+        /// ser-models' error.
+        #[source]
+        source: Box<ser_models::ModelError>,
+    },
+    /// Training a cross-validation fold failed.
+    #[error("training fold {fold} failed: {reason}")]
+    Training {
+        /// Fold number (from 1).
+        fold: usize,
+        /// The trainer's error message.
+        reason: String,
+    },
     /// Reading or writing a file failed.
     #[error("{action} {path}: {source}")]
     Io {

@@ -42,11 +42,14 @@
 //! `docs/metrics.md` in the repository gives the formulas with examples.
 #![warn(missing_docs)]
 
+pub mod cv;
 pub mod error;
 pub mod evaluate;
 pub mod fsutil;
 pub mod labels;
 pub mod metrics;
+pub mod model;
+pub mod output;
 pub mod plot;
 pub mod render;
 pub mod report;

@@ -1,3 +1,19 @@
-//! Precision/recall/F1 metrics and the ser-eval report for speech-emotion models.
+//! `ser-eval`: evaluate a speech-emotion model speaker-independently, or cross-validate by actor.
+//! Thin glue over the `ser_eval` library; see `ser-eval --help`.
 
-fn main() {}
+use std::process::ExitCode;
+
+use clap::Parser;
+
+mod cli;
+
+fn main() -> ExitCode {
+    let args = cli::args::Cli::parse();
+    match cli::run(args) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

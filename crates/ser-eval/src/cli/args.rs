@@ -1,0 +1,174 @@
+//! Command-line arguments of `ser-eval` (clap derive).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// The default shipped model, resolved relative to this workspace at compile time.
+pub const DEFAULT_MODEL_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/default");
+
+/// Evaluate a speech-emotion model on a labelled corpus, speaker-independently.
+///
+/// Prints a classification report (precision, recall, F1 per class), UA (balanced accuracy),
+/// WA (accuracy), macro/weighted F1, Cohen's kappa with bootstrap 95% confidence intervals,
+/// the confusion matrix and breakdowns by actor, gender and intensity. Checks the model's
+/// recorded training actors against the evaluated ones and warns loudly when they overlap.
+///
+/// Examples:
+///   ser-eval --model runs/crnn/model --data data/ravdess --actors 21,22,23,24
+///   ser-eval --model runs/crnn/model --data my-corpus --format json --out runs/eval
+///   ser-eval cv --model-type crnn --data data/ravdess --folds 5 --out runs/cv-crnn
+#[derive(Debug, Parser)]
+#[command(name = "ser-eval", version, verbatim_doc_comment)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct Cli {
+    /// Evaluation of an existing model (the default command).
+    #[command(flatten)]
+    pub eval: EvalArgs,
+    /// Other commands.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Cross-validation by actor: train on k-1 actor folds, evaluate on the held-out fold,
+    /// for every fold; report per-fold and mean ± std UA/WA/macro-F1. Resumable.
+    Cv(CvArgs),
+}
+
+/// Output format on standard output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A classification-report table plus summary, confusion matrix and breakdowns.
+    Table,
+    /// Tidy CSV: `metric,class,value`.
+    Csv,
+    /// The full report as JSON.
+    Json,
+}
+
+/// Arguments of the evaluation command.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Model directory (holding manifest.json). Default: the shipped model in models/default
+    /// of this workspace, once one exists.
+    #[arg(long, value_name = "DIR")]
+    pub model: Option<PathBuf>,
+
+    /// Corpus to evaluate on: RAVDESS layout (Actor_NN/), flat RAVDESS names, label/*.wav
+    /// folders or a CSV manifest. Unreadable files are reported and skipped.
+    #[arg(long, value_name = "DIR", required = true)]
+    pub data: Option<PathBuf>,
+
+    /// Evaluate only these speakers, comma-separated (RAVDESS actors: 21,22 or 1,2; numbers are
+    /// zero-padded to two digits). Default: every speaker in the data.
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub actors: Option<Vec<String>>,
+
+    /// What to print on standard output.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// Also write report.json, report.csv, predictions.csv, breakdown.csv, confusion.png and
+    /// confusion.svg into this directory (created if needed).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub bootstrap: BootstrapArgs,
+
+    /// Clips loaded and predicted together (bounds memory).
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..))]
+    pub batch_size: u64,
+}
+
+/// Bootstrap settings shared by both commands.
+#[derive(Debug, Args)]
+pub struct BootstrapArgs {
+    /// Bootstrap resamples for the confidence intervals.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub bootstrap: u64,
+
+    /// Confidence level of the intervals, in (0, 1).
+    #[arg(long, default_value_t = 0.95)]
+    pub confidence: f64,
+
+    /// Seed of the bootstrap resampling (same seed, same interval).
+    #[arg(long = "bootstrap-seed", default_value_t = 0)]
+    pub bootstrap_seed: u64,
+}
+
+/// Arguments of `ser-eval cv`.
+#[derive(Debug, Args)]
+pub struct CvArgs {
+    /// Model architecture to train in every fold (as ser-train names it: cnn, rnn, crnn).
+    #[arg(long, value_name = "TYPE")]
+    pub model_type: String,
+
+    /// Corpus (as for evaluation). Default: the generated RAVDESS-shaped corpus, in memory.
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+
+    /// Use only these speakers (comma-separated), e.g. 1-20 of RAVDESS as 01,02,...
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub actors: Option<Vec<String>>,
+
+    /// Number of actor folds.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(2..))]
+    pub folds: u64,
+
+    /// Seed for the fold assignment and training.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+
+    /// Training epochs per fold (default: ser-train's default).
+    #[arg(long)]
+    pub epochs: Option<usize>,
+
+    /// Output directory: fold-N/ per fold, cv.json and cv.md. Finished folds are skipped when
+    /// re-run with the same directory.
+    #[arg(long, value_name = "DIR", default_value = "runs/cv")]
+    pub out: PathBuf,
+
+    #[command(flatten)]
+    pub bootstrap: BootstrapArgs,
+}
+
+/// Zero-pads purely numeric speaker ids to two digits (`1` -> `01`), as RAVDESS names them.
+pub fn normalize_actors(actors: &[String]) -> Vec<String> {
+    actors
+        .iter()
+        .map(|a| a.trim())
+        .filter(|a| !a.is_empty())
+        .map(|a| match a.parse::<u32>() {
+            Ok(n) if a.chars().all(|c| c.is_ascii_digit()) => format!("{n:02}"),
+            _ => a.to_string(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn actors_are_zero_padded() {
+        let a = normalize_actors(&["1".into(), " 21".into(), "spk_a".into(), "".into()]);
+        assert_eq!(a, vec!["01", "21", "spk_a"]);
+    }
+
+    #[test]
+    fn cv_does_not_need_data() {
+        let cli = Cli::try_parse_from(["ser-eval", "cv", "--model-type", "crnn"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Cv(_))));
+        assert!(Cli::try_parse_from(["ser-eval"]).is_err());
+    }
+}

@@ -1,0 +1,105 @@
+//! `ser-eval --data DIR [--model DIR]`: evaluate one model on one corpus.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use ser_eval::metrics::BootstrapConfig;
+use ser_eval::render::{csv_string, json_string, overlap_warning, table};
+use ser_eval::{EvalOptions, evaluate_corpus};
+
+use super::args::{BootstrapArgs, DEFAULT_MODEL_DIR, EvalArgs, Format, normalize_actors};
+use super::progress::bar;
+
+/// Runs the evaluation command.
+pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
+    let model_dir = resolve_model(args.model.as_deref())?;
+    let Some(data) = &args.data else {
+        bail!("--data DIR is required: the corpus to evaluate on");
+    };
+    let predictor = ser_eval::model::ArtifactPredictor::load(&model_dir)?;
+    let corpus = ravdess_loader::open_corpus(data)
+        .with_context(|| format!("opening the corpus {}", data.display()))?;
+    if !corpus.problems.is_empty() {
+        eprintln!(
+            "warning: {} file(s) in {} could not be used and are skipped (listed in the report)",
+            corpus.problems.len(),
+            data.display()
+        );
+    }
+    let opts = EvalOptions {
+        actors: args.actors.as_deref().map(normalize_actors),
+        bootstrap: bootstrap_config(&args.bootstrap)?,
+        batch_size: usize::try_from(args.batch_size).unwrap_or(32),
+        model_name: model_dir.display().to_string(),
+    };
+    let pb = bar("predicting", "clips");
+    let eval = evaluate_corpus(&predictor, corpus, &opts, &|done, total| {
+        pb.set_length(total as u64);
+        pb.set_position(done as u64);
+    })?;
+    pb.finish_and_clear();
+
+    let report = &eval.report;
+    if args.format != Format::Table {
+        // The table carries these itself; keep machine-readable stdout clean otherwise.
+        if let Some(w) = overlap_warning(report) {
+            eprintln!("{w}");
+        }
+        for u in &report.unmapped_labels {
+            eprintln!(
+                "warning: data label `{}` ({} files) is not a model class; excluded",
+                u.label, u.count
+            );
+        }
+        for f in &report.skipped_files {
+            eprintln!("warning: skipped {}: {}", f.path, f.reason);
+        }
+    }
+    let text = match args.format {
+        Format::Table => table(report),
+        Format::Csv => csv_string(report)?,
+        Format::Json => json_string(report)? + "\n",
+    };
+    std::io::stdout()
+        .write_all(text.as_bytes())
+        .context("writing the report to standard output")?;
+
+    if let Some(out) = &args.out {
+        let files = ser_eval::output::write_outputs(out, &eval)?;
+        eprintln!("wrote {} files to {}", files.len(), out.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--model`, or the shipped default model if it exists, or a clear error.
+pub fn resolve_model(model: Option<&Path>) -> anyhow::Result<PathBuf> {
+    if let Some(m) = model {
+        return Ok(m.to_path_buf());
+    }
+    let default = Path::new(DEFAULT_MODEL_DIR);
+    if default.join("manifest.json").is_file() {
+        return Ok(default.to_path_buf());
+    }
+    bail!(
+        "no default model yet: {} does not hold a model (no manifest.json). Pass --model DIR \
+         with a model directory written by ser-train (e.g. --model runs/crnn/model)",
+        default.display()
+    )
+}
+
+/// Validates bootstrap arguments into the library's config.
+pub fn bootstrap_config(b: &BootstrapArgs) -> anyhow::Result<BootstrapConfig> {
+    if !(b.confidence > 0.0 && b.confidence < 1.0) {
+        bail!(
+            "--confidence {} is out of range: give a level strictly between 0 and 1, e.g. 0.95",
+            b.confidence
+        );
+    }
+    Ok(BootstrapConfig {
+        resamples: usize::try_from(b.bootstrap).unwrap_or(1000),
+        confidence: b.confidence,
+        seed: b.bootstrap_seed,
+    })
+}
