@@ -153,6 +153,11 @@ fn describe_unknown(bytes: &[u8]) -> String {
     format!("{kind}; first bytes {}", hex.join(" "))
 }
 
+/// A compressed stream that decodes to less than this fraction of the length its header
+/// promises is reported as truncated. Not 1.0: MP3/Vorbis headers count encoder delay and
+/// padding (up to ~2 frames of 1152 samples), which decoders trim.
+const TRUNCATION_RATIO: f64 = 0.95;
+
 /// Decodes FLAC/MP3/OGG with symphonia, downmixing every packet to mono as it goes.
 fn decode_symphonia(bytes: &[u8], container: Container, max_secs: Option<f64>) -> Result<Audio> {
     let format_name = container.name();
@@ -173,7 +178,7 @@ fn decode_symphonia(bytes: &[u8], container: Container, max_secs: Option<f64>) -
         // The magic number matched, so a probe failure means a damaged or cut file.
         .map_err(|e| Error::Corrupt {
             format: format_name,
-            detail: format!("the start of the stream does not parse ({e})"),
+            detail: format!("the stream does not parse ({e})"),
         })?;
     let track = reader
         .default_track(TrackType::Audio)
@@ -182,6 +187,9 @@ fn decode_symphonia(bytes: &[u8], container: Container, max_secs: Option<f64>) -
             detail: "no audio track".into(),
         })?;
     let track_id = track.id;
+    // Frames the container promises (FLAC STREAMINFO, an MP3 Xing/LAME header, Ogg's last
+    // granule position), to tell a cut file from a short one.
+    let promised_frames = track.num_frames;
     let params = track
         .codec_params
         .as_ref()
@@ -257,6 +265,17 @@ fn decode_symphonia(bytes: &[u8], container: Container, max_secs: Option<f64>) -
                 max_secs: max,
             });
         }
+    }
+    if let Some(promised) = promised_frames
+        && (mono.len() as f64) < TRUNCATION_RATIO * promised as f64
+    {
+        return Err(Error::Corrupt {
+            format: format_name,
+            detail: format!(
+                "the stream is truncated: {} of the {promised} samples its header promises",
+                mono.len()
+            ),
+        });
     }
     if mono.is_empty() && bad_packets > 0 {
         return Err(Error::Corrupt {

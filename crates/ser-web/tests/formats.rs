@@ -48,6 +48,14 @@ fn compressed_files_cut_short_or_damaged_are_422() {
         let (status, json) = post_audio(&s, &bytes[..bytes.len().min(12)]);
         assert_eq!(status, 422, "{name} cut to 12 bytes: {json}");
         assert_eq!(json["error"], "corrupt_audio", "{name}: {json}");
+        // Cut in the middle: the header promises 2 s, the stream stops at about 1 s.
+        let (status, json) = post_audio(&s, &bytes[..bytes.len() / 2]);
+        assert_eq!(status, 422, "{name} cut in half: {json}");
+        assert!(
+            json["detail"].as_str().unwrap().contains("truncated")
+                || json["detail"].as_str().unwrap().contains("parse"),
+            "{name}: {json}"
+        );
         // Magic number followed by noise.
         let mut noisy = bytes[..4].to_vec();
         noisy.extend((0..8192u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8));
