@@ -1,6 +1,8 @@
 //! Corpus scanning: layout detection, bad files reported and skipped, duplicates, filters,
 //! manifests and parallel loading, all on generated audio.
 
+#![allow(clippy::unwrap_used)] // tests: a panic is a failed test
+
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -1,5 +1,7 @@
 //! RAVDESS names: every malformed field gives a typed error naming the file and the field.
 
+#![allow(clippy::unwrap_used)] // tests: a panic is a failed test
+
 use ravdess_loader::name::{NameField, RavdessName};
 
 #[test]

@@ -4,6 +4,8 @@
 //! * `SER_RAVDESS_DIR`: the 16 kHz copy of actors 01-20 (1200 files);
 //! * `SER_RAVDESS_48K_DIR`: the nine untouched 48 kHz originals (extra RIFF chunks, two stereo).
 
+#![allow(clippy::unwrap_used)] // tests: a panic is a failed test
+
 use std::path::PathBuf;
 
 use ravdess_loader::{

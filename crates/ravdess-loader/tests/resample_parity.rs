@@ -1,6 +1,8 @@
 //! Resampling parity with soxr's very-high-quality resampler (the reference used to make
 //! the 16 kHz RAVDESS copy). Fixtures: `tests/fixtures/make_resample_fixtures.py`.
 
+#![allow(clippy::unwrap_used)] // tests: a panic is a failed test
+
 use ravdess_loader::{Audio, resample};
 
 /// Minimum signal-to-error ratio against soxr VHQ, in dB.

@@ -1,5 +1,7 @@
 //! Speaker-independent splits: property checks over many seeds and fold counts.
 
+#![allow(clippy::unwrap_used)] // tests: a panic is a failed test
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use ravdess_loader::split::{holdout, kfold_by_speaker};

@@ -1,5 +1,7 @@
 //! The generated corpus: shape, determinism, durations.
 
+#![allow(clippy::unwrap_used)] // tests: a panic is a failed test
+
 use ravdess_loader::name::Intensity;
 use ravdess_loader::synth::{self, SynthConfig, clip_names};
 use ravdess_loader::{Emotion, Gender, encode_wav_16, open_corpus};

@@ -1,6 +1,8 @@
 //! WAV decoding: every supported encoding, extra chunks, downmixing, and a typed error that
 //! names the file and the reason for every kind of bad file.
 
+#![allow(clippy::unwrap_used)] // tests: a panic is a failed test
+
 use std::path::Path;
 
 use ravdess_loader::{Error, read_wav, read_wav_bytes, read_wav_with_info};

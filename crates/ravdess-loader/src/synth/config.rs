@@ -13,7 +13,7 @@ use crate::name::{Intensity, Modality, RavdessName, Statement, VocalChannel};
 use crate::rng::SplitMix64;
 use crate::{Audio, Emotion, Utterance, write_wav};
 
-/// Configuration of the generated corpus (saved as `synth-config.json` by [`write`]).
+/// Configuration of the generated corpus (saved as `synth-config.json` by [`write()`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SynthConfig {
@@ -156,7 +156,7 @@ pub fn write(dir: impl AsRef<Path>, cfg: &SynthConfig) -> Result<usize> {
     write_with_progress(dir, cfg, |_, _| {})
 }
 
-/// [`write`] with a progress callback `progress(done, total)`.
+/// [`write()`] with a progress callback `progress(done, total)`.
 pub fn write_with_progress<F>(
     dir: impl AsRef<Path>,
     cfg: &SynthConfig,
