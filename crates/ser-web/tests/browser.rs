@@ -114,7 +114,10 @@ fn page_shows_the_emotion_of_an_uploaded_wav() {
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                 "--no-first-run", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--window-size=1200,900",
+                "--disable-dev-shm-usage", "--window-size=1200,1500",
+                // A fake microphone (a beeping tone) that needs no permission prompt, so the
+                // page's recording path (WebAudio capture + WAV encoding in JS) runs for real.
+                "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
                 format!("--user-data-dir={}", profile.display()),
             ],
         }
@@ -188,7 +191,40 @@ fn page_shows_the_emotion_of_an_uploaded_wav() {
             let segs = client.find_all(Locator::Css("#timeline .seg")).await?;
             assert_eq!(segs.len(), api_long["segments"].as_array().unwrap().len());
 
-            // 3. Not audio: the server's error is shown to the user.
+            if let Some(dir) = std::env::var_os("SER_SCREENSHOT_DIR") {
+                let png = client.screenshot().await?;
+                std::fs::write(Path::new(&dir).join("ser-web-long.png"), png).unwrap();
+            }
+
+            // 3. Microphone: record ~1.5 s from the fake device, stop, get an answer.
+            client.find(Locator::Id("record")).await?.click().await?;
+            client
+                .wait()
+                .at_most(Duration::from_secs(10))
+                .for_element(Locator::Css("#record.recording"))
+                .await?;
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            client.find(Locator::Id("record")).await?.click().await?;
+            client
+                .wait()
+                .at_most(Duration::from_secs(30))
+                .for_element(Locator::XPath(
+                    "//p[@id='status' and starts-with(normalize-space(.), 'recording:')]",
+                ))
+                .await?;
+            wait("done").await?;
+            let status = client.find(Locator::Id("status")).await?.text().await?;
+            let shown = client.find(Locator::Id("emotion")).await?.text().await?;
+            assert!(!shown.is_empty(), "no emotion after recording ({status})");
+            // "recording: 1.49 s at 48000 Hz": a real clip of about the recorded length.
+            let secs: f64 = status
+                .split_whitespace()
+                .nth(1)
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| panic!("unexpected status {status:?}"));
+            assert!((0.5..10.0).contains(&secs), "{status}");
+
+            // 4. Not audio: the server's error is shown to the user.
             let input = client.find(Locator::Id("file")).await?;
             input.send_keys(&not_audio.display().to_string()).await?;
             wait("error").await?;

@@ -25,12 +25,20 @@ async function loadModelInfo() {
     const info = await res.json();
     labelsOrder = info.labels || [];
     const parts = [];
-    if (info.name) parts.push(info.name);
+    const members = info.members || [];
+    if (members.length) {
+      const fams = [...new Set(members.map((x) => (x.model && x.model.family) || "?"))];
+      parts.push(fams.join("+").toUpperCase() + (members.length > 1 ? " ensemble of " + members.length : ""));
+    }
     if (labelsOrder.length) parts.push(labelsOrder.length + " emotions");
-    const m = info.metrics || {};
-    const ua = m.unweighted_accuracy ?? m.ua ?? m.test_ua;
+    // Metrics are recorded by ser-train, e.g. {"test": {"ua": 0.61, "wa": 0.63}}.
+    const metrics = info.metrics || {};
+    const m = metrics.test || metrics;
+    const ua = m.ua ?? m.unweighted_accuracy;
     if (typeof ua === "number") {
-      parts.push("UA " + (100 * ua).toFixed(1) + "% (" + (m.protocol || "speaker-independent") + ")");
+      parts.push("UA " + (100 * ua).toFixed(1) + "%" + (info.protocol ? " (" + info.protocol + ")" : ""));
+    } else if (info.protocol) {
+      parts.push(info.protocol);
     }
     $("model-info").textContent = "Model: " + (parts.join(" · ") || "loaded");
     const s = info.server || {};
