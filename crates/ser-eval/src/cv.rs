@@ -19,13 +19,16 @@ use crate::output::write_outputs;
 
 /// Trains one model per fold.
 pub trait FoldTrainer {
-    /// Trains on `train` (utterances without audio loaded, or with, as the corpus gives them)
-    /// and returns a predictor. `dir` is the fold's directory, for the trainer's own artifact
-    /// and logs. `fold` counts from 1.
+    /// Trains on `train` (the fold's training utterances, with or without audio loaded, as
+    /// the corpus gives them) and returns a predictor. The trainer must never use the
+    /// `test_speakers` (the held-out actors of this fold) for anything but excluding them;
+    /// trainers that hold out speakers by name (like `ser_train`) take them from here.
+    /// `dir` is the fold's directory, for the trainer's artifact and logs; `fold` counts from 1.
     fn train_fold(
         &self,
         fold: usize,
         train: &[Utterance],
+        test_speakers: &[String],
         dir: &Path,
     ) -> std::result::Result<Box<dyn Predictor>, String>;
 }
@@ -180,13 +183,12 @@ pub fn run_cv(
         let train: Vec<Utterance> = fold.train.iter().map(|&j| utts[j].clone()).collect();
         let test: Vec<Utterance> = fold.test.iter().map(|&j| utts[j].clone()).collect();
         let train_actors = speakers(&train);
-        let model =
-            trainer
-                .train_fold(number, &train, &dir)
-                .map_err(|reason| EvalError::Training {
-                    fold: number,
-                    reason,
-                })?;
+        let model = trainer
+            .train_fold(number, &train, &fold.test_speakers, &dir)
+            .map_err(|reason| EvalError::Training {
+                fold: number,
+                reason,
+            })?;
         // The trainer tells us exactly which actors it saw; use that rather than relying on
         // the artifact's manifest.
         let model = KnownTraining {
@@ -423,9 +425,15 @@ mod tests {
             &self,
             _fold: usize,
             train: &[Utterance],
+            test_speakers: &[String],
             _dir: &Path,
         ) -> std::result::Result<Box<dyn Predictor>, String> {
             self.calls.set(self.calls.get() + 1);
+            assert!(
+                train
+                    .iter()
+                    .all(|u| !test_speakers.contains(u.speaker.as_ref().unwrap()))
+            );
             let labels: Vec<String> = Emotion::ALL.iter().map(|e| e.name().to_string()).collect();
             let loaded = load_audio(train.to_vec(), &LoadOptions::default(), |_, _| {})
                 .map_err(|e| e.to_string())?;

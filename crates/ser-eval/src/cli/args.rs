@@ -49,6 +49,17 @@ pub enum Format {
     Json,
 }
 
+/// Model families `ser-eval cv` can train.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModelType {
+    /// Convolutional network over the log-mel spectrogram.
+    Cnn,
+    /// Recurrent network over feature frames.
+    Rnn,
+    /// Convolutional front end + bidirectional recurrent layer.
+    Crnn,
+}
+
 /// Arguments of the evaluation command.
 #[derive(Debug, Args)]
 pub struct EvalArgs {
@@ -103,9 +114,9 @@ pub struct BootstrapArgs {
 /// Arguments of `ser-eval cv`.
 #[derive(Debug, Args)]
 pub struct CvArgs {
-    /// Model architecture to train in every fold (as ser-train names it: cnn, rnn, crnn).
-    #[arg(long, value_name = "TYPE")]
-    pub model_type: String,
+    /// Model architecture to train in every fold (ser-train's default configuration of it).
+    #[arg(long, value_enum)]
+    pub model_type: ModelType,
 
     /// Corpus (as for evaluation). Default: the generated RAVDESS-shaped corpus, in memory.
     #[arg(long, value_name = "DIR")]
@@ -126,6 +137,11 @@ pub struct CvArgs {
     /// Training epochs per fold (default: ser-train's default).
     #[arg(long)]
     pub epochs: Option<usize>,
+
+    /// Testing aid: train a very small version of the model (fast end-to-end tests only; its
+    /// numbers mean nothing).
+    #[arg(long, hide = true)]
+    pub tiny: bool,
 
     /// Output directory: fold-N/ per fold, cv.json and cv.md. Finished folds are skipped when
     /// re-run with the same directory.

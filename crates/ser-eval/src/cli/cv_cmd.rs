@@ -1,16 +1,175 @@
-//! `ser-eval cv`: cross-validation by actor.
+//! `ser-eval cv`: cross-validation by actor, training each fold with `ser_train`'s library.
 
+use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::bail;
+use anyhow::{Context, bail};
+use ravdess_loader::synth::{self, SynthConfig};
+use ravdess_loader::{Utterance, open_corpus};
+use ser_eval::Predictor;
+use ser_eval::cv::{CvConfig, CvEvent, FoldTrainer, run_cv};
+use ser_eval::model::ArtifactPredictor;
+use ser_models::Family;
+use ser_train::{DataSource, Dataset, SpeakerSplit, TrainConfig, TrainStatus, load_dataset};
 
-use super::args::CvArgs;
+use super::args::{CvArgs, ModelType, normalize_actors};
+use super::eval_cmd::bootstrap_config;
+use super::progress::bar;
 
 /// Runs the cross-validation command.
 pub fn run(args: &CvArgs) -> anyhow::Result<ExitCode> {
-    bail!(
-        "`ser-eval cv --model-type {}` needs ser-train's library API (`ser_train::train`), which \
-         this build does not have yet",
-        args.model_type
-    )
+    let family = match args.model_type {
+        ModelType::Cnn => Family::Cnn,
+        ModelType::Rnn => Family::Rnn,
+        ModelType::Crnn => Family::Crnn,
+    };
+    let actors = args.actors.as_deref().map(normalize_actors);
+    let mut base = TrainConfig::new(family);
+    base.seed = args.seed;
+    if let Some(e) = args.epochs {
+        base.epochs = e;
+    }
+    base.tiny = args.tiny;
+    base.cache_dir = Some(args.out.join(".cache"));
+
+    let (utts, data_name) = match &args.data {
+        Some(dir) => {
+            base.data = DataSource::Dir(dir.clone());
+            let corpus = open_corpus(dir)
+                .with_context(|| format!("opening the corpus {}", dir.display()))?;
+            for p in &corpus.problems {
+                eprintln!("warning: skipped {}: {}", p.path.display(), p.reason);
+            }
+            (corpus.utterances, dir.display().to_string())
+        }
+        None => {
+            let mut cfg = SynthConfig::default();
+            if let Some(a) = &actors {
+                cfg.actors = a
+                    .iter()
+                    .map(|s| s.parse::<u8>())
+                    .collect::<Result<_, _>>()
+                    .context("--actors for the generated corpus must be actor numbers 1-24")?;
+            }
+            base.data = DataSource::Synth(cfg.clone());
+            let pb = bar("generating corpus", "clips");
+            let utts = synth::generate(&cfg);
+            pb.finish_and_clear();
+            (utts, "generated corpus (ravdess_loader::synth)".to_string())
+        }
+    };
+    let keep = |speaker: &str| {
+        actors
+            .as_ref()
+            .is_none_or(|a| a.iter().any(|x| x == speaker))
+    };
+    let utts: Vec<Utterance> = utts
+        .into_iter()
+        .filter(|u| u.speaker.as_deref().is_some_and(keep))
+        .collect();
+    if utts.is_empty() {
+        bail!("no utterance left in {data_name} after the --actors filter");
+    }
+
+    // Features for every clip, once (ser-train caches them under <out>/.cache).
+    let pb = bar("features", "clips");
+    let mut ds = load_dataset(&base, |done, total| {
+        pb.set_length(total as u64);
+        pb.set_position(done as u64);
+    })?;
+    pb.finish_and_clear();
+    ds.items.retain(|i| keep(&i.speaker));
+    ser_train::install_ctrlc_handler()?;
+
+    let config = CvConfig {
+        model_type: family.name().to_string(),
+        data: data_name,
+        folds: usize::try_from(args.folds).unwrap_or(5),
+        seed: args.seed,
+        epochs: args.epochs,
+        actors,
+        bootstrap: bootstrap_config(&args.bootstrap)?,
+    };
+    let trainer = SerTrainFolds { base, ds };
+    let summary = run_cv(utts, &trainer, &config, &args.out, &mut |e| match e {
+        CvEvent::Training { fold, of } => eprintln!("fold {fold}/{of}: training"),
+        CvEvent::Resumed { fold } => eprintln!("fold {fold}: already done, reusing its results"),
+        CvEvent::Done(r) => eprintln!(
+            "fold {}: test actors {} -> UA {:.4}, WA {:.4}, macro-F1 {:.4} (n = {})",
+            r.fold,
+            r.test_actors.join(","),
+            r.ua,
+            r.wa,
+            r.macro_f1,
+            r.n
+        ),
+    })?;
+    print!("{}", ser_eval::cv::markdown(&summary));
+    eprintln!(
+        "wrote {} and {}",
+        args.out.join("cv.md").display(),
+        args.out.join("cv.json").display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Trains each fold with `ser_train::train_on` on the features loaded once.
+struct SerTrainFolds {
+    base: TrainConfig,
+    ds: Dataset,
+}
+
+impl FoldTrainer for SerTrainFolds {
+    fn train_fold(
+        &self,
+        fold: usize,
+        _train: &[Utterance],
+        test_speakers: &[String],
+        dir: &Path,
+    ) -> Result<Box<dyn Predictor>, String> {
+        let mut cfg = self.base.clone();
+        cfg.out = dir.join("model");
+        // A fold that trained but was interrupted before its evaluation keeps its model.
+        if cfg.out.join("manifest.json").is_file() {
+            eprintln!(
+                "fold {fold}: reusing the trained model in {}",
+                cfg.out.display()
+            );
+            return load(&cfg.out);
+        }
+        // ser-train holds out the test speakers by name; it picks validation speakers (for
+        // early stopping only) among the remaining ones.
+        cfg.split = SpeakerSplit {
+            test: test_speakers.to_vec(),
+            val: Vec::new(),
+        };
+        cfg.resume = cfg.checkpoint_dir().is_dir();
+        let outcome = ser_train::train_on(&cfg, &self.ds)
+            .map_err(|e| format!("{:#}", anyhow::Error::new(e)))?;
+        if outcome.status == TrainStatus::Interrupted {
+            return Err(format!(
+                "interrupted; the checkpoint in {} is resumed when the same command is run again",
+                cfg.checkpoint_dir().display()
+            ));
+        }
+        let mut got = outcome.split.test.clone();
+        got.sort();
+        let mut want = test_speakers.to_vec();
+        want.sort();
+        if got != want {
+            return Err(format!(
+                "ser-train held out actors {got:?} instead of this fold's {want:?}"
+            ));
+        }
+        let artifact = outcome
+            .artifact
+            .ok_or_else(|| "ser-train completed without writing a model".to_string())?;
+        load(&artifact)
+    }
+}
+
+fn load(dir: &Path) -> Result<Box<dyn Predictor>, String> {
+    ArtifactPredictor::load(dir)
+        .map(|p| Box::new(p) as Box<dyn Predictor>)
+        .map_err(|e| e.to_string())
 }
