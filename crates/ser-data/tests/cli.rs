@@ -1,0 +1,100 @@
+//! End-to-end tests of the real `ser-data` binary on generated data.
+
+#![allow(clippy::unwrap_used)] // tests: a panic is a failed test
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn ser_data(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ser-data"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+#[test]
+fn synth_then_inspect_json_and_manifest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a");
+    let b = tmp.path().join("b");
+    ok(&ser_data(&[
+        "synth",
+        "--out",
+        p(&a),
+        "--seed",
+        "5",
+        "--actors",
+        "1-4",
+    ]));
+    ok(&ser_data(&[
+        "synth",
+        "--out",
+        p(&b),
+        "--seed",
+        "5",
+        "--actors",
+        "1-4",
+    ]));
+    let f = "Actor_03/03-01-05-02-01-02-03.wav";
+    assert_eq!(
+        std::fs::read(a.join(f)).unwrap(),
+        std::fs::read(b.join(f)).unwrap()
+    );
+
+    // A bad file is reported, not fatal.
+    std::fs::write(a.join("Actor_01/03-01-02-01-01-01-01.wav"), b"garbage").unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&ser_data(&["inspect", p(&a), "--json"]))).unwrap();
+    assert_eq!(json["clips"], 239);
+    assert_eq!(json["actors"], serde_json::json!([1, 2, 3, 4]));
+    assert_eq!(json["per_emotion"]["neutral"], 16);
+    assert_eq!(json["per_emotion"]["calm"], 31);
+    assert_eq!(json["per_emotion"]["angry"], 32);
+    assert_eq!(json["problems"].as_array().unwrap().len(), 1);
+    assert!(
+        json["problems"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("not a RIFF")
+    );
+
+    let text = ok(&ser_data(&["inspect", p(&a), "--decode"]));
+    assert!(text.contains("clips:        239"), "{text}");
+    assert!(text.contains("problems:     1 file(s) skipped"), "{text}");
+
+    let manifest = tmp.path().join("list.csv");
+    ok(&ser_data(&["manifest", p(&a), "--out", p(&manifest)]));
+    let csv = std::fs::read_to_string(&manifest).unwrap();
+    assert!(csv.starts_with("path,label,speaker,gender\n"));
+    assert_eq!(csv.lines().count(), 240);
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&ser_data(&["inspect", p(&manifest), "--json"]))).unwrap();
+    assert_eq!(json["clips"], 239);
+    assert_eq!(json["layout"]["kind"], "csv-manifest");
+}
+
+#[test]
+fn clear_errors_for_bad_input() {
+    let out = ser_data(&["inspect", "/no/such/dir"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/no/such/dir"), "{err}");
+    let out = ser_data(&["synth", "--out", "/tmp/x", "--actors", "0-30"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1-24"));
+    let help = ok(&ser_data(&["download", "ravdess", "--help"]));
+    assert!(help.contains("1188976") && help.contains("--md5"));
+}
