@@ -7,7 +7,7 @@
 //! the thread count of the batch benches).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use dsp_features::{FeatureConfig, FeatureExtractor, FeatureKind};
+use dsp_features::{FeatureConfig, FeatureExtractor, FeatureKind, Precision};
 use std::hint::black_box;
 
 const SR: usize = 16_000;
@@ -31,8 +31,15 @@ fn clip(seed: u64) -> Vec<f32> {
         .collect()
 }
 
-fn configs() -> [(&'static str, FeatureConfig); 3] {
+fn configs() -> [(&'static str, FeatureConfig); 4] {
     [
+        (
+            "logmel_f32fft",
+            FeatureConfig {
+                precision: Precision::F32,
+                ..FeatureConfig::default()
+            },
+        ),
         (
             "stft",
             FeatureConfig {

@@ -41,6 +41,8 @@ pub struct FeatureExtractor {
 pub struct ExtractorScratch {
     stft: StftScratch,
     power: Vec<f32>,
+    /// Frames that overlap the padding are assembled here.
+    edge: Vec<f32>,
 }
 
 impl FeatureExtractor {
@@ -138,6 +140,7 @@ impl FeatureExtractor {
         ExtractorScratch {
             stft: self.stft.scratch(),
             power: vec![0.0; self.stft.n_freqs()],
+            edge: Vec::with_capacity(self.config.n_fft),
         }
     }
 
@@ -156,14 +159,15 @@ impl FeatureExtractor {
         samples: &[f32],
         scratch: &mut ExtractorScratch,
     ) -> Result<FeatureMatrix> {
-        let padded = self.stft.prepare(samples)?;
-        let n_frames = self.stft.n_frames(samples.len());
+        let n_frames = self.stft.check(samples)?;
         let bins = self.spectral_bins();
         let mut spectral = vec![0.0f32; n_frames * bins];
-        let (n_fft, hop) = (self.config.n_fft, self.config.hop_length);
+        let mut edge = std::mem::take(&mut scratch.edge);
         for (t, out) in spectral.chunks_exact_mut(bins).enumerate() {
-            self.spectral_frame(&padded[t * hop..t * hop + n_fft], scratch, out)?;
+            let frame = self.stft.frame(samples, t, &mut edge);
+            self.spectral_frame(frame, scratch, out)?;
         }
+        scratch.edge = edge;
         self.finish(spectral, n_frames)
     }
 
@@ -253,12 +257,8 @@ impl FeatureExtractor {
         }
         let rows = self.apply_dct(spectral);
         let bins = self.config.base_bins();
-        let mut base = Array2::<f32>::zeros((bins, n_frames));
-        for (t, frame) in rows.chunks_exact(bins).enumerate() {
-            for (b, &v) in frame.iter().enumerate() {
-                base[[b, t]] = v;
-            }
-        }
+        // frames-major -> [bins, frames]
+        let base = Array2::from_shape_fn((bins, n_frames), |(b, t)| rows[t * bins + b]);
         let data = if self.deltas.is_empty() {
             base
         } else {

@@ -13,7 +13,7 @@ use realfft::{RealFftPlanner, RealToComplex};
 
 use crate::config::{PadMode, Precision, WindowKind};
 use crate::error::{FeatureError, Result};
-use crate::window::{pad_signal, padded_window_f64};
+use crate::window::{pad_signal, padded_window_f64, reflect_index};
 
 /// A planned STFT: window, FFT plan and framing. Cheap to share between threads.
 #[derive(Clone)]
@@ -174,6 +174,44 @@ impl StftPlan {
         } else {
             Ok(Cow::Borrowed(y))
         }
+    }
+
+    /// Check the signal like [`StftPlan::prepare`] without copying it; returns the frame count.
+    pub fn check(&self, y: &[f32]) -> Result<usize> {
+        check_samples(y)?;
+        if !self.center && y.len() < self.n_fft {
+            return Err(FeatureError::InputTooShort {
+                len: y.len(),
+                min: self.n_fft,
+                reason: "center = false needs at least n_fft samples",
+            });
+        }
+        Ok(self.n_frames(y.len()))
+    }
+
+    /// The `n_fft` samples of frame `t` of the (virtually) padded signal: a slice of `y` when
+    /// the frame lies inside it, otherwise assembled in `buf` (only the first and last few
+    /// frames touch the padding, so the signal is never copied whole).
+    #[inline]
+    pub fn frame<'a>(&self, y: &'a [f32], t: usize, buf: &'a mut Vec<f32>) -> &'a [f32] {
+        let start = (t * self.hop_length) as isize - self.center_pad() as isize;
+        let end = start + self.n_fft as isize;
+        if start >= 0 && end <= y.len() as isize {
+            return &y[start as usize..end as usize];
+        }
+        buf.clear();
+        let len = y.len() as isize;
+        buf.extend((start..end).map(|i| {
+            if (0..len).contains(&i) {
+                y[i as usize]
+            } else {
+                match self.pad_mode {
+                    PadMode::Constant => 0.0,
+                    PadMode::Reflect => y[reflect_index(i, y.len())],
+                }
+            }
+        }));
+        buf
     }
 
     /// Power spectrum `|X[k]|^2` of one frame of exactly `n_fft` (padded-signal) samples.
@@ -352,6 +390,35 @@ mod tests {
                             "n_fft {n_fft} win {win} {precision:?} bin {k}: {a} vs {b}"
                         );
                     }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn frames_equal_slices_of_the_padded_signal() {
+        let y: Vec<f32> = (0..37).map(|i| i as f32).collect();
+        for pad_mode in [PadMode::Constant, PadMode::Reflect] {
+            for center in [true, false] {
+                let plan = StftPlan::new(
+                    16,
+                    12,
+                    5,
+                    WindowKind::Hann,
+                    center,
+                    pad_mode,
+                    Precision::F32,
+                );
+                let padded = plan.prepare(&y).unwrap();
+                let n = plan.check(&y).unwrap();
+                assert_eq!(n, 1 + (padded.len() - 16) / 5);
+                let mut buf = Vec::new();
+                for t in 0..n {
+                    assert_eq!(
+                        plan.frame(&y, t, &mut buf),
+                        &padded[t * 5..t * 5 + 16],
+                        "{pad_mode:?} {center} {t}"
+                    );
                 }
             }
         }
