@@ -60,12 +60,27 @@ pub fn train_batch(
             } else {
                 None
             };
+        // Vocal-tract-length-perturbation-like warp of the bin axis (Jaitly & Hinton 2013):
+        // output bin r reads bin r / alpha, so alpha > 1 stretches the spectrum upwards, as a
+        // shorter vocal tract would. It makes the model less sensitive to speaker timbre.
+        let alpha = if aug.freq_warp > 0.0 {
+            1.0 + rng.uniform(-f64::from(aug.freq_warp), f64::from(aug.freq_warp)) as f32
+        } else {
+            1.0
+        };
         for r in 0..bins {
             let (mean, std) = (norm.mean[r], norm.std[r]);
-            let row = m.row(r);
+            let src = (r as f32 / alpha).min((m.nrows() - 1) as f32);
+            let (i0, frac) = (src.floor() as usize, src - src.floor());
+            let i1 = (i0 + 1).min(m.nrows() - 1);
+            let (row0, row1) = (m.row(i0), m.row(i1));
             let dst = &mut out[r * frames..r * frames + len];
-            for (d, &v) in dst.iter_mut().zip(row.iter().skip(start)) {
-                let mut v = v + gain;
+            for ((d, &v0), &v1) in dst
+                .iter_mut()
+                .zip(row0.iter().skip(start))
+                .zip(row1.iter().skip(start))
+            {
+                let mut v = v0 + frac * (v1 - v0) + gain;
                 if let Some(n) = noise_db {
                     v = 10.0 * (10f32.powf(v / 10.0) + 10f32.powf(n / 10.0)).log10();
                 }

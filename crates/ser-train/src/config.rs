@@ -55,6 +55,8 @@ pub struct AugmentConfig {
     pub noise_prob: f32,
     /// SNR range of that noise relative to the clip's loudest band, dB.
     pub noise_snr_db: (f32, f32),
+    /// Random frequency-axis warp factor range `1 +- freq_warp` (0 = off).
+    pub freq_warp: f32,
 }
 
 impl Default for AugmentConfig {
@@ -68,6 +70,7 @@ impl Default for AugmentConfig {
             gain_db: 6.0,
             noise_prob: 0.3,
             noise_snr_db: (20.0, 40.0),
+            freq_warp: 0.12,
         }
     }
 }
@@ -84,6 +87,7 @@ impl AugmentConfig {
             gain_db: 0.0,
             noise_prob: 0.0,
             noise_snr_db: (30.0, 30.0),
+            freq_warp: 0.0,
         }
     }
 }
@@ -136,7 +140,7 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Compute backend.
     pub backend: BackendKind,
-    /// Output directory of the artifact; the checkpoint goes to `<out>/checkpoint`.
+    /// Output directory of the artifact; the checkpoint goes to `<out>.checkpoint`.
     pub out: PathBuf,
     /// Feature cache; `None` = `<out's parent>/.cache`.
     pub cache_dir: Option<PathBuf>,
@@ -211,9 +215,10 @@ impl TrainConfig {
         Ok(())
     }
 
-    /// Where checkpoints go.
+    /// Where checkpoints go: `<out>.checkpoint`, a sibling of the artifact so that replacing
+    /// the artifact atomically never deletes it.
     pub fn checkpoint_dir(&self) -> PathBuf {
-        self.out.join("checkpoint")
+        crate::checkpoint::dir_for(&self.out)
     }
 
     /// Where the feature cache goes.

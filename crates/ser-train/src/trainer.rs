@@ -146,7 +146,7 @@ pub fn train_on(cfg: &TrainConfig, ds: &Dataset) -> Result<TrainOutcome> {
         .with_grad_clipping(Some(GradientClippingConfig::Norm(5.0)))
         .init();
     let fingerprint = fingerprint(cfg, &model_cfg, &split);
-    let ckpt_dir = checkpoint::dir_for(&cfg.out);
+    let ckpt_dir = cfg.checkpoint_dir();
 
     let (mut state, mut model, mut optim, mut best) = if cfg.resume {
         let r = checkpoint::load(&ckpt_dir, optim, &train_device, &device)?;
@@ -290,19 +290,26 @@ pub fn train_on(cfg: &TrainConfig, ds: &Dataset) -> Result<TrainOutcome> {
         } else {
             state.bad_epochs += 1;
         }
-        multi
-            .println(format!(
-                "epoch {:>3}: train loss {:.3} acc {:.3} | val loss {:.3} UA {:.3} WA {:.3} | {:.1}s{}",
-                row.epoch,
-                row.train_loss,
-                row.train_acc,
-                row.val_loss,
-                row.val_ua,
-                row.val_wa,
-                row.seconds,
-                if state.best_epoch == epoch + 1 { " *best" } else { "" }
-            ))
-            .ok();
+        let line = format!(
+            "epoch {:>3}: train loss {:.3} acc {:.3} | val loss {:.3} UA {:.3} WA {:.3} | {:.1}s{}",
+            row.epoch,
+            row.train_loss,
+            row.train_acc,
+            row.val_loss,
+            row.val_ua,
+            row.val_wa,
+            row.seconds,
+            if state.best_epoch == epoch + 1 {
+                " *best"
+            } else {
+                ""
+            }
+        );
+        if cfg.progress {
+            multi.println(line).ok();
+        } else {
+            println!("{line}");
+        }
         state.log.push(row);
         state.epoch += 1;
         state.batch = 0;

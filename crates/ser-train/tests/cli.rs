@@ -1,0 +1,260 @@
+//! End-to-end tests of the `ser-train` binary on small generated corpora (tiny models, few
+//! epochs: the whole file runs in well under a minute on 2 cores).
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use ravdess_loader::synth::{self, SynthConfig};
+use ser_models::{Classifier, ModelError};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ser-train");
+
+fn run(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .output()
+        .expect("ser-train runs")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// A quick tiny-model run on 5 generated actors (3 train, 1 validation, 1 test).
+fn tiny_args<'a>(out: &'a str, model: &'a str) -> Vec<&'a str> {
+    vec![
+        "--model",
+        model,
+        "--synth-actors",
+        "1,2,3,4,5",
+        "--tiny",
+        "--epochs",
+        "2",
+        "--quiet",
+        "--out",
+        out,
+        "--crop-seconds",
+        "1.5",
+    ]
+}
+
+#[test]
+fn trains_writes_an_artifact_that_classifier_loads_and_predicts_with() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("m");
+    let o = run(&tiny_args(out.to_str().unwrap(), "crnn"));
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&o);
+    assert!(t.contains("speaker-independent: test actors 05"), "{t}");
+    for f in [
+        "manifest.json",
+        "model.bpk",
+        "log.csv",
+        "curve.png",
+        "curve.svg",
+    ] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    let log = std::fs::read_to_string(out.join("log.csv")).unwrap();
+    assert_eq!(log.lines().count(), 3, "{log}"); // header + 2 epochs
+    assert!(
+        !dir.path().join("m.checkpoint").exists(),
+        "checkpoint removed after success"
+    );
+
+    let c = Classifier::load(&out).unwrap();
+    assert_eq!(c.labels().len(), 8);
+    assert!(c.manifest().protocol.contains("05"));
+    assert!(c.manifest().metrics["test"]["ua"].is_number());
+    // A generated clip at 22.05 kHz: the classifier resamples it itself.
+    let utt = synth::generate(&SynthConfig {
+        actors: vec![5],
+        sample_rate: 22_050,
+        ..Default::default()
+    })
+    .swap_remove(0);
+    let p = c.predict(utt.audio.as_ref().unwrap()).unwrap();
+    let sum: f32 = p.probabilities.iter().sum();
+    assert!((sum - 1.0).abs() < 1e-4, "{sum}");
+    assert_eq!(p.label, c.labels()[p.index]);
+    let batch = c
+        .predict_batch(&[utt.audio.clone().unwrap(), utt.audio.unwrap()])
+        .unwrap();
+    assert_eq!(batch[0], p);
+}
+
+#[test]
+fn cnn_and_rnn_train_too() {
+    for model in ["cnn", "rnn"] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join(model);
+        let mut args = tiny_args(out.to_str().unwrap(), model);
+        let e = args.iter().position(|a| *a == "--epochs").unwrap();
+        args[e + 1] = "1";
+        let o = run(&args);
+        assert!(o.status.success(), "{model}: {}", text(&o));
+        Classifier::load(&out).unwrap();
+    }
+}
+
+#[test]
+fn interrupted_run_resumes_from_its_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r");
+    let out_s = out.to_str().unwrap();
+    let mut args = tiny_args(out_s, "crnn");
+    args.extend(["--stop-after-batches", "3", "--batch-size", "16"]);
+    let o = run(&args);
+    assert_eq!(o.status.code(), Some(130), "{}", text(&o));
+    assert!(text(&o).contains("--resume"), "{}", text(&o));
+    let ckpt = dir.path().join("r.checkpoint");
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(ckpt.join("state.json")).unwrap()).unwrap();
+    assert_eq!(state["epoch"], 0);
+    assert_eq!(state["batch"], 3);
+    assert!(!out.exists(), "no artifact before the run completes");
+
+    let mut args = tiny_args(out_s, "crnn");
+    args.extend(["--batch-size", "16", "--resume"]);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    let log = std::fs::read_to_string(out.join("log.csv")).unwrap();
+    assert_eq!(log.lines().count(), 3, "{log}");
+    Classifier::load(&out).unwrap();
+
+    // The checkpoint is gone after success: resuming again is a clear error.
+    let o = run(&[&tiny_args(out_s, "crnn")[..], &["--resume"]].concat());
+    assert!(!o.status.success());
+    assert!(text(&o).contains("no checkpoint"), "{}", text(&o));
+}
+
+#[test]
+fn bad_flags_are_rejected_with_clear_messages() {
+    let o = run(&["--model", "transformer"]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("possible values"), "{}", text(&o));
+    let o = run(&["--model", "cnn", "--epochs", "0", "--quiet"]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("--epochs"), "{}", text(&o));
+    let o = run(&["--model", "cnn", "--lr=-1", "--quiet"]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("invalid --lr"), "{}", text(&o));
+    if !cfg!(feature = "wgpu") {
+        let o = run(&["--model", "cnn", "--backend", "wgpu"]);
+        assert!(!o.status.success());
+        assert!(text(&o).contains("not compiled"), "{}", text(&o));
+    }
+    let o = run(&["--model", "cnn", "--data", "/definitely/not/here"]);
+    assert!(text(&o).contains("does not exist"), "{}", text(&o));
+}
+
+fn expect_data_error(dir: &Path, needle: &str) {
+    let out = dir.join("out");
+    let o = run(&[
+        "--model",
+        "cnn",
+        "--tiny",
+        "--quiet",
+        "--data",
+        dir.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains(needle),
+        "expected `{needle}` in: {}",
+        text(&o)
+    );
+    assert!(!text(&o).contains("panicked"), "{}", text(&o));
+}
+
+#[test]
+fn empty_label_less_and_single_speaker_corpora_are_clear_errors() {
+    let empty = tempfile::tempdir().unwrap();
+    expect_data_error(empty.path(), "error:");
+
+    // WAV files whose names carry no label or speaker.
+    let unlabelled = tempfile::tempdir().unwrap();
+    let audio = ravdess_loader::Audio::new(vec![0.1; 16_000], 16_000);
+    for i in 0..3 {
+        ravdess_loader::write_wav(unlabelled.path().join(format!("clip{i}.wav")), &audio).unwrap();
+    }
+    expect_data_error(unlabelled.path(), "error:");
+
+    let single = tempfile::tempdir().unwrap();
+    synth::write(
+        single.path(),
+        &SynthConfig {
+            actors: vec![3],
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    expect_data_error(single.path(), "1 speaker");
+}
+
+#[test]
+fn missing_and_corrupt_artifacts_give_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good");
+    let o = run(&tiny_args(good.to_str().unwrap(), "cnn"));
+    assert!(o.status.success(), "{}", text(&o));
+
+    let missing = Classifier::load(dir.path().join("nope")).unwrap_err();
+    assert!(
+        matches!(missing, ModelError::MissingArtifact { .. }),
+        "{missing}"
+    );
+    assert!(missing.to_string().contains("nope"));
+
+    let copy = |name: &str| {
+        let d = dir.path().join(name);
+        std::fs::create_dir_all(&d).unwrap();
+        for f in ["manifest.json", "model.bpk"] {
+            std::fs::copy(good.join(f), d.join(f)).unwrap();
+        }
+        d
+    };
+    let no_manifest = copy("no-manifest");
+    std::fs::remove_file(no_manifest.join("manifest.json")).unwrap();
+    assert!(matches!(
+        Classifier::load(&no_manifest).unwrap_err(),
+        ModelError::MissingManifest { .. }
+    ));
+
+    let corrupt = copy("corrupt");
+    std::fs::write(corrupt.join("manifest.json"), "{ not json").unwrap();
+    let e = Classifier::load(&corrupt).unwrap_err();
+    assert!(matches!(e, ModelError::CorruptManifest { .. }), "{e}");
+    assert!(e.to_string().contains("manifest.json"), "{e}");
+
+    let future = copy("future");
+    let m = std::fs::read_to_string(future.join("manifest.json")).unwrap();
+    std::fs::write(
+        future.join("manifest.json"),
+        m.replacen("\"format_version\": 1", "\"format_version\": 99", 1),
+    )
+    .unwrap();
+    let e = Classifier::load(&future).unwrap_err();
+    assert!(
+        matches!(e, ModelError::UnsupportedFormat { found: 99, .. }),
+        "{e}"
+    );
+
+    let no_weights = copy("no-weights");
+    std::fs::remove_file(no_weights.join("model.bpk")).unwrap();
+    let e = Classifier::load(&no_weights).unwrap_err();
+    assert!(matches!(e, ModelError::Weights { .. }), "{e}");
+    assert!(e.to_string().contains("model.bpk"), "{e}");
+
+    let bad_weights = copy("bad-weights");
+    let bytes = std::fs::read(bad_weights.join("model.bpk")).unwrap();
+    std::fs::write(bad_weights.join("model.bpk"), &bytes[..bytes.len() / 2]).unwrap();
+    let e = Classifier::load(&bad_weights).unwrap_err();
+    assert!(matches!(e, ModelError::Weights { .. }), "{e}");
+}
