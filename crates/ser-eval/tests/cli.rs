@@ -472,3 +472,64 @@ fn cross_validation_by_actor_trains_evaluates_and_resumes() {
         text(&o.stderr)
     );
 }
+
+/// Opt-in: the nine untouched 48 kHz RAVDESS originals (extra RIFF chunks, two stereo files)
+/// are all read, resampled and evaluated, with actor, gender and intensity breakdowns.
+#[test]
+fn real_ravdess_48k_originals_are_evaluated() {
+    let Ok(dir) = std::env::var("SER_RAVDESS_48K_DIR") else {
+        eprintln!(
+            "skipping real_ravdess_48k_originals_are_evaluated: SER_RAVDESS_48K_DIR is unset"
+        );
+        return;
+    };
+    let m = model(&EMOTIONS, &["24"]);
+    let o = run(&[
+        "--model",
+        path_str(&model_dir(&m)),
+        "--data",
+        &dir,
+        "--format",
+        "json",
+        "--bootstrap",
+        "50",
+    ]);
+    assert!(o.status.success(), "stderr: {}", text(&o.stderr));
+    let j: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["n"], 9);
+    assert_eq!(j["skipped_files"], serde_json::json!([]));
+    assert_eq!(
+        j["protocol"]["actors_evaluated"].as_array().unwrap().len(),
+        8
+    );
+    assert_eq!(j["protocol"]["speaker_independent"], true);
+    assert_eq!(j["breakdown"]["by_gender"].as_array().unwrap().len(), 2);
+}
+
+/// Opt-in: one real actor from the 16 kHz copy (60 clips) through the whole pipeline.
+#[test]
+fn real_ravdess_actor_is_evaluated() {
+    let Ok(dir) = std::env::var("SER_RAVDESS_DIR") else {
+        eprintln!("skipping real_ravdess_actor_is_evaluated: SER_RAVDESS_DIR is unset");
+        return;
+    };
+    let m = model(&EMOTIONS, &["01", "02"]);
+    let o = run(&[
+        "--model",
+        path_str(&model_dir(&m)),
+        "--data",
+        &dir,
+        "--actors",
+        "20",
+        "--format",
+        "json",
+        "--bootstrap",
+        "50",
+    ]);
+    assert!(o.status.success(), "stderr: {}", text(&o.stderr));
+    let j: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["n"], 60);
+    assert_eq!(j["per_class"]["neutral"]["support"], 4);
+    assert_eq!(j["per_class"]["angry"]["support"], 8);
+    assert_eq!(j["protocol"]["actors_evaluated"], serde_json::json!(["20"]));
+}

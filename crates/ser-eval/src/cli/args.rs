@@ -15,8 +15,8 @@ pub const DEFAULT_MODEL_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../
 /// recorded training actors against the evaluated ones and warns loudly when they overlap.
 ///
 /// Examples:
-///   ser-eval --model runs/crnn/model --data data/ravdess --actors 21,22,23,24
-///   ser-eval --model runs/crnn/model --data my-corpus --format json --out runs/eval
+///   ser-eval --model runs/crnn --data data/ravdess --actors 21,22,23,24
+///   ser-eval --model runs/crnn --data my-corpus --format json --out runs/eval
 ///   ser-eval cv --model-type crnn --data data/ravdess --folds 5 --out runs/cv-crnn
 #[derive(Debug, Parser)]
 #[command(name = "ser-eval", version, verbatim_doc_comment)]

@@ -84,7 +84,7 @@ pub fn resolve_model(model: Option<&Path>) -> anyhow::Result<PathBuf> {
     }
     bail!(
         "no default model yet: {} does not hold a model (no manifest.json). Pass --model DIR \
-         with a model directory written by ser-train (e.g. --model runs/crnn/model)",
+         with a model directory written by ser-train (e.g. --model runs/crnn)",
         default.display()
     )
 }
