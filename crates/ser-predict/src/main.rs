@@ -84,7 +84,18 @@ fn run() -> anyhow::Result<ExitCode> {
 
     let mut results = Vec::with_capacity(args.files.len());
     let mut failed = 0usize;
+    // A progress bar on stderr for batches (hidden when stderr is not a terminal).
+    let bar = if args.files.len() > 1 {
+        indicatif::ProgressBar::new(args.files.len() as u64)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} files {elapsed} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
     for path in &args.files {
+        bar.set_message(path.display().to_string());
         let outcome = std::fs::read(path)
             .map_err(|e| ser_web::Error::Io {
                 path: path.display().to_string(),
@@ -93,10 +104,12 @@ fn run() -> anyhow::Result<ExitCode> {
             .and_then(|bytes| ser_web::analyse_bytes(model.as_ref(), &bytes, &config));
         if let Err(e) = &outcome {
             failed += 1;
-            eprintln!("error: {}: {e}", path.display());
+            bar.suspend(|| eprintln!("error: {}: {e}", path.display()));
         }
         results.push((path.display().to_string(), outcome));
+        bar.inc(1);
     }
+    bar.finish_and_clear();
 
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

@@ -6,6 +6,7 @@
 //! resampling, limits, the answer's shape and that the page shows what the API says. Accuracy
 //! is measured by ser-eval on trained models, never here.
 
+use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use burn::prelude::Device;
@@ -14,39 +15,44 @@ use ser_models::artifact::{ArtifactKind, FORMAT_VERSION, Manifest, Member, save}
 use ser_models::cnn::CnnConfig;
 use ser_web::EmotionModel;
 
+/// Writes the untrained test artifact to `dir` (created or replaced).
+pub fn write_test_artifact(dir: &Path) {
+    let features = dsp_features::FeatureConfig::default();
+    let labels: Vec<String> = ravdess_loader::Emotion::ALL
+        .iter()
+        .map(|e| e.name().to_string())
+        .collect();
+    let config = ModelConfig::Cnn(
+        CnnConfig::new(features.output_bins(), labels.len()).with_channels(vec![4, 8]),
+    );
+    let model = config.init(&Device::default());
+    let manifest = Manifest {
+        format_version: FORMAT_VERSION,
+        kind: ArtifactKind::Single,
+        members: vec![Member {
+            name: "untrained-test-cnn".into(),
+            model: config,
+            weights: "model.bpk".into(),
+            norm: None,
+        }],
+        features,
+        preprocess: None,
+        labels,
+        protocol: "none: untrained test model".into(),
+        training: serde_json::json!({ "epochs": 0 }),
+        metrics: serde_json::json!({}),
+    };
+    save(dir, &manifest, &[model]).unwrap();
+}
+
 /// Builds (once per test binary), saves and loads the test artifact.
 pub fn test_model() -> Arc<dyn EmotionModel> {
     static MODEL: OnceLock<Arc<dyn EmotionModel>> = OnceLock::new();
     MODEL
         .get_or_init(|| {
-            let features = dsp_features::FeatureConfig::default();
-            let labels: Vec<String> = ravdess_loader::Emotion::ALL
-                .iter()
-                .map(|e| e.name().to_string())
-                .collect();
-            let config = ModelConfig::Cnn(
-                CnnConfig::new(features.output_bins(), labels.len()).with_channels(vec![4, 8]),
-            );
-            let model = config.init(&Device::default());
-            let manifest = Manifest {
-                format_version: FORMAT_VERSION,
-                kind: ArtifactKind::Single,
-                members: vec![Member {
-                    name: "untrained-test-cnn".into(),
-                    model: config,
-                    weights: "model.bpk".into(),
-                    norm: None,
-                }],
-                features,
-                preprocess: None,
-                labels,
-                protocol: "none: untrained test model".into(),
-                training: serde_json::json!({ "epochs": 0 }),
-                metrics: serde_json::json!({}),
-            };
             let tmp = tempfile::tempdir().unwrap();
             let dir = tmp.path().join("model");
-            save(&dir, &manifest, &[model]).unwrap();
+            write_test_artifact(&dir);
             // `tmp` is deleted when this closure returns, on purpose: the server must not need
             // the model files after loading (load_model's warm-up reads every weight).
             ser_web::load_model(&dir).unwrap()
