@@ -98,3 +98,45 @@ fn clear_errors_for_bad_input() {
     let help = ok(&ser_data(&["download", "ravdess", "--help"]));
     assert!(help.contains("1188976") && help.contains("--md5"));
 }
+
+/// Opt-in: `SER_RAVDESS_DIR` (16 kHz copy of actors 01-20) must inspect as 1200 clips,
+/// actors 1..=20, neutral 80 and 160 for every other emotion.
+#[test]
+fn inspect_real_ravdess_when_available() {
+    let Some(dir) = std::env::var_os("SER_RAVDESS_DIR") else {
+        eprintln!("skipping: SER_RAVDESS_DIR is not set");
+        return;
+    };
+    let dir = std::path::PathBuf::from(dir);
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&ser_data(&["inspect", p(&dir), "--json"]))).unwrap();
+    assert_eq!(json["clips"], 1200);
+    assert_eq!(
+        json["actors"],
+        serde_json::json!((1..=20).collect::<Vec<u32>>())
+    );
+    for (label, count) in json["per_emotion"].as_object().unwrap() {
+        assert_eq!(
+            count.as_u64().unwrap(),
+            if label == "neutral" { 80 } else { 160 },
+            "{label}"
+        );
+    }
+    assert_eq!(json["duplicates"].as_array().unwrap().len(), 1);
+}
+
+/// Opt-in: the nine 48 kHz originals (`SER_RAVDESS_48K_DIR`) decode, two of them stereo.
+#[test]
+fn inspect_48k_originals_when_available() {
+    let Some(dir) = std::env::var_os("SER_RAVDESS_48K_DIR") else {
+        eprintln!("skipping: SER_RAVDESS_48K_DIR is not set");
+        return;
+    };
+    let dir = std::path::PathBuf::from(dir);
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&ser_data(&["inspect", p(&dir), "--json", "--decode"]))).unwrap();
+    assert_eq!(json["clips"], 9);
+    assert_eq!(json["sample_rates"]["48000"], 9);
+    assert_eq!(json["channels"]["2"], 2);
+    assert!(json["problems"].as_array().unwrap().is_empty());
+}
