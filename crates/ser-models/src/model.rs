@@ -155,6 +155,8 @@ impl ModelConfig {
 }
 
 /// Any of the three networks.
+// One value per model: the size difference between variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum Model {
     /// [`Cnn`].

@@ -16,6 +16,8 @@ pub enum CellKind {
 }
 
 /// A bidirectional LSTM or GRU, batch first.
+// One value per model: the size difference between variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum BiRecurrent {
     /// BiLSTM.

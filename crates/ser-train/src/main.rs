@@ -45,6 +45,10 @@ struct Args {
     /// Features: 64-band log-mel or 40 MFCCs with deltas.
     #[arg(long, value_enum, default_value = "logmel")]
     features: FeaturesArg,
+    /// Per-utterance mean/variance normalisation of every feature row (removes speaker and
+    /// channel offsets; also disables the gain/noise augmentation, which it would undo).
+    #[arg(long)]
+    cmvn: bool,
     /// Maximum epochs (early stopping may end sooner).
     #[arg(long, default_value_t = 30)]
     epochs: usize,
@@ -143,6 +147,7 @@ fn run() -> anyhow::Result<ExitCode> {
             ..FeatureConfig::mfcc()
         },
     };
+    cfg.features.cmvn = a.cmvn;
     cfg.epochs = a.epochs;
     cfg.batch_size = a.batch_size;
     cfg.lr = a.lr;

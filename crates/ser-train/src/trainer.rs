@@ -259,16 +259,15 @@ pub fn train_on(cfg: &TrainConfig, ds: &Dataset) -> Result<TrainOutcome> {
         }
         // Validation on whole clips.
         let valid = model.valid();
-        let (val, val_loss) = evaluate(
-            &valid,
+        let ev = Evaluator {
             ds,
-            &val_idx,
-            &norm_of(&state),
-            &ce_eval,
+            norm: &state.norm,
+            ce: &ce_eval,
             bs,
-            state.model.min_frames(),
-            &device,
-        )?;
+            min_frames: state.model.min_frames(),
+            device: &device,
+        };
+        let (val, val_loss) = evaluate(&valid, &val_idx, &ev)?;
         let secs = state.epoch_seconds + started.elapsed().as_secs_f64();
         state.seconds += started.elapsed().as_secs_f64();
         let row = EpochRow {
@@ -499,17 +498,26 @@ fn read_ints<const D: usize>(t: Tensor<D, Int>) -> Result<Vec<i64>> {
         .map_err(|e| TrainError::config("backend", format!("unreadable tensor: {e:?}")))
 }
 
-/// Validation metrics and mean loss over whole clips, in length-sorted batches.
-fn evaluate(
-    model: &Model,
-    ds: &Dataset,
-    idx: &[usize],
-    norm: &NormStats,
-    ce: &CrossEntropyLoss,
+/// What validation needs besides the model and the clips.
+struct Evaluator<'a> {
+    ds: &'a Dataset,
+    norm: &'a NormStats,
+    ce: &'a CrossEntropyLoss,
     bs: usize,
     min_frames: usize,
-    device: &Device,
-) -> Result<(Metrics, f64)> {
+    device: &'a Device,
+}
+
+/// Validation metrics and mean loss over whole clips, in length-sorted batches.
+fn evaluate(model: &Model, idx: &[usize], ev: &Evaluator<'_>) -> Result<(Metrics, f64)> {
+    let Evaluator {
+        ds,
+        norm,
+        ce,
+        bs,
+        min_frames,
+        device,
+    } = *ev;
     let mut order = idx.to_vec();
     order.sort_by_key(|&i| ds.items[i].features.frames());
     let (mut targets, mut preds, mut loss_sum) = (Vec::new(), Vec::new(), 0.0f64);

@@ -1,6 +1,8 @@
 //! End-to-end tests of the `ser-train` binary on small generated corpora (tiny models, few
 //! epochs: the whole file runs in well under a minute on 2 cores).
 
+#![allow(clippy::unwrap_used)] // tests may unwrap (see the brief)
+
 use std::path::Path;
 use std::process::{Command, Output};
 
