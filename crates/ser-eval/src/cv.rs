@@ -353,6 +353,9 @@ impl Predictor for KnownTraining<'_> {
     fn training_speakers(&self) -> Option<Vec<String>> {
         Some(self.speakers.clone())
     }
+    fn validation_speakers(&self) -> Option<Vec<String>> {
+        self.inner.validation_speakers()
+    }
     fn predict_batch(
         &self,
         audio: &[ravdess_loader::Audio],

@@ -25,6 +25,11 @@ pub trait Predictor {
     fn sample_rate(&self) -> u32;
     /// Speakers the model was trained on, when recorded (used to check speaker independence).
     fn training_speakers(&self) -> Option<Vec<String>>;
+    /// Speakers used only for model selection (early stopping), when recorded. Testing on
+    /// them is not training-set leakage but is optimistic, so the report notes it.
+    fn validation_speakers(&self) -> Option<Vec<String>> {
+        None
+    }
     /// Predicts a batch of clips. An error fails the whole batch; the caller then retries
     /// clip by clip to isolate the bad one.
     fn predict_batch(&self, audio: &[Audio]) -> std::result::Result<Vec<Scored>, String>;
@@ -174,6 +179,7 @@ pub fn evaluate_corpus(
             .into_iter()
             .collect(),
         training_actors: predictor.training_speakers(),
+        validation_actors: predictor.validation_speakers(),
         ..Protocol::default()
     };
     protocol.check_overlap();

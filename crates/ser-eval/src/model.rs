@@ -18,10 +18,19 @@ pub const TRAINING_SPEAKER_KEYS: [&str; 4] = [
     "training_actors",
 ];
 
+/// Where the validation (early-stopping) speakers may be recorded: `(object, key)` pairs of
+/// the manifest, looked up in order (`ser-train` writes `metrics.val_actors`).
+pub const VALIDATION_SPEAKER_KEYS: [(&str, &str); 3] = [
+    ("metrics", "val_actors"),
+    ("training", "val_speakers"),
+    ("training", "val_actors"),
+];
+
 /// A loaded model artifact plus the training speakers its manifest records.
 pub struct ArtifactPredictor {
     classifier: Classifier,
     training_speakers: Option<Vec<String>>,
+    validation_speakers: Option<Vec<String>>,
 }
 
 impl ArtifactPredictor {
@@ -41,10 +50,20 @@ impl ArtifactPredictor {
 
     /// Wraps an already loaded classifier.
     pub fn new(classifier: Classifier) -> Self {
-        let training_speakers = training_speakers(&classifier.manifest().training);
+        let m = classifier.manifest();
+        let training_speakers = training_speakers(&m.training);
+        let validation_speakers = VALIDATION_SPEAKER_KEYS.iter().find_map(|(obj, key)| {
+            let section = if *obj == "metrics" {
+                &m.metrics
+            } else {
+                &m.training
+            };
+            section.get(key).and_then(speaker_list)
+        });
         Self {
             classifier,
             training_speakers,
+            validation_speakers,
         }
     }
 
@@ -67,6 +86,10 @@ impl Predictor for ArtifactPredictor {
         self.training_speakers.clone()
     }
 
+    fn validation_speakers(&self) -> Option<Vec<String>> {
+        self.validation_speakers.clone()
+    }
+
     fn predict_batch(&self, audio: &[Audio]) -> std::result::Result<Vec<Scored>, String> {
         self.classifier
             .predict_batch(audio)
@@ -83,9 +106,14 @@ impl Predictor for ArtifactPredictor {
 /// Reads the training speakers from the manifest's `training` object (see
 /// [`TRAINING_SPEAKER_KEYS`]); numbers are zero-padded to two digits like RAVDESS actors.
 pub fn training_speakers(training: &serde_json::Value) -> Option<Vec<String>> {
-    let list = TRAINING_SPEAKER_KEYS
+    TRAINING_SPEAKER_KEYS
         .iter()
-        .find_map(|k| training.get(k).and_then(serde_json::Value::as_array))?;
+        .find_map(|k| training.get(k).and_then(speaker_list))
+}
+
+/// An array of speaker ids (strings, or numbers zero-padded to two digits), sorted.
+fn speaker_list(value: &serde_json::Value) -> Option<Vec<String>> {
+    let list = value.as_array()?;
     let mut out: Vec<String> = list
         .iter()
         .filter_map(|v| match v {

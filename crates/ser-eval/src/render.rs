@@ -22,6 +22,17 @@ pub fn overlap_warning(report: &EvalReport) -> Option<String> {
     ))
 }
 
+/// A note when evaluated actors were the model's validation (early-stopping) actors.
+pub fn validation_note(report: &EvalReport) -> Option<String> {
+    let v = &report.protocol.validation_overlap;
+    (!v.is_empty()).then(|| {
+        format!(
+            "actors {} were this model's validation actors (used for early stopping, not              trained on): their scores are optimistic",
+            v.join(", ")
+        )
+    })
+}
+
 /// A classification report in the layout of sklearn's `classification_report`, followed by
 /// UA/WA/kappa with confidence intervals, the confusion matrix, breakdowns and the protocol.
 pub fn table(report: &EvalReport) -> String {
@@ -177,6 +188,9 @@ fn notes_text(report: &EvalReport) -> String {
         None => "unknown: the model manifest does not record its training actors".to_string(),
     };
     let _ = writeln!(s, "  speaker-independent: {status}");
+    if let Some(n) = validation_note(report) {
+        let _ = writeln!(s, "  note: {n}");
+    }
     if !report.classes_absent_from_data.is_empty() {
         let _ = writeln!(
             s,

@@ -62,6 +62,13 @@ pub struct Protocol {
     pub training_actors: Option<Vec<String>>,
     /// Evaluated speakers that the model also saw in training.
     pub overlapping_actors: Vec<String>,
+    /// Speakers the model used for early stopping / model selection only, when recorded.
+    #[serde(default)]
+    pub validation_actors: Option<Vec<String>>,
+    /// Evaluated speakers that were validation speakers: not trained on, but the model was
+    /// selected on them, so their scores are optimistic.
+    #[serde(default)]
+    pub validation_overlap: Vec<String>,
     /// `true` when the training speakers are known and disjoint from the tested ones, `false`
     /// when they overlap (the numbers are then NOT a speaker-independent result), `null`
     /// when it cannot be checked.
@@ -69,8 +76,18 @@ pub struct Protocol {
 }
 
 impl Protocol {
-    /// Fills `overlapping_actors` and `speaker_independent` from the two speaker lists.
+    /// Fills `overlapping_actors`, `speaker_independent` and `validation_overlap` from the
+    /// speaker lists.
     pub fn check_overlap(&mut self) {
+        self.validation_overlap = match &self.validation_actors {
+            Some(val) => self
+                .actors_evaluated
+                .iter()
+                .filter(|a| val.contains(a))
+                .cloned()
+                .collect(),
+            None => Vec::new(),
+        };
         match &self.training_actors {
             Some(train) => {
                 let train: BTreeSet<&String> = train.iter().collect();
@@ -323,6 +340,10 @@ mod tests {
         assert_eq!(p.speaker_independent, Some(false));
         p.training_actors = Some(vec!["03".into()]);
         p.check_overlap();
+        assert_eq!(p.speaker_independent, Some(true));
+        p.validation_actors = Some(vec!["01".into()]);
+        p.check_overlap();
+        assert_eq!(p.validation_overlap, vec!["01"]);
         assert_eq!(p.speaker_independent, Some(true));
         p.training_actors = None;
         p.check_overlap();

@@ -299,6 +299,43 @@ fn overlapping_training_actors_are_flagged() {
 }
 
 #[test]
+fn validation_actors_are_noted_but_not_called_training() {
+    let m = model(&EMOTIONS, &["03", "04"]);
+    // ser-train records its early-stopping speakers as metrics.val_actors.
+    let manifest_path = model_dir(&m).join("manifest.json");
+    let mut manifest: Value =
+        serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    manifest["metrics"] = serde_json::json!({ "val_actors": ["02"] });
+    std::fs::write(
+        &manifest_path,
+        serde_json::to_vec_pretty(&manifest).unwrap(),
+    )
+    .unwrap();
+    let o = run(&[
+        "--model",
+        path_str(&model_dir(&m)),
+        "--data",
+        path_str(corpus()),
+        "--format",
+        "json",
+        "--bootstrap",
+        "50",
+    ]);
+    assert!(o.status.success(), "stderr: {}", text(&o.stderr));
+    let j: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["protocol"]["speaker_independent"], true);
+    assert_eq!(
+        j["protocol"]["validation_overlap"],
+        serde_json::json!(["02"])
+    );
+    assert!(
+        text(&o.stderr).contains("validation actors"),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+#[test]
 fn mismatched_label_sets_are_a_clear_error() {
     let m = model(&["dog", "cat", "bird"], &["03"]);
     let o = run(&[

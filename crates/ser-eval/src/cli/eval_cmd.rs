@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use ser_eval::metrics::BootstrapConfig;
-use ser_eval::render::{csv_string, json_string, overlap_warning, table};
+use ser_eval::render::{csv_string, json_string, overlap_warning, table, validation_note};
 use ser_eval::{EvalOptions, evaluate_corpus};
 
 use super::args::{BootstrapArgs, DEFAULT_MODEL_DIR, EvalArgs, Format, normalize_actors};
@@ -46,6 +46,9 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
         // The table carries these itself; keep machine-readable stdout clean otherwise.
         if let Some(w) = overlap_warning(report) {
             eprintln!("{w}");
+        }
+        if let Some(n) = validation_note(report) {
+            eprintln!("note: {n}");
         }
         for u in &report.unmapped_labels {
             eprintln!(
