@@ -106,6 +106,15 @@ mod tests {
     }
 
     #[test]
+    fn very_short_and_empty_clips() {
+        for n in [0usize, 1, 2, 7, 100, 4095, 4097] {
+            let a = Audio::new(vec![0.1; n], 48_000);
+            let b = resample(&a, 16_000).unwrap();
+            assert_eq!(b.samples.len(), n.div_ceil(3), "n = {n}");
+        }
+    }
+
+    #[test]
     fn zero_rate_is_an_error() {
         assert!(resample(&Audio::new(vec![0.0; 10], 0), 16000).is_err());
         assert!(resample(&Audio::new(vec![0.0; 10], 16000), 0).is_err());
