@@ -102,6 +102,9 @@ pub enum Error {
         /// The model library's message (with its cause chain).
         detail: String,
     },
+    /// A known path with the wrong method (e.g. `GET /api/predict`).
+    #[error("method not allowed here: POST audio to /api/predict; GET /, /api/model, /healthz")]
+    MethodNotAllowed,
     /// No such route.
     #[error("no such page or endpoint: see GET / for the page and docs/web.md for the API")]
     NotFound,
@@ -131,6 +134,7 @@ impl Error {
             | Error::Unusable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Error::TooLong { .. } | Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::NotFound => StatusCode::NOT_FOUND,
+            Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Error::Resample { .. } | Error::Model { .. } | Error::Io { .. } => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -153,6 +157,7 @@ impl Error {
             Error::Unusable { .. } => "unusable_audio",
             Error::Model { .. } => "model_error",
             Error::NotFound => "not_found",
+            Error::MethodNotAllowed => "method_not_allowed",
             Error::Io { .. } => "io_error",
         }
     }

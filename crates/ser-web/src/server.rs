@@ -97,6 +97,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/model", get(model_info))
         .route("/api/predict", post(predict))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         // `read_body` enforces the limit itself (with JSON errors); this sets the same limit for
         // the Multipart extractor that re-parses the buffered form.
         .layer(DefaultBodyLimit::max(limit))
@@ -155,6 +156,10 @@ async fn healthz() -> Json<serde_json::Value> {
 
 async fn not_found() -> Error {
     Error::NotFound
+}
+
+async fn method_not_allowed() -> Error {
+    Error::MethodNotAllowed
 }
 
 async fn model_info(State(state): State<AppState>) -> Json<serde_json::Value> {

@@ -56,6 +56,9 @@ fn healthz_model_info_and_page() {
     let (status, json) = get_json(&s, "/no/such/page");
     assert_eq!(status, 404);
     assert_eq!(json["error"], "not_found");
+    let (status, json) = get_json(&s, "/api/predict");
+    assert_eq!(status, 405);
+    assert_eq!(json["error"], "method_not_allowed");
 }
 
 #[test]
@@ -208,6 +211,18 @@ fn truncated_and_corrupt_wav_is_422() {
     let empty = wav_bytes(&[Vec::new()], 16_000, WavFormat::Int(16));
     let (status, json) = post_audio(&s, &empty);
     assert_eq!(status, 422, "{json}");
+}
+
+#[test]
+fn sample_rates_outside_8_to_192_khz_are_422() {
+    let s = server();
+    let (status, json) = post_audio(&s, &speech_wav(4_000, 1.0));
+    assert_eq!(status, 422, "{json}");
+    assert_eq!(json["error"], "unsupported_sample_rate");
+    assert!(
+        json["detail"].as_str().unwrap().contains("4000 Hz"),
+        "{json}"
+    );
 }
 
 #[test]
