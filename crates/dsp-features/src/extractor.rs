@@ -139,7 +139,11 @@ impl FeatureExtractor {
     pub fn scratch(&self) -> ExtractorScratch {
         ExtractorScratch {
             stft: self.stft.scratch(),
-            power: vec![0.0; self.stft.n_freqs()],
+            // Room for the mel filterbank's fast path (spare zeros after the last bin).
+            power: match &self.mel {
+                Some(fb) => fb.power_buffer(),
+                None => vec![0.0; self.stft.n_freqs()],
+            },
             edge: Vec::with_capacity(self.config.n_fft),
         }
     }

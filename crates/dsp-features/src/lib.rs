@@ -65,7 +65,8 @@ pub use delta::DeltaPlan;
 pub use error::{FeatureError, Result};
 pub use extractor::{ExtractorScratch, FeatureExtractor};
 pub use mel::{
-    MelFilter, MelFilterbank, MelParams, fft_frequencies, hz_to_mel, mel_frequencies, mel_to_hz,
+    MEL_POWER_PADDING, MelFilter, MelFilterbank, MelParams, fft_frequencies, hz_to_mel,
+    mel_frequencies, mel_to_hz,
 };
 pub use norm::{NormStats, STD_FLOOR, cmvn};
 pub use stft::{StftPlan, StftScratch};

@@ -86,7 +86,14 @@ pub struct MelFilter {
 pub struct MelFilterbank {
     filters: Vec<MelFilter>,
     n_freqs: usize,
+    /// The same filters with their weights zero-extended to a multiple of 4, so [`dot4`] has no
+    /// scalar remainder loop; used when the power buffer has [`MEL_POWER_PADDING`] spare zeros.
+    packed: Vec<MelFilter>,
 }
+
+/// Spare zeros after the `n_freqs` power values that let [`MelFilterbank::apply`] use the
+/// packed filters (see [`MelFilterbank::power_buffer`]).
+pub const MEL_POWER_PADDING: usize = 3;
 
 /// Parameters of [`MelFilterbank::new`] (librosa's `filters.mel` arguments).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -150,7 +157,22 @@ impl MelFilterbank {
             };
             filters.push(filter);
         }
-        MelFilterbank { filters, n_freqs }
+        let packed = filters
+            .iter()
+            .map(|f| {
+                let mut weights = f.weights.clone();
+                weights.resize(f.weights.len().div_ceil(4) * 4, 0.0);
+                MelFilter {
+                    start: f.start,
+                    weights,
+                }
+            })
+            .collect();
+        MelFilterbank {
+            filters,
+            n_freqs,
+            packed,
+        }
     }
 
     /// The filters, one per mel band.
@@ -187,14 +209,38 @@ impl MelFilterbank {
         out
     }
 
-    /// `out[m] = sum_k weights[m][k] * power[k]` for one frame.
+    /// A zeroed power buffer of `n_freqs + MEL_POWER_PADDING` values: filling its first
+    /// `n_freqs` and passing it whole to [`MelFilterbank::apply`] enables the fast path.
+    pub fn power_buffer(&self) -> Vec<f32> {
+        vec![0.0; self.n_freqs + MEL_POWER_PADDING]
+    }
+
+    /// `out[m] = sum_k weights[m][k] * power[k]` for one frame (`power.len() >= n_freqs`).
     #[inline]
     pub fn apply(&self, power: &[f32], out: &mut [f32]) {
-        for (o, f) in out.iter_mut().zip(&self.filters) {
-            let seg = &power[f.start..f.start + f.weights.len()];
-            *o = dot(seg, &f.weights);
+        if power.len() >= self.n_freqs + MEL_POWER_PADDING {
+            for (o, f) in out.iter_mut().zip(&self.packed) {
+                *o = dot4(&power[f.start..f.start + f.weights.len()], &f.weights);
+            }
+        } else {
+            for (o, f) in out.iter_mut().zip(&self.filters) {
+                let seg = &power[f.start..f.start + f.weights.len()];
+                *o = dot(seg, &f.weights);
+            }
         }
     }
+}
+
+/// Dot product of slices whose length is a multiple of 4.
+#[inline]
+fn dot4(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 4];
+    for (x, y) in a.chunks_exact(4).zip(b.chunks_exact(4)) {
+        for k in 0..4 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3])
 }
 
 /// Dot product with four independent accumulators so the compiler can vectorise it.
@@ -257,6 +303,13 @@ mod tests {
         let power: Vec<f32> = (0..257).map(|k| (k as f32 * 0.37).sin().abs()).collect();
         let mut out = vec![0.0; 40];
         fb.apply(&power, &mut out);
+        let mut padded = fb.power_buffer();
+        padded[..257].copy_from_slice(&power);
+        let mut fast = vec![0.0; 40];
+        fb.apply(&padded, &mut fast);
+        for (a, b) in out.iter().zip(&fast) {
+            assert!((a - b).abs() <= 1e-6 * a.abs().max(1e-6));
+        }
         for m in 0..40 {
             let naive: f32 = (0..257).map(|k| dense[m * 257 + k] * power[k]).sum();
             assert!((naive - out[m]).abs() <= 1e-5 * naive.abs().max(1e-6));

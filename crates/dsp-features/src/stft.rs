@@ -313,11 +313,16 @@ pub fn check_samples(y: &[f32]) -> Result<()> {
     if y.is_empty() {
         return Err(FeatureError::EmptyInput);
     }
-    if let Some(index) = y.iter().position(|v| !v.is_finite()) {
-        return Err(FeatureError::NonFiniteSample {
-            index,
-            value: y[index],
-        });
+    // Branch-free scan per chunk (vectorises); locate the culprit only when there is one.
+    const CHUNK: usize = 1024;
+    for (c, chunk) in y.chunks(CHUNK).enumerate() {
+        if chunk.iter().fold(false, |bad, v| bad | !v.is_finite()) {
+            let i = chunk.iter().position(|v| !v.is_finite()).unwrap_or(0);
+            return Err(FeatureError::NonFiniteSample {
+                index: c * CHUNK + i,
+                value: chunk[i],
+            });
+        }
     }
     Ok(())
 }
