@@ -112,9 +112,15 @@ function renderTimeline(r) {
   const segs = r.segments || [];
   box.hidden = segs.length === 0;
   const total = r.duration_secs || 1;
+  // Two rows: each window goes to the first row whose last window has ended (half-overlapping
+  // windows alternate; the end-aligned last window finds whichever row is free).
+  const rowEnd = [-Infinity, -Infinity];
   segs.forEach((s, i) => {
+    let row = rowEnd.findIndex((end) => end <= s.start_secs + 1e-9);
+    if (row < 0) row = i % 2;
+    rowEnd[row] = s.end_secs;
     const el = document.createElement("div");
-    el.className = "seg row" + (i % 2) + (s.silence ? " silence" : "");
+    el.className = "seg row" + row + (s.silence ? " silence" : "");
     el.style.left = (100 * s.start_secs / total) + "%";
     el.style.width = (100 * (s.end_secs - s.start_secs) / total) + "%";
     if (!s.silence) el.style.background = colorOf(s.emotion);
