@@ -318,3 +318,27 @@ fn concurrent_requests_all_succeed() {
         assert_eq!(json["probabilities"], answers[0].1["probabilities"]);
     }
 }
+
+#[test]
+fn generated_emotional_utterances_from_ravdess_loader_synth() {
+    use ravdess_loader::synth::{SynthConfig, clip_names, synthesize};
+    let s = server();
+    let cfg = SynthConfig {
+        sample_rate: 48_000,
+        actors: vec![3],
+        ..SynthConfig::default()
+    };
+    // One clip per emotion (normal intensity, first statement and repetition), as 24-bit WAV.
+    for name in clip_names(3).iter().step_by(8).take(4) {
+        let audio = synthesize(&cfg, name);
+        let bytes = wav_bytes(
+            &[audio.samples.clone()],
+            audio.sample_rate,
+            WavFormat::Int(24),
+        );
+        let (status, json) = post_audio(&s, &bytes);
+        assert_eq!(status, 200, "{name}: {json}");
+        assert_prediction_shape(&json, &labels());
+        assert!((json["duration_secs"].as_f64().unwrap() - audio.duration_secs()).abs() < 1e-3);
+    }
+}
