@@ -54,7 +54,7 @@ pub use load::{LoadOptions, Loaded, load_audio};
 pub use manifest::{open_manifest, write_manifest};
 pub use name::{Emotion, NameError, RavdessName};
 pub use preprocess::{CropAt, FixedDuration, Normalize, Preprocess, Trim, trim_range};
-pub use resample::{FFT_CHUNK, resample};
+pub use resample::{FFT_CHUNK, chunk_size, resample};
 pub use scan::open_corpus;
 pub use summary::{DurationStats, Summary};
 pub use utterance::{Gender, Utterance};
