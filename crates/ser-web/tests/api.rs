@@ -332,7 +332,7 @@ fn generated_emotional_utterances_from_ravdess_loader_synth() {
     for name in clip_names(3).iter().step_by(8).take(4) {
         let audio = synthesize(&cfg, name);
         let bytes = wav_bytes(
-            &[audio.samples.clone()],
+            std::slice::from_ref(&audio.samples),
             audio.sample_rate,
             WavFormat::Int(24),
         );
