@@ -71,6 +71,9 @@ pub struct FoldResult {
     pub macro_f1: f64,
     /// Cohen's kappa on the held-out actors.
     pub kappa: f64,
+    /// Wall-clock seconds to train and evaluate the fold.
+    #[serde(default)]
+    pub seconds: f64,
 }
 
 /// Mean and sample standard deviation over folds.
@@ -121,6 +124,20 @@ pub struct CvSummary {
     pub kappa: MeanStd,
     /// Folds loaded from a previous run instead of recomputed.
     pub resumed_folds: Vec<usize>,
+    /// The machine of this (last) invocation: OS, architecture, logical CPUs.
+    pub machine: String,
+    /// When the summary was written, seconds since the Unix epoch (UTC).
+    pub written_unix: u64,
+}
+
+/// `"linux x86_64, 2 logical CPUs"`.
+pub fn machine_description() -> String {
+    let cpus = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
+    format!(
+        "{} {}, {cpus} logical CPUs",
+        std::env::consts::OS,
+        std::env::consts::ARCH
+    )
 }
 
 /// Events reported while cross-validating.
@@ -180,6 +197,7 @@ pub fn run_cv(
             fold: number,
             of: folds.len(),
         });
+        let started = std::time::Instant::now();
         let train: Vec<Utterance> = fold.train.iter().map(|&j| utts[j].clone()).collect();
         let test: Vec<Utterance> = fold.test.iter().map(|&j| utts[j].clone()).collect();
         let train_actors = speakers(&train);
@@ -213,6 +231,7 @@ pub fn run_cv(
             wa: eval.report.wa,
             macro_f1: eval.report.macro_f1,
             kappa: eval.report.kappa,
+            seconds: started.elapsed().as_secs_f64(),
         };
         write_json(&done_file, &r)?;
         on_event(CvEvent::Done(r.clone()));
@@ -233,6 +252,10 @@ pub fn run_cv(
         kappa: pick(|r| r.kappa),
         folds: results,
         resumed_folds: resumed,
+        machine: machine_description(),
+        written_unix: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
     };
     write_json(&out.join("cv.json"), &summary)?;
     write_atomic(&out.join("cv.md"), markdown(&summary).as_bytes())?;
@@ -250,42 +273,41 @@ pub fn markdown(s: &CvSummary) -> String {
     );
     let _ = writeln!(
         md,
-        "| fold | test actors | n | UA | WA | macro-F1 | kappa |"
+        "| fold | test actors | n | UA | WA | macro-F1 | kappa | seconds |"
     );
-    let _ = writeln!(md, "|---|---|---|---|---|---|---|");
+    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|");
     for f in &s.folds {
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {:.4} | {:.4} | {:.4} | {:.4} |",
+            "| {} | {} | {} | {:.4} | {:.4} | {:.4} | {:.4} | {:.0} |",
             f.fold,
             f.test_actors.join(", "),
             f.n,
             f.ua,
             f.wa,
             f.macro_f1,
-            f.kappa
+            f.kappa,
+            f.seconds
         );
     }
     let n: usize = s.folds.iter().map(|f| f.n).sum();
+    let ms = |m: MeanStd| format!("{:.4} ± {:.4}", m.mean, m.std);
     let _ = writeln!(
         md,
-        "| **mean ± std** | | {n} | **{:.4} ± {:.4}** | {:.4} ± {:.4} | {:.4} ± {:.4} | {:.4} ± {:.4} |",
-        s.ua.mean,
-        s.ua.std,
-        s.wa.mean,
-        s.wa.std,
-        s.macro_f1.mean,
-        s.macro_f1.std,
-        s.kappa.mean,
-        s.kappa.std
+        "| **mean ± std** | | {n} | **{}** | {} | {} | {} | |",
+        ms(s.ua),
+        ms(s.wa),
+        ms(s.macro_f1),
+        ms(s.kappa)
     );
+    let epochs = c
+        .epochs
+        .map_or_else(|| "trainer default".to_string(), |e| e.to_string());
     let _ = writeln!(
         md,
-        "\nstd is the sample standard deviation over folds. Settings: folds {}, seed {}, epochs {}.",
-        c.folds,
-        c.seed,
-        c.epochs
-            .map_or_else(|| "trainer default".to_string(), |e| e.to_string())
+        "\nstd is the sample standard deviation over folds. Settings: folds {}, seed {}, \
+         epochs {epochs}. Machine: {}.",
+        c.folds, c.seed, s.machine
     );
     md
 }
@@ -514,7 +536,19 @@ mod tests {
         let again = run_cv(utts.clone(), &trainer, &config(), dir.path(), &mut |_| {}).unwrap();
         assert_eq!(trainer.calls.get(), 1);
         assert_eq!(again.resumed_folds, vec![1, 3]);
-        assert_eq!(again.folds, s.folds);
+        // Reused folds are the stored ones; the retrained fold is deterministic (same seed),
+        // except for its wall-clock time.
+        let untimed = |folds: &[FoldResult]| {
+            folds
+                .iter()
+                .map(|f| FoldResult {
+                    seconds: 0.0,
+                    ..f.clone()
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(again.folds[0], s.folds[0]);
+        assert_eq!(untimed(&again.folds), untimed(&s.folds));
 
         // Different settings in the same directory are refused.
         let other = CvConfig {

@@ -439,9 +439,10 @@ fn cross_validation_by_actor_trains_evaluates_and_resumes() {
     assert!(o.status.success(), "stderr: {}", text(&o.stderr));
     let md = text(&o.stdout);
     assert!(
-        md.contains("| fold | test actors | n | UA | WA | macro-F1 | kappa |"),
+        md.contains("| fold | test actors | n | UA | WA | macro-F1 | kappa | seconds |"),
         "{md}"
     );
+    assert!(md.contains("logical CPUs"), "{md}");
     assert!(md.contains("**mean ± std**"), "{md}");
     assert_eq!(
         std::fs::read_to_string(out.path().join("cv.md")).unwrap(),
