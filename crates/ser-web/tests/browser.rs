@@ -85,10 +85,13 @@ fn page_shows_the_emotion_of_an_uploaded_wav() {
                  (apt-get install chromium chromium-driver)"
             );
         }
-        eprintln!(
-            "\n!!!!!!!! SKIPPED the real-browser test: chromium and/or chromedriver not found \
-             on PATH. Install them with `apt-get install chromium chromium-driver` (CI sets \
-             SER_REQUIRE_BROWSER=1 to make this a failure). !!!!!!!!\n"
+        // Straight to the process's stderr, not `eprintln!`: libtest captures the macros'
+        // output of passing tests, and this skip must be seen.
+        let _ = std::io::Write::write_all(
+            &mut std::io::stderr(),
+            b"\n!!!!!!!! SKIPPED the real-browser test: chromium and/or chromedriver not found \
+              on PATH. Install them with `apt-get install chromium chromium-driver` (CI sets \
+              SER_REQUIRE_BROWSER=1 to make this a failure). !!!!!!!!\n",
         );
         return;
     };
