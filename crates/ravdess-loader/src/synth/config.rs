@@ -149,9 +149,8 @@ fn check(cfg: &SynthConfig) -> Result<()> {
 }
 
 /// Writes the corpus as 16-bit PCM WAVs in the official layout `dir/Actor_XX/<name>.wav`
-/// plus `dir/synth-config.json`, in parallel, each file atomically. Returns the number of
-/// clips written. `progress(done, total)` is not offered here; use [`generate`] + your own
-/// writer for that.
+/// plus `dir/synth-config.json`, in parallel, each file atomically (temporary file + rename).
+/// Returns the number of clips written. See [`write_with_progress`] for a progress callback.
 pub fn write(dir: impl AsRef<Path>, cfg: &SynthConfig) -> Result<usize> {
     write_with_progress(dir, cfg, |_, _| {})
 }
