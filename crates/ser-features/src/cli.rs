@@ -89,6 +89,12 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Npy)]
     pub format: Format,
+
+    /// Read the whole feature configuration from this JSON file (a dsp-features FeatureConfig,
+    /// e.g. the feature_config.json written beside folder outputs or a model's feature config);
+    /// the feature options above are then ignored.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
 }
 
 /// `--kind`.
@@ -140,9 +146,21 @@ impl Format {
 }
 
 impl Args {
-    /// The feature configuration these arguments describe (validated later by the extractor).
-    pub fn feature_config(&self) -> FeatureConfig {
-        FeatureConfig {
+    /// The feature configuration: from `--config` if given, else from the options (validated
+    /// later by the extractor).
+    pub fn feature_config(&self) -> anyhow::Result<FeatureConfig> {
+        use anyhow::Context;
+        if let Some(path) = &self.config {
+            let bytes = std::fs::read(path)
+                .with_context(|| format!("reading --config {}", path.display()))?;
+            return serde_json::from_slice(&bytes).with_context(|| {
+                format!(
+                    "--config {} is not a valid feature configuration (JSON)",
+                    path.display()
+                )
+            });
+        }
+        Ok(FeatureConfig {
             kind: match self.kind {
                 Kind::Stft => FeatureKind::Stft,
                 Kind::Logmel => FeatureKind::LogMel,
@@ -178,6 +196,6 @@ impl Args {
             n_mfcc: self.n_mfcc,
             deltas: self.deltas,
             ..FeatureConfig::default()
-        }
+        })
     }
 }

@@ -56,9 +56,8 @@ pub fn find_wavs(dir: &Path) -> Result<Vec<PathBuf>> {
 
 /// The whole command.
 pub fn run(args: &Args) -> Result<ExitCode> {
-    let config = args.feature_config();
-    let ex =
-        FeatureExtractor::new(config.clone()).context("invalid feature options (see --help)")?;
+    let config = args.feature_config()?;
+    let ex = FeatureExtractor::new(config).context("invalid feature options (see --help)")?;
     if args.input.is_dir() {
         return run_folder(args, &ex);
     }
