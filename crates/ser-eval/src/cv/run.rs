@@ -1,0 +1,399 @@
+//! Running (or resuming) cross-validation by actor.
+
+use std::path::{Path, PathBuf};
+
+use ravdess_loader::{Corpus, Layout, Utterance, split};
+use serde::Serialize;
+
+use super::summary::{CvConfig, CvSummary, FoldResult, MeanStd, machine_description, markdown};
+use crate::error::{EvalError, Result};
+use crate::evaluate::{EvalOptions, Predictor, Scored, evaluate_corpus};
+use crate::fsutil::write_atomic;
+use crate::output::write_outputs;
+
+/// Trains one model per fold.
+pub trait FoldTrainer {
+    /// Trains on `train` (the fold's training utterances, with or without audio loaded, as
+    /// the corpus gives them) and returns a predictor. The trainer must never use the
+    /// `test_speakers` (the held-out actors of this fold) for anything but excluding them;
+    /// trainers that hold out speakers by name (like `ser_train`) take them from here.
+    /// `dir` is the fold's directory, for the trainer's artifact and logs; `fold` counts from 1.
+    fn train_fold(
+        &self,
+        fold: usize,
+        train: &[Utterance],
+        test_speakers: &[String],
+        dir: &Path,
+    ) -> std::result::Result<Box<dyn Predictor>, String>;
+}
+
+/// Events reported while cross-validating.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CvEvent {
+    /// A fold starts training.
+    Training {
+        /// Fold number (from 1).
+        fold: usize,
+        /// Number of folds.
+        of: usize,
+    },
+    /// A fold's result was found on disk and is reused.
+    Resumed {
+        /// Fold number.
+        fold: usize,
+    },
+    /// A fold finished.
+    Done(FoldResult),
+}
+
+/// Runs (or resumes) cross-validation by actor over `utts` and writes, in `out`:
+/// `cv-config.json`, `fold-N/` (the trainer's files, the fold's evaluation outputs and
+/// `fold.json`), then `cv.json` and `cv.md`. Every file is written atomically and `fold.json`
+/// last, so an interrupted fold is simply redone.
+///
+/// # Errors
+///
+/// Split errors (too few speakers, missing speaker ids), a previous run in `out` with other
+/// settings, training failures (naming the fold), evaluation and I/O errors.
+pub fn run_cv(
+    utts: Vec<Utterance>,
+    trainer: &dyn FoldTrainer,
+    config: &CvConfig,
+    out: &Path,
+    on_event: &mut dyn FnMut(CvEvent),
+) -> Result<CvSummary> {
+    check_config(out, config)?;
+    let folds = split::kfold_by_speaker(&utts, config.folds, config.seed).map_err(|e| {
+        EvalError::Loader {
+            source: Box::new(e),
+        }
+    })?;
+    let mut results = Vec::with_capacity(folds.len());
+    let mut resumed = Vec::new();
+    for (i, fold) in folds.iter().enumerate() {
+        let number = i + 1;
+        let dir = out.join(format!("fold-{number}"));
+        let done_file = dir.join("fold.json");
+        if let Some(r) = read_json::<FoldResult>(&done_file)? {
+            on_event(CvEvent::Resumed { fold: number });
+            resumed.push(number);
+            results.push(r);
+            continue;
+        }
+        on_event(CvEvent::Training {
+            fold: number,
+            of: folds.len(),
+        });
+        let started = std::time::Instant::now();
+        let train: Vec<Utterance> = fold.train.iter().map(|&j| utts[j].clone()).collect();
+        let test: Vec<Utterance> = fold.test.iter().map(|&j| utts[j].clone()).collect();
+        let train_actors = speakers(&train);
+        let model = trainer
+            .train_fold(number, &train, &fold.test_speakers, &dir)
+            .map_err(|reason| EvalError::Training {
+                fold: number,
+                reason,
+            })?;
+        // The trainer tells us exactly which actors it saw; use that rather than relying on
+        // the artifact's manifest.
+        let model = KnownTraining {
+            inner: model.as_ref(),
+            speakers: train_actors.clone(),
+        };
+        let opts = EvalOptions {
+            actors: None,
+            bootstrap: config.bootstrap,
+            batch_size: 32,
+            model_name: format!("cv fold {number} ({})", config.model_type),
+        };
+        let corpus = Corpus::from_utterances(config.data.clone(), Layout::Generated, test);
+        let eval = evaluate_corpus(&model, corpus, &opts, &|_, _| {})?;
+        write_outputs(&dir, &eval)?;
+        let r = FoldResult {
+            fold: number,
+            test_actors: fold.test_speakers.clone(),
+            train_actors,
+            n: eval.report.n,
+            ua: eval.report.ua,
+            wa: eval.report.wa,
+            macro_f1: eval.report.macro_f1,
+            kappa: eval.report.kappa,
+            seconds: started.elapsed().as_secs_f64(),
+        };
+        write_json(&done_file, &r)?;
+        on_event(CvEvent::Done(r.clone()));
+        results.push(r);
+    }
+    let pick = |f: fn(&FoldResult) -> f64| MeanStd::of(&results.iter().map(f).collect::<Vec<_>>());
+    let summary = CvSummary {
+        protocol: format!(
+            "speaker-independent {}-fold cross-validation by actor (ravdess_loader::split::\
+             kfold_by_speaker, seed {}): each fold trains on the other folds' actors and is \
+             evaluated on its held-out actors",
+            config.folds, config.seed
+        ),
+        config: config.clone(),
+        ua: pick(|r| r.ua),
+        wa: pick(|r| r.wa),
+        macro_f1: pick(|r| r.macro_f1),
+        kappa: pick(|r| r.kappa),
+        folds: results,
+        resumed_folds: resumed,
+        machine: machine_description(),
+        written_unix: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+    };
+    write_json(&out.join("cv.json"), &summary)?;
+    write_atomic(&out.join("cv.md"), markdown(&summary).as_bytes())?;
+    Ok(summary)
+}
+
+/// Refuses to mix folds of runs with different settings in one directory.
+fn check_config(out: &Path, config: &CvConfig) -> Result<()> {
+    let path = out.join("cv-config.json");
+    match read_json::<CvConfig>(&path)? {
+        Some(previous) if previous != *config => Err(EvalError::InvalidConfig {
+            field: "--out",
+            value: out.display().to_string(),
+            expected: "a directory without a cross-validation run of different settings \
+                       (its cv-config.json differs from this run's; pick another --out or \
+                       delete it to start over)",
+        }),
+        Some(_) => Ok(()),
+        None => write_json(&path, config),
+    }
+}
+
+fn speakers(utts: &[Utterance]) -> Vec<String> {
+    let set: std::collections::BTreeSet<String> =
+        utts.iter().filter_map(|u| u.speaker.clone()).collect();
+    set.into_iter().collect()
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>> {
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|source| EvalError::Json {
+                path: path.to_path_buf(),
+                source,
+            }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(EvalError::Io {
+            action: "reading",
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    let text = serde_json::to_string_pretty(value).map_err(|source| EvalError::Json {
+        path: PathBuf::from(path),
+        source,
+    })?;
+    write_atomic(path, text.as_bytes())
+}
+
+/// A predictor whose training speakers are known from the fold rather than its manifest.
+struct KnownTraining<'a> {
+    inner: &'a dyn Predictor,
+    speakers: Vec<String>,
+}
+
+impl Predictor for KnownTraining<'_> {
+    fn labels(&self) -> &[String] {
+        self.inner.labels()
+    }
+    fn sample_rate(&self) -> u32 {
+        self.inner.sample_rate()
+    }
+    fn training_speakers(&self) -> Option<Vec<String>> {
+        Some(self.speakers.clone())
+    }
+    fn validation_speakers(&self) -> Option<Vec<String>> {
+        self.inner.validation_speakers()
+    }
+    fn predict_batch(
+        &self,
+        audio: &[ravdess_loader::Audio],
+    ) -> std::result::Result<Vec<Scored>, String> {
+        self.inner.predict_batch(audio)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::BootstrapConfig;
+    use ravdess_loader::synth::{self, SynthConfig};
+    use ravdess_loader::{Audio, Emotion, LoadOptions, load_audio};
+    use std::cell::Cell;
+
+    /// Nearest class centroid on (log RMS, zero-crossing rate): a real, weak classifier.
+    struct Centroid {
+        labels: Vec<String>,
+        centroids: Vec<[f64; 2]>,
+    }
+
+    fn features(a: &Audio) -> [f64; 2] {
+        let n = a.samples.len().max(1) as f64;
+        let rms = (a.samples.iter().map(|s| f64::from(*s).powi(2)).sum::<f64>() / n).sqrt();
+        let zc = a
+            .samples
+            .windows(2)
+            .filter(|w| (w[0] >= 0.0) != (w[1] >= 0.0))
+            .count() as f64;
+        [(rms + 1e-6).ln(), zc / n * 100.0]
+    }
+
+    impl Predictor for Centroid {
+        fn labels(&self) -> &[String] {
+            &self.labels
+        }
+        fn sample_rate(&self) -> u32 {
+            16_000
+        }
+        fn training_speakers(&self) -> Option<Vec<String>> {
+            None
+        }
+        fn predict_batch(&self, audio: &[Audio]) -> std::result::Result<Vec<Scored>, String> {
+            Ok(audio
+                .iter()
+                .map(|a| {
+                    let f = features(a);
+                    let d: Vec<f64> = self
+                        .centroids
+                        .iter()
+                        .map(|c| (c[0] - f[0]).powi(2) + (c[1] - f[1]).powi(2))
+                        .collect();
+                    let best = (0..d.len())
+                        .min_by(|&i, &j| d[i].total_cmp(&d[j]))
+                        .unwrap_or(0);
+                    let w: Vec<f32> = d.iter().map(|x| (-x).exp() as f32).collect();
+                    let s: f32 = w.iter().sum::<f32>().max(1e-12);
+                    (best, w.iter().map(|x| x / s).collect())
+                })
+                .collect())
+        }
+    }
+
+    struct CentroidTrainer {
+        calls: Cell<usize>,
+    }
+
+    impl FoldTrainer for CentroidTrainer {
+        fn train_fold(
+            &self,
+            _fold: usize,
+            train: &[Utterance],
+            test_speakers: &[String],
+            _dir: &Path,
+        ) -> std::result::Result<Box<dyn Predictor>, String> {
+            self.calls.set(self.calls.get() + 1);
+            assert!(
+                train
+                    .iter()
+                    .all(|u| !test_speakers.contains(u.speaker.as_ref().unwrap()))
+            );
+            let labels: Vec<String> = Emotion::ALL.iter().map(|e| e.name().to_string()).collect();
+            let loaded = load_audio(train.to_vec(), &LoadOptions::default(), |_, _| {})
+                .map_err(|e| e.to_string())?;
+            let mut sums = vec![[0.0f64; 3]; labels.len()];
+            for u in &loaded.utterances {
+                let c = labels.iter().position(|l| *l == u.label).ok_or("label")?;
+                let f = features(u.audio.as_ref().ok_or("audio")?);
+                sums[c][0] += f[0];
+                sums[c][1] += f[1];
+                sums[c][2] += 1.0;
+            }
+            let centroids = sums
+                .iter()
+                .map(|s| [s[0] / s[2].max(1.0), s[1] / s[2].max(1.0)])
+                .collect();
+            Ok(Box::new(Centroid { labels, centroids }))
+        }
+    }
+
+    fn config() -> CvConfig {
+        CvConfig {
+            model_type: "centroid".into(),
+            data: "generated".into(),
+            folds: 3,
+            seed: 1,
+            epochs: None,
+            actors: None,
+            bootstrap: BootstrapConfig {
+                resamples: 50,
+                ..Default::default()
+            },
+        }
+    }
+
+    #[test]
+    fn cross_validates_by_actor_and_resumes() {
+        let utts = synth::generate(&SynthConfig {
+            actors: (1..=6).collect(),
+            ..Default::default()
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let trainer = CentroidTrainer {
+            calls: Cell::new(0),
+        };
+        let mut events = Vec::new();
+        let s = run_cv(utts.clone(), &trainer, &config(), dir.path(), &mut |e| {
+            events.push(e)
+        })
+        .unwrap();
+        assert_eq!(trainer.calls.get(), 3);
+        assert_eq!(s.folds.len(), 3);
+        // Every actor tested exactly once, never in its own fold's training set.
+        let mut tested: Vec<String> = s.folds.iter().flat_map(|f| f.test_actors.clone()).collect();
+        tested.sort();
+        assert_eq!(tested, ["01", "02", "03", "04", "05", "06"]);
+        for f in &s.folds {
+            assert!(f.test_actors.iter().all(|a| !f.train_actors.contains(a)));
+            assert_eq!(f.n, 120);
+            let report: serde_json::Value = serde_json::from_slice(
+                &std::fs::read(dir.path().join(format!("fold-{}/report.json", f.fold))).unwrap(),
+            )
+            .unwrap();
+            assert_eq!(report["protocol"]["speaker_independent"], true);
+        }
+        let mean = s.folds.iter().map(|f| f.ua).sum::<f64>() / 3.0;
+        assert!((s.ua.mean - mean).abs() < 1e-12);
+        let md = std::fs::read_to_string(dir.path().join("cv.md")).unwrap();
+        assert!(md.contains("mean ± std"), "{md}");
+
+        // Resume: remove fold 2's result; only fold 2 is retrained.
+        std::fs::remove_file(dir.path().join("fold-2/fold.json")).unwrap();
+        let trainer = CentroidTrainer {
+            calls: Cell::new(0),
+        };
+        let again = run_cv(utts.clone(), &trainer, &config(), dir.path(), &mut |_| {}).unwrap();
+        assert_eq!(trainer.calls.get(), 1);
+        assert_eq!(again.resumed_folds, vec![1, 3]);
+        // Reused folds are the stored ones; the retrained fold is deterministic (same seed),
+        // except for its wall-clock time.
+        let untimed = |folds: &[FoldResult]| {
+            folds
+                .iter()
+                .map(|f| FoldResult {
+                    seconds: 0.0,
+                    ..f.clone()
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(again.folds[0], s.folds[0]);
+        assert_eq!(untimed(&again.folds), untimed(&s.folds));
+
+        // Different settings in the same directory are refused.
+        let other = CvConfig {
+            seed: 2,
+            ..config()
+        };
+        let err = run_cv(utts, &trainer, &other, dir.path(), &mut |_| {}).unwrap_err();
+        assert!(err.to_string().contains("cv-config.json"), "{err}");
+    }
+}

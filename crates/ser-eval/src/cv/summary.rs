@@ -1,0 +1,178 @@
+//! Cross-validation results: settings, per-fold scores, mean ± std and the `cv.md` table.
+
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+
+use crate::metrics::BootstrapConfig;
+
+/// Settings of a cross-validation run (saved as `cv-config.json`; a resumed run must match).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CvConfig {
+    /// Model architecture name (recorded, passed to the trainer by the caller).
+    pub model_type: String,
+    /// Data description (directory, or "generated").
+    pub data: String,
+    /// Number of folds.
+    pub folds: usize,
+    /// Fold-assignment seed.
+    pub seed: u64,
+    /// Training epochs, when set.
+    pub epochs: Option<usize>,
+    /// Speakers used (`None` = all).
+    pub actors: Option<Vec<String>>,
+    /// Bootstrap settings of each fold's report.
+    pub bootstrap: BootstrapConfig,
+}
+
+/// The held-out scores of one fold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FoldResult {
+    /// Fold number, from 1.
+    pub fold: usize,
+    /// Held-out actors.
+    pub test_actors: Vec<String>,
+    /// Training actors.
+    pub train_actors: Vec<String>,
+    /// Clips evaluated.
+    pub n: usize,
+    /// UA on the held-out actors.
+    pub ua: f64,
+    /// WA on the held-out actors.
+    pub wa: f64,
+    /// Macro-F1 on the held-out actors.
+    pub macro_f1: f64,
+    /// Cohen's kappa on the held-out actors.
+    pub kappa: f64,
+    /// Wall-clock seconds to train and evaluate the fold.
+    #[serde(default)]
+    pub seconds: f64,
+}
+
+/// Mean and sample standard deviation over folds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MeanStd {
+    /// Mean.
+    pub mean: f64,
+    /// Sample standard deviation (`n - 1` denominator; 0 for one fold).
+    pub std: f64,
+}
+
+impl MeanStd {
+    /// Mean and sample std of `values` (both 0 when empty).
+    pub fn of(values: &[f64]) -> Self {
+        let n = values.len();
+        if n == 0 {
+            return Self {
+                mean: 0.0,
+                std: 0.0,
+            };
+        }
+        let mean = values.iter().sum::<f64>() / n as f64;
+        let std = if n < 2 {
+            0.0
+        } else {
+            (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
+        };
+        Self { mean, std }
+    }
+}
+
+/// The cross-validation summary written to `cv.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CvSummary {
+    /// Protocol description.
+    pub protocol: String,
+    /// Settings.
+    pub config: CvConfig,
+    /// Per fold.
+    pub folds: Vec<FoldResult>,
+    /// UA over folds.
+    pub ua: MeanStd,
+    /// WA over folds.
+    pub wa: MeanStd,
+    /// Macro-F1 over folds.
+    pub macro_f1: MeanStd,
+    /// Kappa over folds.
+    pub kappa: MeanStd,
+    /// Folds loaded from a previous run instead of recomputed.
+    pub resumed_folds: Vec<usize>,
+    /// The machine of this (last) invocation: OS, architecture, logical CPUs.
+    pub machine: String,
+    /// When the summary was written, seconds since the Unix epoch (UTC).
+    pub written_unix: u64,
+}
+
+/// `"linux x86_64, 2 logical CPUs"`.
+pub fn machine_description() -> String {
+    let cpus = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
+    format!(
+        "{} {}, {cpus} logical CPUs",
+        std::env::consts::OS,
+        std::env::consts::ARCH
+    )
+}
+
+/// The `cv.md` table: one row per fold, then mean ± std.
+pub fn markdown(s: &CvSummary) -> String {
+    let mut md = String::new();
+    let c = &s.config;
+    let _ = writeln!(
+        md,
+        "**{}** on `{}`: {}.\n",
+        c.model_type, c.data, s.protocol
+    );
+    let _ = writeln!(
+        md,
+        "| fold | test actors | n | UA | WA | macro-F1 | kappa | seconds |"
+    );
+    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|");
+    for f in &s.folds {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {:.4} | {:.4} | {:.4} | {:.4} | {:.0} |",
+            f.fold,
+            f.test_actors.join(", "),
+            f.n,
+            f.ua,
+            f.wa,
+            f.macro_f1,
+            f.kappa,
+            f.seconds
+        );
+    }
+    let n: usize = s.folds.iter().map(|f| f.n).sum();
+    let ms = |m: MeanStd| format!("{:.4} ± {:.4}", m.mean, m.std);
+    let _ = writeln!(
+        md,
+        "| **mean ± std** | | {n} | **{}** | {} | {} | {} | |",
+        ms(s.ua),
+        ms(s.wa),
+        ms(s.macro_f1),
+        ms(s.kappa)
+    );
+    let epochs = c
+        .epochs
+        .map_or_else(|| "trainer default".to_string(), |e| e.to_string());
+    let _ = writeln!(
+        md,
+        "\nstd is the sample standard deviation over folds. Settings: folds {}, seed {}, \
+         epochs {epochs}. Machine: {}.",
+        c.folds, c.seed, s.machine
+    );
+    md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mean_std_is_sample_std() {
+        let m = MeanStd::of(&[1.0, 2.0, 3.0, 4.0]);
+        assert!((m.mean - 2.5).abs() < 1e-12);
+        // numpy.std([1, 2, 3, 4], ddof=1) == 1.2909944487358056
+        assert!((m.std - 1.290_994_448_735_805_6).abs() < 1e-12);
+        assert_eq!(MeanStd::of(&[0.7]).std, 0.0);
+    }
+}

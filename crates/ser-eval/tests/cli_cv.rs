@@ -1,0 +1,122 @@
+//! End-to-end test of `ser-eval cv` (the real binary, training with ser-train's library).
+// Tests may unwrap (a panic is a failed test); clippy's allow-unwrap-in-tests does not reach
+// helper functions of integration tests.
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_ser-eval");
+
+fn run(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn path_str(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// `ser-eval cv` with ser-train's tiny CRNN for one epoch on six generated actors: checks the
+/// fold layout, that ser-eval's held-out scores equal the test scores ser-train recorded in
+/// each artifact (two independent paths: cached features vs audio through `Classifier`),
+/// and resuming.
+#[test]
+fn cross_validation_by_actor_trains_evaluates_and_resumes() {
+    let out = tempfile::tempdir().unwrap();
+    let args = [
+        "cv",
+        "--model-type",
+        "crnn",
+        "--actors",
+        "1,2,3,4,5,6",
+        "--folds",
+        "3",
+        "--epochs",
+        "2",
+        "--tiny",
+        "--bootstrap",
+        "50",
+        "--out",
+        path_str(out.path()),
+    ];
+    let o = run(&args);
+    assert!(o.status.success(), "stderr: {}", text(&o.stderr));
+    let md = text(&o.stdout);
+    assert!(
+        md.contains("| fold | test actors | n | UA | WA | macro-F1 | kappa | seconds |"),
+        "{md}"
+    );
+    assert!(md.contains("logical CPUs"), "{md}");
+    assert!(md.contains("**mean ± std**"), "{md}");
+    assert_eq!(
+        std::fs::read_to_string(out.path().join("cv.md")).unwrap(),
+        md
+    );
+
+    let cv: Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("cv.json")).unwrap()).unwrap();
+    let folds = cv["folds"].as_array().unwrap();
+    assert_eq!(folds.len(), 3);
+    let mut tested: Vec<String> = folds
+        .iter()
+        .flat_map(|f| f["test_actors"].as_array().unwrap().clone())
+        .map(|a| a.as_str().unwrap().to_string())
+        .collect();
+    tested.sort();
+    assert_eq!(tested, ["01", "02", "03", "04", "05", "06"]);
+    let mean_ua = folds.iter().map(|f| f["ua"].as_f64().unwrap()).sum::<f64>() / 3.0;
+    assert!((cv["ua"]["mean"].as_f64().unwrap() - mean_ua).abs() < 1e-12);
+    for f in folds {
+        let dir = out.path().join(format!("fold-{}", f["fold"]));
+        let report: Value =
+            serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
+        assert_eq!(report["protocol"]["speaker_independent"], true);
+        assert_eq!(report["n"], 120);
+        let manifest: Value =
+            serde_json::from_slice(&std::fs::read(dir.join("model/manifest.json")).unwrap())
+                .unwrap();
+        let trained = manifest["training"]["train_speakers"].as_array().unwrap();
+        for a in f["test_actors"].as_array().unwrap() {
+            assert!(!trained.contains(a), "fold trained on its test actor {a}");
+        }
+        for key in ["ua", "wa"] {
+            let theirs = manifest["metrics"]["test"][key].as_f64().unwrap();
+            let ours = f[key].as_f64().unwrap();
+            assert!(
+                (theirs - ours).abs() < 1e-9,
+                "{key}: ser-train {theirs}, ser-eval {ours}"
+            );
+        }
+    }
+
+    // Resume: fold 2 is lost entirely; folds 1 and 3 are reused, fold 2 retrained.
+    std::fs::remove_dir_all(out.path().join("fold-2")).unwrap();
+    let o = run(&args);
+    assert!(o.status.success(), "stderr: {}", text(&o.stderr));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("fold 1: already done") && err.contains("fold 3: already done"),
+        "{err}"
+    );
+    assert!(err.contains("fold 2/3: training"), "{err}");
+    let again: Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("cv.json")).unwrap()).unwrap();
+    assert_eq!(again["resumed_folds"], serde_json::json!([1, 3]));
+
+    // Other settings in the same directory are refused rather than mixed.
+    let mut other = args.to_vec();
+    other[8] = "3"; // --epochs 3
+    let o = run(&other);
+    assert!(!o.status.success());
+    assert!(
+        text(&o.stderr).contains("cv-config.json"),
+        "{}",
+        text(&o.stderr)
+    );
+}
