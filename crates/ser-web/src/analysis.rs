@@ -51,6 +51,10 @@ pub struct Segment {
     pub probabilities: BTreeMap<String, f32>,
     /// The window is below the silence threshold and was not classified.
     pub silence: bool,
+    /// Why a loud window has no emotion (the model refused it, e.g. nothing was left after
+    /// the model's own silence trimming); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// The answer for one clip (the JSON body of `POST /api/predict`).
@@ -199,9 +203,27 @@ pub fn analyse(
             clips.push(Audio::new(slice.to_vec(), rate));
         }
     }
-    let mut probs_iter = model.predict_batch(&clips)?.into_iter();
+    // One batch; if the model refuses a clip, redo them one by one so a single unusable window
+    // does not sink the whole timeline.
+    let results: Vec<std::result::Result<Vec<f32>, String>> = match model.predict_batch(&clips) {
+        Ok(ps) => ps.into_iter().map(Ok).collect(),
+        Err(Error::Unusable { .. }) => {
+            let mut out = Vec::with_capacity(clips.len());
+            for clip in &clips {
+                match model.predict_batch(std::slice::from_ref(clip)) {
+                    Ok(mut ps) => out.push(ps.pop().ok_or_else(|| "no prediction".to_string())),
+                    Err(Error::Unusable { detail }) => out.push(Err(detail)),
+                    Err(e) => return Err(e),
+                }
+            }
+            out
+        }
+        Err(e) => return Err(e),
+    };
+    let mut probs_iter = results.into_iter();
     let mut sum = vec![0.0_f32; labels.len()];
     let mut n_loud = 0usize;
+    let mut refused: Vec<String> = Vec::new();
     for (&(s, e), &is_loud) in bounds.iter().zip(&loud) {
         let start_secs = s as f64 / f64::from(rate);
         let end_secs = e as f64 / f64::from(rate);
@@ -213,12 +235,28 @@ pub fn analyse(
                 confidence: None,
                 probabilities: BTreeMap::new(),
                 silence: true,
+                note: None,
             });
             continue;
         }
-        let probs = probs_iter.next().ok_or_else(|| Error::Model {
+        let probs = match probs_iter.next().ok_or_else(|| Error::Model {
             detail: "the model returned fewer predictions than windows".into(),
-        })?;
+        })? {
+            Ok(p) => p,
+            Err(reason) => {
+                refused.push(reason.clone());
+                answer.segments.push(Segment {
+                    start_secs,
+                    end_secs,
+                    emotion: None,
+                    confidence: None,
+                    probabilities: BTreeMap::new(),
+                    silence: false,
+                    note: Some(format!("the model cannot use this window: {reason}")),
+                });
+                continue;
+            }
+        };
         for (acc, p) in sum.iter_mut().zip(&probs) {
             *acc += p;
         }
@@ -231,10 +269,16 @@ pub fn analyse(
             confidence: best.and_then(|i| probs.get(i).copied()),
             probabilities: to_map(&labels, &probs),
             silence: false,
+            note: None,
         });
     }
     // The whole clip is loud enough, so at least one window is too (a window's mean square
     // cannot be below the clip's everywhere); guard anyway rather than divide by zero.
+    if n_loud == 0 && !refused.is_empty() {
+        return Err(Error::Unusable {
+            detail: format!("no window of the clip is usable: {}", refused[0]),
+        });
+    }
     if n_loud == 0 {
         answer.silence = true;
         answer.message = Some("no speech: every window is below the silence threshold".into());
@@ -245,12 +289,16 @@ pub fn analyse(
         "overall = mean of {n_loud} window(s) of {:.1} s (hop {:.1} s){}",
         config.segment_secs,
         config.segment_secs / 2.0,
-        if n_loud < bounds.len() {
-            format!("; {} silent window(s) skipped", bounds.len() - n_loud)
-        } else {
-            String::new()
-        }
+        match bounds.len() - n_loud - refused.len() {
+            0 => String::new(),
+            k => format!("; {k} silent window(s) skipped"),
+        },
     );
+    let note = if refused.is_empty() {
+        note
+    } else {
+        format!("{note}; {} window(s) refused by the model", refused.len())
+    };
     fill_overall(&mut answer, &labels, &mean, Some(note));
     Ok(answer)
 }
@@ -285,6 +333,73 @@ mod tests {
                 assert!(len - covered <= win / 4, "len {len} win {win}");
             }
         }
+    }
+
+    /// Refuses (as the real Classifier does for clips its own trimming empties) any batch
+    /// holding a clip whose peak is below 0.2; otherwise answers [0.3, 0.7].
+    struct PickyModel(Vec<String>);
+
+    impl EmotionModel for PickyModel {
+        fn labels(&self) -> &[String] {
+            &self.0
+        }
+        fn sample_rate(&self) -> u32 {
+            16_000
+        }
+        fn predict_batch(&self, clips: &[Audio]) -> Result<Vec<Vec<f32>>> {
+            if clips
+                .iter()
+                .any(|c| c.samples.iter().fold(0.0_f32, |m, s| m.max(s.abs())) < 0.2)
+            {
+                return Err(Error::Unusable {
+                    detail: "too quiet".into(),
+                });
+            }
+            Ok(clips.iter().map(|_| vec![0.3, 0.7]).collect())
+        }
+        fn describe(&self) -> serde_json::Value {
+            serde_json::json!({})
+        }
+    }
+
+    fn tone(amplitude: f32, secs: usize) -> Vec<f32> {
+        (0..16_000 * secs)
+            .map(|i| amplitude * (i as f32 * 0.1).sin())
+            .collect()
+    }
+
+    #[test]
+    fn a_refused_window_is_noted_not_fatal() {
+        let model = PickyModel(vec!["a".into(), "b".into()]);
+        // 5 s loud, then 5 s quiet but above the -60 dBFS silence threshold.
+        let mut samples = tone(0.5, 5);
+        samples.extend(tone(0.05, 5));
+        let answer = analyse(
+            &model,
+            &Audio::new(samples, 16_000),
+            &AnalysisConfig::default(),
+        )
+        .unwrap();
+        assert_eq!(answer.emotion.as_deref(), Some("b"));
+        assert!(!answer.silence);
+        let refused: Vec<&Segment> = answer
+            .segments
+            .iter()
+            .filter(|s| s.note.is_some())
+            .collect();
+        // Windows starting at 6.0 s and the end-aligned 7.0 s one lie in the quiet half.
+        assert_eq!(refused.len(), 2, "{:?}", answer.segments);
+        assert!(
+            refused
+                .iter()
+                .all(|s| s.start_secs >= 5.0 && s.emotion.is_none())
+        );
+        assert!(answer.message.unwrap().contains("2 window(s) refused"));
+
+        // All quiet: the whole request is refused with the model's reason.
+        let quiet = Audio::new(tone(0.05, 10), 16_000);
+        let err = analyse(&model, &quiet, &AnalysisConfig::default()).unwrap_err();
+        assert!(matches!(err, Error::Unusable { .. }), "{err}");
     }
 
     #[test]
