@@ -123,10 +123,12 @@ function renderTimeline(r) {
     el.className = "seg row" + row + (s.silence ? " silence" : "");
     el.style.left = (100 * s.start_secs / total) + "%";
     el.style.width = (100 * (s.end_secs - s.start_secs) / total) + "%";
-    if (!s.silence) el.style.background = colorOf(s.emotion);
-    el.textContent = s.silence ? "silence" : s.emotion;
+    const label = s.silence ? "silence" : (s.emotion || "—");
+    if (s.emotion) el.style.background = colorOf(s.emotion);
+    else el.classList.add("silence");
+    el.textContent = label;
     el.title = s.start_secs.toFixed(1) + "–" + s.end_secs.toFixed(1) + " s: " +
-      (s.silence ? "silence" : s.emotion + " " + (100 * s.confidence).toFixed(0) + "%");
+      (s.emotion ? s.emotion + " " + (100 * s.confidence).toFixed(0) + "%" : (s.note || label));
     tl.appendChild(el);
   });
 }
