@@ -161,7 +161,9 @@ pub struct TrainConfig {
 
 impl TrainConfig {
     /// Defaults for a family: the generated corpus, 64-band log-mel, 3 s crops, batch 32,
-    /// lr 2e-3, at most 30 epochs with patience 8, seed 42, Flex, output `runs/<family>`.
+    /// lr 2e-3, at most 12 epochs with patience 5, seed 42, Flex, output `runs/<family>`.
+    /// (On the generated corpus validation UA peaks after 4-6 epochs and later epochs only
+    /// fit the training speakers better: 30 epochs gave no better test UA than 12.)
     pub fn new(family: Family) -> Self {
         Self {
             family,
@@ -169,11 +171,11 @@ impl TrainConfig {
             data: DataSource::Synth(SynthConfig::default()),
             features: FeatureConfig::default(),
             preprocess: Preprocess::default(),
-            epochs: 30,
+            epochs: 12,
             batch_size: 32,
             lr: 2e-3,
             weight_decay: 1e-4,
-            patience: 8,
+            patience: 5,
             split: SpeakerSplit::default(),
             seed: 42,
             backend: BackendKind::Flex,

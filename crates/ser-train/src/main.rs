@@ -50,7 +50,7 @@ struct Args {
     #[arg(long)]
     cmvn: bool,
     /// Maximum epochs (early stopping may end sooner).
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = 12)]
     epochs: usize,
     /// Examples per batch.
     #[arg(long, default_value_t = 32)]
@@ -81,7 +81,7 @@ struct Args {
     #[arg(long)]
     cache_dir: Option<PathBuf>,
     /// Stop early after this many epochs without validation UA improvement.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 5)]
     patience: usize,
     /// Training crop length in seconds.
     #[arg(long, default_value_t = 3.0)]
