@@ -41,3 +41,8 @@ pub use artifact::{Classifier, Manifest, Prediction};
 pub use batch::InputBatch;
 pub use error::{ModelError, Result};
 pub use model::{Family, Model, ModelConfig};
+
+/// The README's code blocks, compiled (and run unless `no_run`) as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -38,3 +38,8 @@ pub use error::{Result, TrainError};
 pub use metrics::Metrics;
 pub use report::EpochRow;
 pub use trainer::{TrainOutcome, TrainStatus, install_ctrlc_handler, train, train_on};
+
+/// The README's code blocks, compiled (and run unless `no_run`) as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
