@@ -109,7 +109,7 @@ def run_torch(args, work, manifest):
             return self.head(self.drop(torch.cat([att, mx], 1)))
 
     model = Crnn()
-    opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1e-4)
     counts = np.bincount([l for _, l in clips], minlength=len(labels)).astype(np.float32)
     weights = torch.tensor(len(clips) / (len(labels) * np.maximum(counts, 1)))
     rng = np.random.default_rng(0)

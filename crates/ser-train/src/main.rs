@@ -50,13 +50,13 @@ struct Args {
     #[arg(long)]
     cmvn: bool,
     /// Maximum epochs (early stopping may end sooner).
-    #[arg(long, default_value_t = 12)]
+    #[arg(long, default_value_t = 16)]
     epochs: usize,
     /// Examples per batch.
     #[arg(long, default_value_t = 32)]
     batch_size: usize,
     /// Peak learning rate (AdamW; one warm-up epoch, then cosine decay).
-    #[arg(long, default_value_t = 2e-3)]
+    #[arg(long, default_value_t = 1e-3)]
     lr: f64,
     /// Test actors, comma separated (default 21,22,23,24 when present, else the last ~1/6).
     #[arg(long, value_delimiter = ',', conflicts_with = "folds")]
