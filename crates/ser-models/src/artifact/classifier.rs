@@ -64,14 +64,26 @@ impl Classifier {
                     reason: "file not found".into(),
                 });
             }
+            // Read the whole file now: burn's file reader loads tensors lazily, so a
+            // classifier built with `try_load_file` panics on its first prediction if the
+            // directory is replaced or deleted after loading (ser-train rewrites artifacts
+            // atomically while a server may hold the old one).
+            let bytes = std::fs::read(&path).map_err(|e| ModelError::Weights {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+            let weights_error = |e: burn::store::RecordError| ModelError::Weights {
+                path: path.clone(),
+                reason: e.to_string(),
+            };
+            let record =
+                burn::store::ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
+                    .map_err(weights_error)?;
             let model = member
                 .model
                 .init(device)
-                .try_load_file(&path)
-                .map_err(|e| ModelError::Weights {
-                    path: path.clone(),
-                    reason: e.to_string(),
-                })?;
+                .try_load_record(record)
+                .map_err(weights_error)?;
             models.push(model);
         }
         Self::from_parts(manifest, models, device)
