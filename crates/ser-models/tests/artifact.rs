@@ -30,7 +30,7 @@ fn write_artifact(dir: &std::path::Path) -> Manifest {
         training: serde_json::json!({}),
         metrics: serde_json::json!({}),
     };
-    save(dir, &manifest, &[model]).unwrap();
+    save(dir, &manifest, &[model]).expect("saving the test artifact");
     manifest
 }
 
