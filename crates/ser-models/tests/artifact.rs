@@ -78,8 +78,8 @@ fn corrupt_weights_name_the_file() {
     let dir = tmp.path().join("model");
     write_artifact(&dir);
     std::fs::write(dir.join("model.bpk"), b"not a burnpack file").unwrap();
-    let err = Classifier::load(&dir)
-        .err()
-        .expect("corrupt weights must fail");
+    let Err(err) = Classifier::load(&dir) else {
+        panic!("corrupt weights must fail to load");
+    };
     assert!(err.to_string().contains("model.bpk"), "{err}");
 }
