@@ -12,8 +12,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, TrainError};
 
-/// DejaVu Sans 2.37 as shipped by Debian's `fonts-dejavu-core`.
-static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+/// DejaVu Sans 2.37 as shipped by Debian's `fonts-dejavu-core`: the one embedded font of the
+/// workspace (ser-eval's confusion-matrix images use it too).
+pub static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 
 /// One epoch of the log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
