@@ -3,7 +3,7 @@
 use burn::prelude::Device;
 use ravdess_loader::Audio;
 use ser_models::ModelConfig;
-use ser_models::artifact::{ArtifactKind, Classifier, FORMAT_VERSION, Manifest, Member, save};
+use ser_models::artifact::{Classifier, Manifest, save};
 use ser_models::cnn::CnnConfig;
 
 /// Saves a small untrained CNN artifact into `dir` and returns the manifest.
@@ -14,22 +14,13 @@ fn write_artifact(dir: &std::path::Path) -> Manifest {
         CnnConfig::new(features.output_bins(), labels.len()).with_channels(vec![4, 8]),
     );
     let model = config.init(&Device::default());
-    let manifest = Manifest {
-        format_version: FORMAT_VERSION,
-        kind: ArtifactKind::Single,
-        members: vec![Member {
-            name: "untrained".into(),
-            model: config,
-            weights: "model.bpk".into(),
-            norm: None,
-        }],
+    let manifest = Manifest::single(
+        "untrained",
+        config,
         features,
-        preprocess: None,
         labels,
-        protocol: "none: untrained test model".into(),
-        training: serde_json::json!({}),
-        metrics: serde_json::json!({}),
-    };
+        "none: untrained test model",
+    );
     save(dir, &manifest, &[model]).expect("saving the test artifact");
     manifest
 }

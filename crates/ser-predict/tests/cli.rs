@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 
 use burn::prelude::Device;
 use ser_models::ModelConfig;
-use ser_models::artifact::{ArtifactKind, FORMAT_VERSION, Manifest, Member, save};
+use ser_models::artifact::{Manifest, save};
 use ser_models::cnn::CnnConfig;
 
 const BIN: &str = env!("CARGO_BIN_EXE_ser-predict");
@@ -22,22 +22,13 @@ fn write_model(dir: &Path) -> PathBuf {
         CnnConfig::new(features.output_bins(), labels.len()).with_channels(vec![4, 8]),
     );
     let model = config.init(&Device::default());
-    let manifest = Manifest {
-        format_version: FORMAT_VERSION,
-        kind: ArtifactKind::Single,
-        members: vec![Member {
-            name: "untrained-test-cnn".into(),
-            model: config,
-            weights: "model.bpk".into(),
-            norm: None,
-        }],
+    let manifest = Manifest::single(
+        "untrained-test-cnn",
+        config,
         features,
-        preprocess: None,
         labels,
-        protocol: "none: untrained test model".into(),
-        training: serde_json::json!({}),
-        metrics: serde_json::json!({}),
-    };
+        "none: untrained test model",
+    );
     let path = dir.join("model");
     save(&path, &manifest, &[model]).unwrap();
     path

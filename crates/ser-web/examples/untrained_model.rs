@@ -12,7 +12,7 @@
 use std::path::PathBuf;
 
 use burn::prelude::Device;
-use ser_models::artifact::{ArtifactKind, FORMAT_VERSION, Manifest, Member, save};
+use ser_models::artifact::{Manifest, save};
 use ser_models::{Family, ModelConfig};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -32,22 +32,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .collect();
     let config = ModelConfig::default_for(family, features.output_bins(), labels.len());
     let model = config.init(&Device::default());
-    let manifest = Manifest {
-        format_version: FORMAT_VERSION,
-        kind: ArtifactKind::Single,
-        members: vec![Member {
-            name: format!("untrained-{family}"),
-            model: config,
-            weights: "model.bpk".into(),
-            norm: None,
-        }],
+    let manifest = Manifest::single(
+        format!("untrained-{family}"),
+        config,
         features,
-        preprocess: None,
         labels,
-        protocol: "none: UNTRAINED weights, for load testing only".into(),
-        training: serde_json::json!({ "epochs": 0 }),
-        metrics: serde_json::json!({}),
-    };
+        "none: UNTRAINED weights, for load testing only",
+    );
     save(&out, &manifest, &[model])?;
     println!("wrote untrained {family} artifact to {}", out.display());
     Ok(())

@@ -67,6 +67,34 @@ pub struct Manifest {
 }
 
 impl Manifest {
+    /// A manifest for one model (weights in `model.bpk`) with no preprocessing, no
+    /// normalisation statistics and empty training record and metrics: what tests, examples and
+    /// load benchmarks use to save an untrained artifact. Trained artifacts come from ser-train.
+    pub fn single(
+        name: impl Into<String>,
+        model: ModelConfig,
+        features: FeatureConfig,
+        labels: Vec<String>,
+        protocol: impl Into<String>,
+    ) -> Self {
+        Self {
+            format_version: FORMAT_VERSION,
+            kind: ArtifactKind::Single,
+            members: vec![Member {
+                name: name.into(),
+                model,
+                weights: "model.bpk".into(),
+                norm: None,
+            }],
+            features,
+            preprocess: None,
+            labels,
+            protocol: protocol.into(),
+            training: serde_json::json!({}),
+            metrics: serde_json::json!({}),
+        }
+    }
+
     /// Checks internal consistency (member count vs kind, label count vs model outputs,
     /// feature rows vs model inputs and norm stats).
     pub fn validate(&self) -> Result<()> {

@@ -11,7 +11,7 @@ use std::sync::{Arc, OnceLock};
 
 use burn::prelude::Device;
 use ser_models::ModelConfig;
-use ser_models::artifact::{ArtifactKind, FORMAT_VERSION, Manifest, Member, save};
+use ser_models::artifact::{Manifest, save};
 use ser_models::cnn::CnnConfig;
 use ser_web::EmotionModel;
 
@@ -26,22 +26,13 @@ pub fn write_test_artifact(dir: &Path) {
         CnnConfig::new(features.output_bins(), labels.len()).with_channels(vec![4, 8]),
     );
     let model = config.init(&Device::default());
-    let manifest = Manifest {
-        format_version: FORMAT_VERSION,
-        kind: ArtifactKind::Single,
-        members: vec![Member {
-            name: "untrained-test-cnn".into(),
-            model: config,
-            weights: "model.bpk".into(),
-            norm: None,
-        }],
+    let manifest = Manifest::single(
+        "untrained-test-cnn",
+        config,
         features,
-        preprocess: None,
         labels,
-        protocol: "none: untrained test model".into(),
-        training: serde_json::json!({ "epochs": 0 }),
-        metrics: serde_json::json!({}),
-    };
+        "none: untrained test model",
+    );
     save(dir, &manifest, &[model]).unwrap();
 }
 
