@@ -198,6 +198,11 @@ pub fn train_on(cfg: &TrainConfig, ds: &Dataset) -> Result<TrainOutcome> {
     ));
     let mut batches_here = 0usize;
     let stop_after = cfg.stop_after_batches;
+    // Ctrl-C, or the hidden `--stop-after-batches` test hook, asks the loop to checkpoint and
+    // return; checked after every batch (mid-epoch) and again after the epoch's checkpoint.
+    let stop_requested = |batches: usize| {
+        INTERRUPT.load(Ordering::SeqCst) || stop_after.is_some_and(|n| batches >= n)
+    };
 
     while state.epoch < cfg.epochs && state.bad_epochs < cfg.patience.max(1) {
         let epoch = state.epoch;
@@ -240,9 +245,7 @@ pub fn train_on(cfg: &TrainConfig, ds: &Dataset) -> Result<TrainOutcome> {
                 state.loss_sum / state.seen.max(1) as f64,
                 state.correct as f64 / state.seen.max(1) as f64
             ));
-            let stop =
-                INTERRUPT.load(Ordering::SeqCst) || stop_after.is_some_and(|n| batches_here >= n);
-            if stop && bi + 1 < n_batches {
+            if stop_requested(batches_here) && bi + 1 < n_batches {
                 state.epoch_seconds += started.elapsed().as_secs_f64();
                 state.seconds += started.elapsed().as_secs_f64();
                 checkpoint::save(&ckpt_dir, &state, &model, &optim, best.as_ref())?;
@@ -333,7 +336,7 @@ pub fn train_on(cfg: &TrainConfig, ds: &Dataset) -> Result<TrainOutcome> {
                 .ok();
         }
         checkpoint::save(&ckpt_dir, &state, &model, &optim, best.as_ref())?;
-        if INTERRUPT.load(Ordering::SeqCst) || stop_after.is_some_and(|n| batches_here >= n) {
+        if stop_requested(batches_here) {
             multi.clear().ok();
             return Ok(outcome(
                 TrainStatus::Interrupted,
