@@ -32,7 +32,7 @@ impl CnnConfig {
             .with_kind(self.pooling)
             .init(device);
         Cnn {
-            blocks: conv_stack(&self.channels, &[], device),
+            blocks: conv_stack(&self.channels, &[], false, device),
             pool,
             dropout: DropoutConfig::new(self.dropout).init(),
             head: LinearConfig::new(self.pooling.output_dim(c), self.n_classes).init(device),

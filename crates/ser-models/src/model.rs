@@ -56,7 +56,9 @@ impl ModelConfig {
         match family {
             Family::Cnn => Self::Cnn(CnnConfig::new(n_bins, n_classes)),
             Family::Rnn => Self::Rnn(RnnConfig::new(n_bins, n_classes)),
-            Family::Crnn => Self::Crnn(CrnnConfig::new(n_bins, n_classes)),
+            Family::Crnn => {
+                Self::Crnn(CrnnConfig::new(n_bins, n_classes).with_strided_stem(Some(true)))
+            }
         }
     }
 

@@ -74,3 +74,66 @@ fn corrupt_weights_name_the_file() {
     };
     assert!(err.to_string().contains("model.bpk"), "{err}");
 }
+
+#[test]
+fn combined_members_average_their_probabilities() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    write_artifact(&a);
+    write_artifact(&b); // fresh random weights: a different network
+    let out = tmp.path().join("ensemble");
+    let members = vec![
+        ("fold-1".to_string(), a.clone()),
+        ("fold-2".to_string(), b.clone()),
+    ];
+    let m = ser_models::artifact::combine(
+        &out,
+        &members,
+        "test".into(),
+        serde_json::json!({ "train_speakers": ["01", "02"] }),
+        serde_json::json!({}),
+    )
+    .unwrap();
+    assert_eq!(m.kind, ser_models::artifact::ArtifactKind::Ensemble);
+    assert_eq!(m.members.len(), 2);
+    assert_eq!(m.training["members"].as_array().map(Vec::len), Some(2));
+    assert_eq!(m.training["train_speakers"][1], "02");
+
+    let pa = Classifier::load(&a).unwrap().predict(&tone()).unwrap();
+    let pb = Classifier::load(&b).unwrap().predict(&tone()).unwrap();
+    let pe = Classifier::load(&out).unwrap().predict(&tone()).unwrap();
+    for ((x, y), e) in pa
+        .probabilities
+        .iter()
+        .zip(&pb.probabilities)
+        .zip(&pe.probabilities)
+    {
+        assert!(((x + y) / 2.0 - e).abs() < 1e-5, "{x} {y} -> {e}");
+    }
+}
+
+#[test]
+fn combining_members_with_different_labels_is_refused_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a");
+    write_artifact(&a);
+    let b = tmp.path().join("b");
+    let mut other = write_artifact(&b);
+    other.labels[0] = "calm".into();
+    std::fs::write(b.join("manifest.json"), other.to_json().unwrap()).unwrap();
+    let out = tmp.path().join("ensemble");
+    let err = ser_models::artifact::combine(
+        &out,
+        &[("a".to_string(), a), ("b".to_string(), b.clone())],
+        String::new(),
+        serde_json::json!({}),
+        serde_json::json!({}),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("labels") && err.contains(&b.display().to_string()),
+        "{err}"
+    );
+    assert!(!out.exists());
+}

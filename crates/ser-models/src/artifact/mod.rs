@@ -14,4 +14,4 @@ mod writer;
 
 pub use classifier::{Classifier, Prediction};
 pub use manifest::{ArtifactKind, FORMAT_VERSION, MANIFEST_FILE, Manifest, Member};
-pub use writer::{save, save_with_files};
+pub use writer::{combine, save, save_with_files};

@@ -34,6 +34,15 @@ pub fn save_with_files(
             ),
         });
     }
+    write_atomically(dir, |tmp| {
+        write_into(tmp, manifest, models)?;
+        copy_files(tmp, extra_files)
+    })
+}
+
+/// Fills a fresh temporary directory beside `dir` with `fill`, then renames it to `dir`;
+/// on any error the temporary directory is removed and `dir` is left as it was.
+fn write_atomically(dir: &Path, fill: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
     let parent = match dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -48,9 +57,7 @@ pub fn save_with_files(
         std::fs::remove_dir_all(&tmp).map_err(|e| ModelError::io(&tmp, e))?;
     }
     std::fs::create_dir_all(&tmp).map_err(|e| ModelError::io(&tmp, e))?;
-    let result = write_into(&tmp, manifest, models)
-        .and_then(|()| copy_files(&tmp, extra_files))
-        .and_then(|()| replace_dir(&tmp, dir));
+    let result = fill(&tmp).and_then(|()| replace_dir(&tmp, dir));
     if result.is_err() {
         let _ = std::fs::remove_dir_all(&tmp);
     }
@@ -92,4 +99,89 @@ fn replace_dir(tmp: &Path, dir: &Path) -> Result<()> {
         std::fs::rename(tmp, dir).map_err(|e| ModelError::io(dir, e))?;
     }
     Ok(())
+}
+
+/// Combines single-model artifacts into one ensemble artifact at `out` (written atomically,
+/// like [`save`]): members keep their configs, weights and normalisation statistics (weights
+/// are copied as `member-<i>.bpk`) and their probabilities are averaged at prediction time.
+///
+/// The members must share feature extraction, preprocessing and labels, since the ensemble
+/// extracts features once per clip. Each entry of `members` is `(name, artifact dir)`;
+/// `training` and `metrics` become the ensemble manifest's records (the members' own are
+/// kept under `training.members`).
+pub fn combine(
+    out: &Path,
+    members: &[(String, PathBuf)],
+    protocol: String,
+    training: serde_json::Value,
+    metrics: serde_json::Value,
+) -> Result<Manifest> {
+    let Some((_, first_dir)) = members.first() else {
+        return Err(ModelError::Invalid {
+            field: "members".into(),
+            reason: "an ensemble needs at least one member artifact".into(),
+        });
+    };
+    let first = Manifest::read(first_dir)?;
+    let mut manifest = Manifest {
+        kind: super::manifest::ArtifactKind::Ensemble,
+        members: Vec::with_capacity(members.len()),
+        protocol,
+        metrics,
+        training: serde_json::Value::Null,
+        ..first.clone()
+    };
+    let mut member_training = Vec::with_capacity(members.len());
+    let mut weights = Vec::with_capacity(members.len());
+    for (i, (name, dir)) in members.iter().enumerate() {
+        let m = Manifest::read(dir)?;
+        let mismatch = |what: &str| ModelError::Invalid {
+            field: format!("member {}", dir.display()),
+            reason: format!(
+                "its {what} differ from those of {}; ensemble members must share them",
+                first_dir.display()
+            ),
+        };
+        if serde_json::to_value(&m.features).ok() != serde_json::to_value(&first.features).ok() {
+            return Err(mismatch("feature settings"));
+        }
+        if serde_json::to_value(m.preprocess).ok() != serde_json::to_value(first.preprocess).ok() {
+            return Err(mismatch("preprocessing settings"));
+        }
+        if m.labels != first.labels {
+            return Err(mismatch("labels"));
+        }
+        for (j, member) in m.members.iter().enumerate() {
+            let file = format!("member-{}.bpk", weights.len());
+            weights.push((dir.join(&member.weights), file.clone()));
+            manifest.members.push(super::manifest::Member {
+                name: if m.members.len() == 1 {
+                    name.clone()
+                } else {
+                    format!("{name}/{j}")
+                },
+                model: member.model.clone(),
+                weights: file,
+                norm: member.norm.clone(),
+            });
+        }
+        member_training
+            .push(serde_json::json!({ "name": name, "index": i, "training": m.training }));
+    }
+    let mut training = match training {
+        serde_json::Value::Object(o) => o,
+        _ => serde_json::Map::new(),
+    };
+    training.insert("members".into(), serde_json::Value::Array(member_training));
+    manifest.training = serde_json::Value::Object(training);
+    manifest.validate()?;
+
+    write_atomically(out, |tmp| {
+        for (from, to) in &weights {
+            std::fs::copy(from, tmp.join(to)).map_err(|e| ModelError::io(from, e))?;
+        }
+        let path = tmp.join(MANIFEST_FILE);
+        std::fs::write(&path, manifest.to_json()?).map_err(|e| ModelError::io(&path, e))
+    })?;
+    Ok(manifest)
 }

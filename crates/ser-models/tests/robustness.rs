@@ -1,0 +1,170 @@
+//! Opt-in stability check of the shipped model (`models/default`) on real RAVDESS speech: set
+//! `SER_RAVDESS_DIR` (the 16 kHz copy) to run; skipped otherwise.
+//!
+//! A user's recording differs from the studio corpus in level, noise and bandwidth. For each
+//! clip whose prediction is *confident* (top probability >= [`CONFIDENT`] and ahead of the
+//! runner-up by >= [`MARGIN`]), the top class must survive:
+//! - a gain change of -12 dB (must never flip: the preprocessing peak-normalises),
+//! - white noise at 20 dB SNR (relative to the clip's RMS),
+//! - a round trip through 8 kHz (telephone bandwidth: everything above 4 kHz is gone).
+//!
+//! Probabilities may move. Noise and the 8 kHz round trip remove real information, so a few
+//! flips are tolerated there ([`MAX_FLIP_FRACTION`]); the test prints every figure.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may unwrap (brief)
+
+use std::path::{Path, PathBuf};
+
+use ravdess_loader::{Audio, read_wav, resample};
+use ser_models::artifact::{Classifier, Prediction};
+
+/// A prediction counts as confident at this top probability...
+const CONFIDENT: f32 = 0.5;
+/// ...and this lead over the second class.
+const MARGIN: f32 = 0.2;
+/// Largest tolerated share of confident predictions whose top class changes under noise or
+/// the 8 kHz round trip (chosen, not measured: one in ten; the measured shares are printed and
+/// recorded in docs/results.md).
+const MAX_FLIP_FRACTION: f32 = 0.10;
+/// Every n-th file of the chosen actors is tested (keeps the run to ~30 clips).
+const EVERY: usize = 8;
+
+/// A named perturbation and the largest tolerated share of flipped confident predictions.
+type Perturbation = (&'static str, fn(&Audio) -> Audio, f32);
+
+fn data_dir() -> Option<PathBuf> {
+    let d = PathBuf::from(std::env::var_os("SER_RAVDESS_DIR")?);
+    d.is_dir().then_some(d)
+}
+
+fn clips(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for actor in ["Actor_17", "Actor_18", "Actor_19", "Actor_20"] {
+        let Ok(rd) = std::fs::read_dir(dir.join(actor)) else {
+            continue;
+        };
+        let mut v: Vec<PathBuf> = rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "wav"))
+            .collect();
+        v.sort();
+        files.extend(v.into_iter().step_by(EVERY));
+    }
+    files
+}
+
+fn confident(p: &Prediction) -> bool {
+    let mut sorted = p.probabilities.clone();
+    sorted.sort_by(|a, b| b.total_cmp(a));
+    sorted[0] >= CONFIDENT && sorted[0] - sorted[1] >= MARGIN
+}
+
+fn gain(a: &Audio, db: f32) -> Audio {
+    let g = 10f32.powf(db / 20.0);
+    Audio::new(a.samples.iter().map(|x| x * g).collect(), a.sample_rate)
+}
+
+/// White noise (deterministic xorshift, uniform) scaled to `snr_db` below the clip's RMS.
+fn noisy(a: &Audio, snr_db: f32) -> Audio {
+    let rms = (a.samples.iter().map(|x| x * x).sum::<f32>() / a.samples.len() as f32).sqrt();
+    // A uniform variable on [-1, 1] has RMS 1/sqrt(3).
+    let scale = rms / 10f32.powf(snr_db / 20.0) * 3f32.sqrt();
+    let mut s = 0x2545_F491_4F6C_DD1D_u64;
+    let samples = a
+        .samples
+        .iter()
+        .map(|x| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            let u = (s >> 40) as f32 / (1u64 << 23) as f32 - 1.0;
+            x + scale * u
+        })
+        .collect();
+    Audio::new(samples, a.sample_rate)
+}
+
+fn round_trip_8k(a: &Audio) -> Audio {
+    let low = resample(a, 8_000).expect("resample to 8 kHz");
+    resample(&low, a.sample_rate).expect("resample back")
+}
+
+#[test]
+fn confident_predictions_survive_gain_noise_and_8khz() {
+    let Some(dir) = data_dir() else {
+        eprintln!("SER_RAVDESS_DIR not set: skipping the robustness check on real speech");
+        return;
+    };
+    let model_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/default");
+    let model = Classifier::load(model_dir).expect("load the shipped model");
+    let files = clips(&dir);
+    assert!(
+        !files.is_empty(),
+        "no WAV files under {}/Actor_17..20",
+        dir.display()
+    );
+
+    let perturbations: [Perturbation; 3] = [
+        ("gain -12 dB", |a| gain(a, -12.0), 0.0),
+        (
+            "white noise 20 dB SNR",
+            |a| noisy(a, 20.0),
+            MAX_FLIP_FRACTION,
+        ),
+        ("8 kHz round trip", round_trip_8k, MAX_FLIP_FRACTION),
+    ];
+    let mut confident_n = 0usize;
+    let mut flips = [0usize; 3];
+    let mut shift = [0f32; 3];
+    for path in &files {
+        let audio = read_wav(path).expect("read test clip");
+        let base = model.predict(&audio).expect("predict");
+        if !confident(&base) {
+            continue;
+        }
+        confident_n += 1;
+        for (k, (_, f, _)) in perturbations.iter().enumerate() {
+            let p = model.predict(&f(&audio)).expect("predict perturbed");
+            if p.index != base.index {
+                flips[k] += 1;
+                eprintln!(
+                    "{}: {} -> {} under {}",
+                    path.display(),
+                    base.label,
+                    p.label,
+                    perturbations[k].0
+                );
+            }
+            shift[k] += base
+                .probabilities
+                .iter()
+                .zip(&p.probabilities)
+                .map(|(a, b)| (a - b).abs())
+                .sum::<f32>()
+                / 2.0;
+        }
+    }
+    eprintln!("{} clips, {confident_n} confident", files.len());
+    assert!(
+        confident_n >= 5,
+        "only {confident_n} confident predictions: the check says nothing"
+    );
+    let mut failures = Vec::new();
+    for (k, (name, _, max)) in perturbations.iter().enumerate() {
+        let frac = flips[k] as f32 / confident_n as f32;
+        eprintln!(
+            "{name}: {} of {confident_n} confident predictions flipped ({:.1}%), \
+             mean total-variation shift {:.3}",
+            flips[k],
+            100.0 * frac,
+            shift[k] / confident_n as f32
+        );
+        if frac > *max {
+            failures.push(format!(
+                "{name}: {}/{confident_n} confident predictions changed class (tolerated: {:.0}%)",
+                flips[k],
+                100.0 * max
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("; "));
+}
