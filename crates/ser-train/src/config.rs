@@ -57,6 +57,10 @@ pub struct AugmentConfig {
     pub noise_snr_db: (f32, f32),
     /// Random frequency-axis warp factor range `1 +- freq_warp` (0 = off).
     pub freq_warp: f32,
+    /// Probability of a simulated low-pass channel (log-mel only): every band above a random
+    /// cut-off between ~3 kHz and the top band is set to the clip's floor, as a telephone
+    /// line or an 8 kHz recording would leave it.
+    pub lowpass_prob: f32,
 }
 
 impl Default for AugmentConfig {
@@ -71,6 +75,7 @@ impl Default for AugmentConfig {
             noise_prob: 0.3,
             noise_snr_db: (20.0, 40.0),
             freq_warp: 0.12,
+            lowpass_prob: 0.2,
         }
     }
 }
@@ -88,6 +93,7 @@ impl AugmentConfig {
             noise_prob: 0.0,
             noise_snr_db: (30.0, 30.0),
             freq_warp: 0.0,
+            lowpass_prob: 0.0,
         }
     }
 }
@@ -157,6 +163,11 @@ pub struct TrainConfig {
     /// When `model` is `None`, use a very small version of the family (smoke tests).
     #[serde(default)]
     pub tiny: bool,
+    /// When `model` is `None` and the family is CRNN, down-sample in the first conv blocks with
+    /// max-pooling after a stride-1 convolution instead of a strided convolution (4x the
+    /// convolution work of the default; kept to measure what the stride costs in accuracy).
+    #[serde(default)]
+    pub pooled_stem: bool,
 }
 
 impl TrainConfig {
@@ -187,6 +198,7 @@ impl TrainConfig {
             stop_after_batches: None,
             progress: true,
             tiny: false,
+            pooled_stem: false,
         }
     }
 

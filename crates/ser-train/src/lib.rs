@@ -29,6 +29,7 @@ mod config;
 pub mod data;
 mod error;
 pub mod metrics;
+pub mod recipe;
 pub mod report;
 mod trainer;
 
@@ -36,6 +37,7 @@ pub use config::{AugmentConfig, BackendKind, DataSource, SpeakerSplit, TrainConf
 pub use data::{Dataset, Item, load_dataset, resolve_split};
 pub use error::{Result, TrainError};
 pub use metrics::Metrics;
+pub use recipe::{FeatureSet, Preset, RecipeArgs};
 pub use report::EpochRow;
 pub use trainer::{TrainOutcome, TrainStatus, install_ctrlc_handler, train, train_on};
 

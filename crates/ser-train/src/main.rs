@@ -1,26 +1,20 @@
 //! `ser-train`: train a speech-emotion model with speaker-independent validation.
 
 use std::path::PathBuf;
+
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::{Parser, ValueEnum};
-use dsp_features::FeatureConfig;
 use ravdess_loader::{split, synth};
 use ser_models::Family;
-use ser_train::{BackendKind, DataSource, SpeakerSplit, TrainConfig, TrainStatus};
+use ser_train::{BackendKind, DataSource, RecipeArgs, SpeakerSplit, TrainStatus};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum ModelArg {
     Cnn,
     Rnn,
     Crnn,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum FeaturesArg {
-    Logmel,
-    Mfcc,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -42,22 +36,9 @@ struct Args {
     /// manifest). Default: the generated corpus (24 actors, in memory).
     #[arg(long)]
     data: Option<PathBuf>,
-    /// Features: 64-band log-mel or 40 MFCCs with deltas.
-    #[arg(long, value_enum, default_value = "logmel")]
-    features: FeaturesArg,
-    /// Per-utterance mean/variance normalisation of every feature row (removes speaker and
-    /// channel offsets; also disables the gain/noise augmentation, which it would undo).
-    #[arg(long)]
-    cmvn: bool,
-    /// Maximum epochs (early stopping may end sooner).
-    #[arg(long, default_value_t = 16)]
-    epochs: usize,
-    /// Examples per batch.
-    #[arg(long, default_value_t = 32)]
-    batch_size: usize,
-    /// Peak learning rate (AdamW; one warm-up epoch, then cosine decay).
-    #[arg(long, default_value_t = 1e-3)]
-    lr: f64,
+    /// The training recipe and its adjustments.
+    #[command(flatten)]
+    recipe: RecipeArgs,
     /// Test actors, comma separated (default 21,22,23,24 when present, else the last ~1/6).
     #[arg(long, value_delimiter = ',', conflicts_with = "folds")]
     test_actors: Vec<String>,
@@ -80,12 +61,6 @@ struct Args {
     /// Feature cache directory (default <out>/../.cache).
     #[arg(long)]
     cache_dir: Option<PathBuf>,
-    /// Stop early after this many epochs without validation UA improvement.
-    #[arg(long, default_value_t = 5)]
-    patience: usize,
-    /// Training crop length in seconds.
-    #[arg(long, default_value_t = 3.0)]
-    crop_seconds: f32,
     /// Continue an interrupted run from <out>.checkpoint.
     #[arg(long)]
     resume: bool,
@@ -128,7 +103,10 @@ fn run() -> anyhow::Result<ExitCode> {
         ModelArg::Rnn => Family::Rnn,
         ModelArg::Crnn => Family::Crnn,
     };
-    let mut cfg = TrainConfig::new(family);
+    let mut cfg = a.recipe.config(family, a.data.is_some());
+    if !a.quiet {
+        eprintln!("recipe: {}", a.recipe.describe(family, a.data.is_some()));
+    }
     if let Some(d) = &a.data {
         if !d.exists() {
             bail!("--data `{}` does not exist", d.display());
@@ -140,20 +118,7 @@ fn run() -> anyhow::Result<ExitCode> {
             ..Default::default()
         });
     }
-    cfg.features = match a.features {
-        FeaturesArg::Logmel => FeatureConfig::logmel(),
-        FeaturesArg::Mfcc => FeatureConfig {
-            deltas: 2,
-            ..FeatureConfig::mfcc()
-        },
-    };
-    cfg.features.cmvn = a.cmvn;
-    cfg.epochs = a.epochs;
-    cfg.batch_size = a.batch_size;
-    cfg.lr = a.lr;
     cfg.seed = a.seed;
-    cfg.patience = a.patience;
-    cfg.augment.crop_seconds = a.crop_seconds;
     cfg.backend = match a.backend {
         BackendArg::Flex => BackendKind::Flex,
         BackendArg::Ndarray => BackendKind::Ndarray,
