@@ -116,6 +116,14 @@ pub enum EvalError {
         #[source]
         source: csv::Error,
     },
+    /// A fold's predictions file holds something that cannot be scored.
+    #[error("{path}: {reason}")]
+    BadPredictions {
+        /// The predictions file.
+        path: PathBuf,
+        /// What is wrong, and what to do.
+        reason: String,
+    },
     /// Drawing a plot failed.
     #[error("drawing {path}: {message}")]
     Plot {

@@ -134,9 +134,9 @@ pub struct CvArgs {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
 
-    /// Training epochs per fold (default: ser-train's default).
-    #[arg(long)]
-    pub epochs: Option<usize>,
+    /// How every fold is trained: the same recipe flags as `ser-train`.
+    #[command(flatten)]
+    pub recipe: ser_train::RecipeArgs,
 
     /// Testing aid: train a very small version of the model (fast end-to-end tests only; its
     /// numbers mean nothing).
@@ -147,6 +147,12 @@ pub struct CvArgs {
     /// re-run with the same directory.
     #[arg(long, value_name = "DIR", default_value = "runs/cv")]
     pub out: PathBuf,
+
+    /// After the last fold, also combine the K fold models into one ensemble artifact in DIR
+    /// (probabilities averaged), recording the cross-validation scores in its manifest. The
+    /// ensemble has heard every actor of --data: evaluate it only on other speakers.
+    #[arg(long, value_name = "DIR")]
+    pub ensemble_out: Option<PathBuf>,
 
     #[command(flatten)]
     pub bootstrap: BootstrapArgs,

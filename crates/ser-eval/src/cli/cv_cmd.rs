@@ -7,8 +7,12 @@ use anyhow::{Context, bail};
 use ravdess_loader::synth::{self, SynthConfig};
 use ravdess_loader::{Utterance, open_corpus};
 use ser_eval::Predictor;
-use ser_eval::cv::{CvConfig, CvEvent, FoldTrainer, run_cv};
+use ser_eval::cv::{
+    CvConfig, CvEvent, CvSummary, FoldTrainer, PooledReport, pooled_markdown, pooled_report, run_cv,
+};
+use ser_eval::fsutil::write_atomic;
 use ser_eval::model::ArtifactPredictor;
+use ser_eval::plot;
 use ser_models::Family;
 use ser_train::{DataSource, Dataset, SpeakerSplit, TrainConfig, TrainStatus, load_dataset};
 
@@ -24,11 +28,10 @@ pub fn run(args: &CvArgs) -> anyhow::Result<ExitCode> {
         ModelType::Crnn => Family::Crnn,
     };
     let actors = args.actors.as_deref().map(normalize_actors);
-    let mut base = TrainConfig::new(family);
+    let mut base: TrainConfig = args.recipe.config(family, args.data.is_some());
+    let recipe = args.recipe.describe(family, args.data.is_some());
+    eprintln!("recipe: {recipe}");
     base.seed = args.seed;
-    if let Some(e) = args.epochs {
-        base.epochs = e;
-    }
     base.tiny = args.tiny;
     base.cache_dir = Some(args.out.join(".cache"));
 
@@ -86,10 +89,12 @@ pub fn run(args: &CvArgs) -> anyhow::Result<ExitCode> {
         data: data_name,
         folds: usize::try_from(args.folds).unwrap_or(5),
         seed: args.seed,
-        epochs: args.epochs,
+        epochs: args.recipe.epochs,
+        recipe: Some(recipe),
         actors,
         bootstrap: bootstrap_config(&args.bootstrap)?,
     };
+    let labels = ds.labels.clone();
     let trainer = SerTrainFolds { base, ds };
     let summary = run_cv(utts, &trainer, &config, &args.out, &mut |e| match e {
         CvEvent::Training { fold, of } => eprintln!("fold {fold}/{of}: training"),
@@ -104,13 +109,94 @@ pub fn run(args: &CvArgs) -> anyhow::Result<ExitCode> {
             r.n
         ),
     })?;
-    print!("{}", ser_eval::cv::markdown(&summary));
+    // Pooled over folds: per-class F1 and the confusion matrix of all held-out predictions.
+    let pooled = pooled_report(&args.out, summary.folds.len(), &labels)?;
+    let json = serde_json::to_string_pretty(&pooled).context("serialising pooled.json")?;
+    write_atomic(&args.out.join("pooled.json"), json.as_bytes())?;
+    let md = format!(
+        "{}{}",
+        ser_eval::cv::markdown(&summary),
+        pooled_markdown(&pooled)
+    );
+    write_atomic(&args.out.join("cv.md"), md.as_bytes())?;
+    let title = format!(
+        "{} CV, pooled held-out predictions",
+        summary.config.model_type
+    );
+    plot::confusion_png(&args.out.join("confusion.png"), &pooled.confusion, &title)?;
+    plot::confusion_svg(&args.out.join("confusion.svg"), &pooled.confusion, &title)?;
+    print!("{md}");
     eprintln!(
-        "wrote {} and {}",
+        "wrote {}, {}, pooled.json and confusion.png/svg",
         args.out.join("cv.md").display(),
         args.out.join("cv.json").display()
     );
+    if let Some(dir) = &args.ensemble_out {
+        write_ensemble(dir, &args.out, &summary, &pooled)?;
+        eprintln!(
+            "wrote the {}-member ensemble {} (it has heard actors {}: evaluate it on others)",
+            summary.folds.len(),
+            dir.display(),
+            heard_actors(&summary).join(",")
+        );
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Every actor some fold model trained on (or validated on): the ensemble has heard them all.
+fn heard_actors(summary: &CvSummary) -> Vec<String> {
+    let mut all: Vec<String> = summary
+        .folds
+        .iter()
+        .flat_map(|f| f.train_actors.iter().cloned())
+        .collect();
+    all.sort();
+    all.dedup();
+    all
+}
+
+/// Combines `<cv>/fold-N/model` into one ensemble artifact whose manifest carries the
+/// cross-validation scores that describe it.
+fn write_ensemble(
+    dir: &Path,
+    cv_dir: &Path,
+    summary: &CvSummary,
+    pooled: &PooledReport,
+) -> anyhow::Result<()> {
+    let members: Vec<(String, std::path::PathBuf)> = summary
+        .folds
+        .iter()
+        .map(|f| {
+            (
+                format!("fold-{}", f.fold),
+                cv_dir.join(format!("fold-{}", f.fold)).join("model"),
+            )
+        })
+        .collect();
+    let heard = heard_actors(summary);
+    let protocol = format!(
+        "ensemble of the {k} fold models of a {}; its scores are those of the members on the \
+         actors they never heard (mean ± std over folds, and pooled). The ensemble itself has \
+         heard actors {}: scores on them are not results.",
+        summary.protocol,
+        heard.join(", "),
+        k = summary.folds.len()
+    );
+    let training = serde_json::json!({
+        "train_speakers": heard,
+        "cv": summary.config,
+        "command": std::env::args().collect::<Vec<_>>().join(" "),
+    });
+    let metrics = serde_json::json!({
+        "cv": {
+            "ua": summary.ua, "wa": summary.wa, "macro_f1": summary.macro_f1,
+            "kappa": summary.kappa, "folds": summary.folds, "machine": summary.machine,
+        },
+        "pooled": pooled,
+    });
+    ser_models::artifact::combine(dir, &members, protocol, training, metrics)
+        .with_context(|| format!("writing the ensemble {}", dir.display()))?;
+    Ok(())
 }
 
 /// Trains each fold with `ser_train::train_on` on the features loaded once.

@@ -5,8 +5,11 @@
 //! Training is reached through the [`FoldTrainer`] trait (the `ser-eval cv` command implements
 //! it with `ser_train`'s library API), so this module knows nothing about models.
 
+mod pooled;
 mod run;
 mod summary;
+
+pub use pooled::{PooledClass, PooledReport, pooled_markdown, pooled_report};
 
 pub use run::{CvEvent, FoldTrainer, run_cv};
 pub use summary::{CvConfig, CvSummary, FoldResult, MeanStd, machine_description, markdown};

@@ -323,6 +323,7 @@ mod tests {
             folds: 3,
             seed: 1,
             epochs: None,
+            recipe: None,
             actors: None,
             bootstrap: BootstrapConfig {
                 resamples: 50,

@@ -19,6 +19,9 @@ pub struct CvConfig {
     pub seed: u64,
     /// Training epochs, when set.
     pub epochs: Option<usize>,
+    /// The training recipe of every fold (`RecipeArgs::describe`), when known.
+    #[serde(default)]
+    pub recipe: Option<String>,
     /// Speakers used (`None` = all).
     pub actors: Option<Vec<String>>,
     /// Bootstrap settings of each fold's report.
@@ -151,13 +154,14 @@ pub fn markdown(s: &CvSummary) -> String {
         ms(s.macro_f1),
         ms(s.kappa)
     );
-    let epochs = c
-        .epochs
-        .map_or_else(|| "trainer default".to_string(), |e| e.to_string());
+    let training = c.recipe.clone().unwrap_or_else(|| {
+        c.epochs
+            .map_or_else(|| "trainer default".to_string(), |e| format!("epochs {e}"))
+    });
     let _ = writeln!(
         md,
         "\nstd is the sample standard deviation over folds. Settings: folds {}, seed {}, \
-         epochs {epochs}. Machine: {}.",
+         training recipe {training}. Machine: {}.",
         c.folds, c.seed, s.machine
     );
     md
