@@ -10,7 +10,8 @@ validation 19-20, test 21-24), its epoch time read from log.csv (training + a va
 over 120 clips, which is ~3% of the epoch). The features it extracted are read back from its
 feature cache (format documented in crates/ser-train/src/cache.rs), so PyTorch trains on
 exactly the same log-mel clips, normalised the same way and randomly cropped to the same
-length (3 s = 300 frames), with AdamW and class-weighted cross-entropy. PyTorch's time covers
+length (3 s = 300 frames; each batch padded only to its longest crop, with ser-train's
+length bucketing), with AdamW and class-weighted cross-entropy. PyTorch's time covers
 the training loop only (the conservative choice for ser).
 """
 
@@ -85,8 +86,12 @@ def run_torch(args, work, manifest):
         def __init__(self):
             super().__init__()
             blocks, cin = [], 1
-            for c, tp in zip(cfg["channels"], cfg["time_pools"]):
-                blocks += [nn.Conv2d(cin, c, 3, padding=1), nn.BatchNorm2d(c), nn.ReLU(), nn.MaxPool2d((2, tp))]
+            for i, (c, tp) in enumerate(zip(cfg["channels"], cfg["time_pools"])):
+                if i == 0 and cfg.get("strided_stem", False):
+                    # ser's strided first block: the conv's stride downsamples, no max-pool.
+                    blocks += [nn.Conv2d(cin, c, 3, stride=(2, tp), padding=1), nn.BatchNorm2d(c), nn.ReLU()]
+                else:
+                    blocks += [nn.Conv2d(cin, c, 3, padding=1), nn.BatchNorm2d(c), nn.ReLU(), nn.MaxPool2d((2, tp))]
                 cin = c
             self.conv = nn.Sequential(*blocks)
             f = cfg["n_bins"] >> len(cfg["channels"])
@@ -113,23 +118,39 @@ def run_torch(args, work, manifest):
     counts = np.bincount([l for _, l in clips], minlength=len(labels)).astype(np.float32)
     weights = torch.tensor(len(clips) / (len(labels) * np.maximum(counts, 1)))
     rng = np.random.default_rng(0)
-    order = rng.permutation(len(clips))
     bs = 32
+    # Same batching as ser-train (crates/ser-train/src/trainer.rs, length_bucketed_batches,
+    # and augment.rs, train_batch): shuffle, sort windows of 8 batches by clip length, pad
+    # each batch only to its longest crop (at least one frame per time-pooling step).
+    order = rng.permutation(len(clips))
+    window = 8 * bs
+    order = np.concatenate([
+        sorted(order[w:w + window], key=lambda k: clips[k][0].shape[1])
+        for w in range(0, len(order), window)
+    ])
+    batches = [order[i:i + bs] for i in range(0, len(order), bs)]
+    rng.shuffle(batches)
+    pools = int(np.prod(cfg["time_pools"]))
     t0 = time.perf_counter()
-    for i in range(0, len(order), bs):
-        idx = order[i:i + bs]
-        x = np.zeros((len(idx), clips[0][0].shape[0], crop), dtype=np.float32)
+    for idx in batches:
+        longest = max(clips[k][0].shape[1] for k in idx)
+        width = max(min(crop, longest), pools)
+        x = np.zeros((len(idx), clips[0][0].shape[0], width), dtype=np.float32)
         lens = []
         for j, k in enumerate(idx):
             m = clips[k][0]
-            start = rng.integers(0, max(1, m.shape[1] - crop + 1))
-            seg = m[:, start:start + crop]
+            start = rng.integers(0, max(1, m.shape[1] - width + 1))
+            seg = m[:, start:start + width]
             x[j, :, :seg.shape[1]] = seg
             lens.append(seg.shape[1])
-        t_out = crop // int(np.prod(cfg["time_pools"]))
+        # Output steps of the conv stack: a stride-`tp` 3-wide conv with padding 1 gives
+        # floor((T - 1) / tp) + 1, a max-pool floor(T / tp).
+        t_out = width
+        for i, tp in enumerate(cfg["time_pools"]):
+            t_out = (t_out - 1) // tp + 1 if i == 0 and cfg.get("strided_stem") else t_out // tp
         mask = torch.zeros(len(idx), t_out)
         for j, l in enumerate(lens):
-            mask[j, :max(1, -(-l * t_out // crop))] = 1
+            mask[j, :max(1, -(-l * t_out // width))] = 1
         y = torch.tensor([clips[k][1] for k in idx])
         loss = F.cross_entropy(model(torch.from_numpy(x), mask), y, weight=weights)
         opt.zero_grad()
@@ -151,7 +172,7 @@ def main():
     with tempfile.TemporaryDirectory() as work:
         ser_s, manifest = run_ser(args, work)
         torch_s, n, version = run_torch(args, work, manifest)
-    print(f"CRNN, one epoch, {n} training clips, 64 mels x 300-frame crops, batch 32, {args.threads} threads")
+    print(f"CRNN, one epoch, {n} training clips, 64 mels, crops of at most 300 frames padded to the batch's longest, batch 32, {args.threads} threads")
     print(f"  ser ({args.backend}): {ser_s:7.1f} s (incl. validation pass)")
     print(f"  PyTorch {version}: {torch_s:7.1f} s")
     print(f"  ratio ser / PyTorch: {ser_s / torch_s:.2f}")
