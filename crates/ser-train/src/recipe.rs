@@ -183,10 +183,8 @@ mod tests {
         let a = RecipeArgs::default();
         assert_eq!(a.preset(true), Preset::Speech);
         assert_eq!(a.preset(false), Preset::Generated);
-        assert_eq!(
-            a.config(Family::Crnn, false).epochs,
-            TrainConfig::new(Family::Crnn).epochs
-        );
+        assert_eq!(a.config(Family::Crnn, false).epochs, 24);
+        assert_eq!(a.config(Family::Crnn, true).batch_size, 16);
         assert_eq!(a.config(Family::Crnn, true).epochs, 40);
     }
 
