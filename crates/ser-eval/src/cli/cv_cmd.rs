@@ -8,7 +8,7 @@ use ravdess_loader::synth::{self, SynthConfig};
 use ravdess_loader::{Utterance, open_corpus};
 use ser_eval::Predictor;
 use ser_eval::cv::{
-    CvConfig, CvEvent, CvSummary, FoldTrainer, PooledReport, pooled_markdown, pooled_report, run_cv,
+    CvConfig, CvEvent, CvSummary, FoldTrainer, pooled_markdown, pooled_report, run_cv,
 };
 use ser_eval::fsutil::write_atomic;
 use ser_eval::model::ArtifactPredictor;
@@ -110,9 +110,11 @@ pub fn run(args: &CvArgs) -> anyhow::Result<ExitCode> {
         ),
     })?;
     // Pooled over folds: per-class F1 and the confusion matrix of all held-out predictions.
-    let pooled = pooled_report(&args.out, summary.folds.len(), &labels)?;
-    let json = serde_json::to_string_pretty(&pooled).context("serialising pooled.json")?;
-    write_atomic(&args.out.join("pooled.json"), json.as_bytes())?;
+    let pooled = pooled_report(&args.out, &summary, &labels)?;
+    write_atomic(
+        &args.out.join("pooled.json"),
+        ser_eval::render::json_string(&pooled)?.as_bytes(),
+    )?;
     let md = format!(
         "{}{}",
         ser_eval::cv::markdown(&summary),
@@ -161,7 +163,7 @@ fn write_ensemble(
     dir: &Path,
     cv_dir: &Path,
     summary: &CvSummary,
-    pooled: &PooledReport,
+    pooled: &ser_eval::EvalReport,
 ) -> anyhow::Result<()> {
     let members: Vec<(String, std::path::PathBuf)> = summary
         .folds

@@ -9,7 +9,7 @@ mod pooled;
 mod run;
 mod summary;
 
-pub use pooled::{PooledClass, PooledReport, pooled_markdown, pooled_report};
+pub use pooled::{pooled_markdown, pooled_report};
 
 pub use run::{CvEvent, FoldTrainer, run_cv};
 pub use summary::{CvConfig, CvSummary, FoldResult, MeanStd, machine_description, markdown};

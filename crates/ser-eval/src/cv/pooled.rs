@@ -1,121 +1,166 @@
 //! Cross-validation predictions pooled over folds: every clip is predicted by the one fold
-//! model that never heard its speaker, so the pooled per-class precision/recall/F1 and the
-//! confusion matrix are speaker-independent figures over the whole corpus.
+//! model that never heard its speaker, so the pooled report (per-class precision/recall/F1,
+//! confusion matrix, bootstrap CIs, per-actor scores) is a speaker-independent figure over the
+//! whole corpus. It is an ordinary [`EvalReport`], built by [`EvalReport::build`] from the
+//! folds' `predictions.csv` files.
 
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
-use std::path::Path;
-
-use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
 
 use crate::error::{EvalError, Result};
-use crate::metrics::ClassificationReport;
-use crate::report::ConfusionReport;
+use crate::report::{EvalReport, PredictionRecord, Protocol};
 
-/// Per-class scores of the pooled held-out predictions.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PooledClass {
-    /// Class name.
-    pub label: String,
-    /// Precision.
-    pub precision: f64,
-    /// Recall.
-    pub recall: f64,
-    /// F1.
-    pub f1: f64,
-    /// Clips of this class.
-    pub support: u64,
-}
+use super::summary::CvSummary;
 
-/// The pooled report (`pooled.json`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PooledReport {
-    /// Clips (all folds).
-    pub n: usize,
-    /// UA of the pooled predictions (differs slightly from the mean of the fold UAs).
-    pub ua: f64,
-    /// WA of the pooled predictions.
-    pub wa: f64,
-    /// Macro-F1 of the pooled predictions.
-    pub macro_f1: f64,
-    /// Per class, in label order.
-    pub per_class: Vec<PooledClass>,
-    /// Confusion matrix (rows true, columns predicted).
-    pub confusion: ConfusionReport,
-}
-
-/// Reads `<out>/fold-<i>/predictions.csv` for `i` in `1..=folds` (columns `path, actor, true,
-/// predicted, ...`, as `ser-eval` writes them) and scores them together.
-pub fn pooled_report(out: &Path, folds: usize, labels: &[String]) -> Result<PooledReport> {
-    let mut y_true = Vec::new();
-    let mut y_pred = Vec::new();
-    let index = |name: &str, path: &Path| {
-        labels
+/// Reads `<out>/fold-<i>/predictions.csv` of every fold of `summary` (as `ser-eval` writes
+/// them: `path, actor, true, predicted, prob_<label>...`) and scores them together over
+/// `labels` with the run's bootstrap settings.
+///
+/// # Errors
+///
+/// [`EvalError::Csv`] for an unreadable file, [`EvalError::BadPredictions`] for a missing
+/// column, a label outside `labels`, or a clip whose actor its fold model trained on (the
+/// pooled figure would then not be speaker-independent).
+pub fn pooled_report(out: &Path, summary: &CvSummary, labels: &[String]) -> Result<EvalReport> {
+    let mut records = Vec::new();
+    for fold in &summary.folds {
+        let path = out
+            .join(format!("fold-{}", fold.fold))
+            .join("predictions.csv");
+        let before = records.len();
+        read_predictions(&path, labels, &mut records)?;
+        if let Some(r) = records[before..].iter().find(|r| {
+            r.speaker
+                .as_ref()
+                .is_some_and(|s| fold.train_actors.contains(s))
+        }) {
+            return Err(bad(
+                &path,
+                format!(
+                    "{} is by actor {}, whom fold {} trained on; delete the fold directory to \
+                     redo it",
+                    r.id,
+                    r.speaker.as_deref().unwrap_or_default(),
+                    fold.fold
+                ),
+            ));
+        }
+    }
+    let mut protocol = Protocol {
+        model: format!(
+            "{} cross-validation fold models, pooled (each clip predicted by the model whose \
+             training actors exclude its actor)",
+            summary.config.model_type
+        ),
+        data: summary.config.data.clone(),
+        actors_evaluated: records
             .iter()
-            .position(|l| l == name)
-            .ok_or_else(|| EvalError::BadPredictions {
-                path: path.to_path_buf(),
-                reason: format!(
+            .filter_map(|r| r.speaker.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect(),
+        ..Protocol::default()
+    };
+    // Checked per fold above; no single training set describes the pooled predictions.
+    protocol.speaker_independent = Some(true);
+    EvalReport::build(labels, &records, protocol, &summary.config.bootstrap)
+}
+
+fn bad(path: &Path, reason: String) -> EvalError {
+    EvalError::BadPredictions {
+        path: path.to_path_buf(),
+        reason,
+    }
+}
+
+/// Appends the rows of one `predictions.csv`, columns found by header name.
+fn read_predictions(path: &Path, labels: &[String], out: &mut Vec<PredictionRecord>) -> Result<()> {
+    let csv_err = |source| EvalError::Csv {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut reader = csv::Reader::from_path(path).map_err(csv_err)?;
+    let header = reader.headers().map_err(csv_err)?.clone();
+    let column = |name: &str| {
+        header.iter().position(|h| h == name).ok_or_else(|| {
+            bad(
+                path,
+                format!(
+                    "no `{name}` column (found: {})",
+                    header.iter().collect::<Vec<_>>().join(", ")
+                ),
+            )
+        })
+    };
+    let (c_path, c_actor, c_true, c_pred) = (
+        column("path")?,
+        column("actor")?,
+        column("true")?,
+        column("predicted")?,
+    );
+    let c_probs = labels
+        .iter()
+        .map(|l| column(&format!("prob_{l}")))
+        .collect::<Result<Vec<_>>>()?;
+    let index = |name: &str| {
+        labels.iter().position(|l| l == name).ok_or_else(|| {
+            bad(
+                path,
+                format!(
                     "label `{name}` is not one of {}; was this fold evaluated with another \
                      label set? Delete the fold directory to redo it",
                     labels.join(", ")
                 ),
-            })
+            )
+        })
     };
-    for fold in 1..=folds {
-        let path = out.join(format!("fold-{fold}")).join("predictions.csv");
-        let mut reader = csv::Reader::from_path(&path).map_err(|source| EvalError::Csv {
-            path: path.clone(),
-            source,
-        })?;
-        for row in reader.records() {
-            let row = row.map_err(|source| EvalError::Csv {
-                path: path.clone(),
-                source,
-            })?;
-            y_true.push(index(row.get(2).unwrap_or_default(), &path)?);
-            y_pred.push(index(row.get(3).unwrap_or_default(), &path)?);
-        }
-    }
-    let rep = ClassificationReport::new(&y_true, &y_pred, labels.len())?;
-    Ok(PooledReport {
-        n: rep.n,
-        ua: rep.balanced_accuracy,
-        wa: rep.accuracy,
-        macro_f1: rep.macro_avg.f1,
-        per_class: labels
+    for row in reader.records() {
+        let row = row.map_err(csv_err)?;
+        let field = |c: usize| row.get(c).unwrap_or_default();
+        let probabilities = c_probs
             .iter()
-            .zip(&rep.per_class)
-            .map(|(l, c)| PooledClass {
-                label: l.clone(),
-                precision: c.precision,
-                recall: c.recall,
-                f1: c.f1,
-                support: c.support,
+            .map(|&c| {
+                field(c)
+                    .parse::<f32>()
+                    .map_err(|e| bad(path, format!("probability `{}`: {e}", field(c))))
             })
-            .collect(),
-        confusion: ConfusionReport {
-            labels: labels.to_vec(),
-            counts: rep.confusion.counts().to_vec(),
-            normalized: rep.confusion.row_normalized(),
-        },
-    })
+            .collect::<Result<Vec<_>>>()?;
+        let speaker = Some(field(c_actor))
+            .filter(|s| !s.is_empty())
+            .map(String::from);
+        out.push(PredictionRecord {
+            id: field(c_path).to_string(),
+            path: Some(PathBuf::from(field(c_path))),
+            speaker,
+            gender: None,
+            intensity: None,
+            true_label: field(c_true).to_string(),
+            true_index: index(field(c_true))?,
+            predicted_index: index(field(c_pred))?,
+            probabilities,
+        });
+    }
+    Ok(())
 }
 
-/// Markdown: per-class table and confusion-matrix counts.
-pub fn pooled_markdown(p: &PooledReport) -> String {
+/// Markdown for `cv.md`: pooled scores, per-class table and confusion-matrix counts.
+pub fn pooled_markdown(r: &EvalReport) -> String {
     let mut md = format!(
         "\nPooled held-out predictions of all folds (n = {}): UA {:.4}, WA {:.4}, macro-F1 {:.4}.\n\n\
          | class | precision | recall | F1 | support |\n|---|---|---|---|---|\n",
-        p.n, p.ua, p.wa, p.macro_f1
+        r.n, r.ua, r.wa, r.macro_f1
     );
-    for c in &p.per_class {
-        let _ = writeln!(
-            md,
-            "| {} | {:.3} | {:.3} | {:.3} | {} |",
-            c.label, c.precision, c.recall, c.f1, c.support
-        );
+    for label in &r.labels {
+        if let Some(c) = r.per_class.get(label) {
+            let _ = writeln!(
+                md,
+                "| {label} | {:.3} | {:.3} | {:.3} | {} |",
+                c.precision, c.recall, c.f1, c.support
+            );
+        }
     }
-    let labels = &p.confusion.labels;
+    let labels = &r.confusion.labels;
     let _ = write!(
         md,
         "\nConfusion matrix (rows true, columns predicted):\n\n| true \\ predicted |"
@@ -128,7 +173,7 @@ pub fn pooled_markdown(p: &PooledReport) -> String {
         md.push_str("---|");
     }
     md.push('\n');
-    for (l, row) in labels.iter().zip(&p.confusion.counts) {
+    for (l, row) in labels.iter().zip(&r.confusion.counts) {
         let _ = write!(md, "| **{l}** |");
         for c in row {
             let _ = write!(md, " {c} |");
@@ -141,34 +186,93 @@ pub fn pooled_markdown(p: &PooledReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cv::{CvConfig, FoldResult, MeanStd};
+    use crate::metrics::BootstrapConfig;
+
+    fn summary() -> CvSummary {
+        let fold = |fold: usize, test: &str, train: &str| FoldResult {
+            fold,
+            test_actors: vec![test.into()],
+            train_actors: vec![train.into()],
+            n: 2,
+            ua: 0.0,
+            wa: 0.0,
+            macro_f1: 0.0,
+            kappa: 0.0,
+            seconds: 0.0,
+        };
+        let ms = MeanStd {
+            mean: 0.0,
+            std: 0.0,
+        };
+        CvSummary {
+            protocol: String::new(),
+            config: CvConfig {
+                model_type: "crnn".into(),
+                data: "d".into(),
+                folds: 2,
+                seed: 0,
+                epochs: None,
+                recipe: None,
+                actors: None,
+                bootstrap: BootstrapConfig {
+                    resamples: 20,
+                    confidence: 0.95,
+                    seed: 0,
+                },
+            },
+            folds: vec![fold(1, "01", "02"), fold(2, "02", "01")],
+            ua: ms,
+            wa: ms,
+            macro_f1: ms,
+            kappa: ms,
+            resumed_folds: vec![],
+            machine: String::new(),
+            written_unix: 0,
+        }
+    }
+
+    fn write_fold(root: &Path, fold: usize, rows: &str) {
+        let dir = root.join(format!("fold-{fold}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("predictions.csv"),
+            format!("path,actor,true,predicted,prob_a,prob_b\n{rows}"),
+        )
+        .unwrap();
+    }
 
     #[test]
     fn pools_every_fold_and_names_a_bad_label() {
         let tmp = tempfile::tempdir().unwrap();
         let labels: Vec<String> = ["a", "b"].map(String::from).to_vec();
-        for (fold, rows) in [(1, "x,01,a,a\ny,01,b,a\n"), (2, "z,02,b,b\nw,02,a,a\n")] {
-            let dir = tmp.path().join(format!("fold-{fold}"));
-            std::fs::create_dir_all(&dir).unwrap();
-            std::fs::write(
-                dir.join("predictions.csv"),
-                format!("path,actor,true,predicted\n{rows}"),
-            )
-            .unwrap();
-        }
-        let p = pooled_report(tmp.path(), 2, &labels).unwrap();
+        let s = summary();
+        write_fold(tmp.path(), 1, "x,01,a,a,0.9,0.1\ny,01,b,a,0.6,0.4\n");
+        write_fold(tmp.path(), 2, "z,02,b,b,0.2,0.8\nw,02,a,a,0.7,0.3\n");
+        let p = pooled_report(tmp.path(), &s, &labels).unwrap();
         assert_eq!(p.n, 4);
         assert_eq!(p.confusion.counts, vec![vec![2, 0], vec![1, 1]]);
         assert!((p.ua - 0.75).abs() < 1e-12);
+        assert_eq!(p.protocol.actors_evaluated, vec!["01", "02"]);
+        assert_eq!(p.protocol.speaker_independent, Some(true));
         assert!(pooled_markdown(&p).contains("| **b** | 1 | 1 |"));
 
-        std::fs::write(
-            tmp.path().join("fold-2").join("predictions.csv"),
-            "path,actor,true,predicted\nz,02,c,b\n",
-        )
-        .unwrap();
-        let err = pooled_report(tmp.path(), 2, &labels)
+        write_fold(tmp.path(), 2, "z,02,c,b,0.2,0.8\n");
+        let err = pooled_report(tmp.path(), &s, &labels)
             .unwrap_err()
             .to_string();
         assert!(err.contains("fold-2") && err.contains('c'), "{err}");
+    }
+
+    #[test]
+    fn refuses_a_clip_whose_actor_its_fold_trained_on() {
+        let tmp = tempfile::tempdir().unwrap();
+        let labels: Vec<String> = ["a", "b"].map(String::from).to_vec();
+        write_fold(tmp.path(), 1, "x,02,a,a,0.9,0.1\n");
+        write_fold(tmp.path(), 2, "z,02,b,b,0.2,0.8\n");
+        let err = pooled_report(tmp.path(), &summary(), &labels)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("fold-1") && err.contains("actor 02"), "{err}");
     }
 }
