@@ -116,13 +116,16 @@ pub fn combine(
     training: serde_json::Value,
     metrics: serde_json::Value,
 ) -> Result<Manifest> {
-    let Some((_, first_dir)) = members.first() else {
+    let manifests = members
+        .iter()
+        .map(|(_, dir)| Manifest::read(dir))
+        .collect::<Result<Vec<_>>>()?;
+    let (Some(first), Some((_, first_dir))) = (manifests.first(), members.first()) else {
         return Err(ModelError::Invalid {
             field: "members".into(),
             reason: "an ensemble needs at least one member artifact".into(),
         });
     };
-    let first = Manifest::read(first_dir)?;
     let mut manifest = Manifest {
         kind: super::manifest::ArtifactKind::Ensemble,
         members: Vec::with_capacity(members.len()),
@@ -133,8 +136,7 @@ pub fn combine(
     };
     let mut member_training = Vec::with_capacity(members.len());
     let mut weights = Vec::with_capacity(members.len());
-    for (i, (name, dir)) in members.iter().enumerate() {
-        let m = Manifest::read(dir)?;
+    for (i, ((name, dir), m)) in members.iter().zip(&manifests).enumerate() {
         let mismatch = |what: &str| ModelError::Invalid {
             field: format!("member {}", dir.display()),
             reason: format!(
@@ -142,10 +144,10 @@ pub fn combine(
                 first_dir.display()
             ),
         };
-        if serde_json::to_value(&m.features).ok() != serde_json::to_value(&first.features).ok() {
+        if m.features != first.features {
             return Err(mismatch("feature settings"));
         }
-        if serde_json::to_value(m.preprocess).ok() != serde_json::to_value(first.preprocess).ok() {
+        if m.preprocess != first.preprocess {
             return Err(mismatch("preprocessing settings"));
         }
         if m.labels != first.labels {
