@@ -223,11 +223,11 @@ pub fn trim_range(audio: &Audio, t: &Trim) -> (usize, usize) {
     }
     let mut threshold = max * 10f32.powf(-t.top_db / 10.0);
     if let Some(margin) = t.floor_margin_db {
-        let mut sorted = energies.clone();
-        sorted.sort_by(f32::total_cmp);
-        let k = ((sorted.len() - 1) as f32 * NOISE_FLOOR_PERCENTILE).round() as usize;
+        let mut scratch = energies.clone();
+        let k = ((scratch.len() - 1) as f32 * NOISE_FLOOR_PERCENTILE).round() as usize;
+        let (_, floor, _) = scratch.select_nth_unstable_by(k, f32::total_cmp);
         // If no frame clears it (steady noise, a constant tone) nothing is trimmed.
-        threshold = threshold.max(sorted[k] * 10f32.powf(margin / 10.0));
+        threshold = threshold.max(*floor * 10f32.powf(margin / 10.0));
     }
     let first = energies.iter().position(|&e| e > threshold);
     let last = energies.iter().rposition(|&e| e > threshold);
@@ -310,16 +310,12 @@ mod tests {
 
     /// 1 s of white noise, a 1 s tone burst 20 dB above the noise (RMS), 1 s of noise.
     fn burst_in_noise() -> Audio {
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut rng = crate::rng::SplitMix64::new(7);
         let samples = (0..3 * 16000)
             .map(|i| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                // Uniform on [-1, 1]: RMS 1/sqrt(3) ~ 0.577, scaled to RMS 0.01.
-                let noise = ((state >> 40) as f32 / (1u64 << 23) as f32 - 1.0) * 0.01 * 3f32.sqrt();
+                // Gaussian noise of RMS 0.01; the tone has RMS 0.1, 20 dB above it.
+                let noise = 0.01 * rng.normal() as f32;
                 let tone = if (16000..32000).contains(&i) {
-                    // RMS 0.1 = 20 dB above the noise.
                     0.1 * 2f32.sqrt() * (i as f32 * 0.1).sin()
                 } else {
                     0.0

@@ -16,7 +16,8 @@ use std::hint::black_box;
 use std::path::PathBuf;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use ravdess_loader::Audio;
+use ravdess_loader::synth::{self, SynthConfig};
+use ravdess_loader::{Audio, Emotion};
 use ser_models::artifact::Classifier;
 
 const CLIP_SECONDS: usize = 4;
@@ -29,23 +30,27 @@ fn model_dir() -> PathBuf {
         })
 }
 
-/// Deterministic voiced test signal at `sr` Hz: a 150 Hz tone with harmonics, a slow
-/// amplitude envelope (so silence trimming keeps it whole) and xorshift noise.
-fn clip(sr: usize) -> Audio {
-    let mut s = 0x9E37_79B9_7F4A_7C15_u64;
-    let samples = (0..sr * CLIP_SECONDS)
-        .map(|i| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            let noise = ((s >> 40) as f32 / (1u64 << 24) as f32) - 0.5;
-            let t = i as f32 / sr as f32;
-            let env = 0.6 + 0.4 * (2.0 * std::f32::consts::PI * 2.0 * t).sin();
-            let tau = 2.0 * std::f32::consts::PI;
-            env * (0.3 * (tau * 150.0 * t).sin() + 0.1 * (tau * 450.0 * t).sin()) + 0.02 * noise
-        })
+/// A 4 s utterance at `sr` Hz: an angry clip of the generated corpus (`ravdess_loader::synth`,
+/// speech-like syllables with pitch and energy contours), repeated to fill exactly 4 s so that
+/// silence trimming leaves (nearly) all 4 s for the model: the worst case of a 4 s request.
+fn clip(sr: u32) -> Audio {
+    let cfg = SynthConfig {
+        sample_rate: sr,
+        ..SynthConfig::default()
+    };
+    let name = synth::clip_names(1)
+        .into_iter()
+        .find(|n| n.emotion == Emotion::Angry)
+        .expect("the generated corpus has angry clips");
+    let one = synth::synthesize(&cfg, &name);
+    let samples = one
+        .samples
+        .iter()
+        .copied()
+        .cycle()
+        .take(sr as usize * CLIP_SECONDS)
         .collect();
-    Audio::new(samples, sr as u32)
+    Audio::new(samples, sr)
 }
 
 fn bench(c: &mut Criterion) {
