@@ -21,9 +21,9 @@ pub struct ConvBlockConfig {
     #[config(default = 2)]
     pub time_pool: usize,
     /// Downsample with the convolution's stride (`[freq_pool, time_pool]`, padding 1) instead
-    /// of conv at full resolution + max-pool. For the first block (1 input channel) this is
-    /// ~4x less work: on Flex a stride-1 1->16 conv at 64x300 plus its batch norm, ReLU and
-    /// pool took ~190 ms of a ~450 ms CRNN training step (`examples/profile_ops.rs`).
+    /// of conv at full resolution + max-pool: the convolution, batch norm and ReLU then run on
+    /// a quarter of the positions. For the CRNN's first block (the largest feature map) this
+    /// made a one-thread ser training epoch 14-19% faster (docs/benchmarks.md).
     #[config(default = false)]
     pub strided: bool,
 }

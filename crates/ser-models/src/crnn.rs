@@ -23,8 +23,8 @@ pub struct CrnnConfig {
     /// cost is proportional to the number of steps.
     #[config(default = "vec![2, 2, 2]")]
     pub time_pools: Vec<usize>,
-    /// Downsample in the first conv block by stride instead of max-pooling (~20% faster
-    /// training step on Flex; see [`crate::conv::ConvBlockConfig::strided`]). `None` means
+    /// Downsample in the first conv block by stride instead of max-pooling (~15% faster
+    /// training epoch on Flex; see [`crate::conv::ConvBlockConfig::strided`]). `None` means
     /// `false`: an `Option` so that artifacts saved before this field existed still load
     /// (burn's `Config` derive fills only `Option` fields when a key is missing);
     /// [`crate::ModelConfig::default_for`] sets `Some(true)` for new models.

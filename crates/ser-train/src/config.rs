@@ -165,7 +165,7 @@ pub struct TrainConfig {
     pub tiny: bool,
     /// When `model` is `None` and the family is CRNN, down-sample in the first conv blocks with
     /// max-pooling after a stride-1 convolution instead of a strided convolution (4x the
-    /// convolution work of the default; kept to measure what the stride costs in accuracy).
+    /// first block's convolution work; kept to measure what the stride costs in accuracy).
     #[serde(default)]
     pub pooled_stem: bool,
 }

@@ -1,7 +1,6 @@
 //! `ser-train`: train a speech-emotion model with speaker-independent validation.
 
 use std::path::PathBuf;
-
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
