@@ -120,3 +120,85 @@ fn cross_validation_by_actor_trains_evaluates_and_resumes() {
         text(&o.stderr)
     );
 }
+
+/// Folds trained by separate processes (`--fold`), a second training seed, and
+/// `cv-combine` scoring the seed ensemble and writing it as one artifact.
+#[test]
+fn parallel_folds_and_a_combined_seed_ensemble() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = |name: &str| root.path().join(name);
+    let cv = |out: &Path, extra: &[&str]| {
+        let mut a = vec![
+            "cv",
+            "--model-type",
+            "crnn",
+            "--actors",
+            "1,2,3,4,5,6",
+            "--folds",
+            "3",
+            "--epochs",
+            "1",
+            "--tiny",
+            "--bootstrap",
+            "20",
+            "--out",
+            path_str(out),
+        ];
+        a.extend_from_slice(extra);
+        run(&a)
+    };
+    // Seed 0 in one go; training seed 1 fold by fold, as parallel processes would.
+    let o = cv(&dir("t0"), &[]);
+    assert!(o.status.success(), "stderr: {}", text(&o.stderr));
+    let o = cv(&dir("t1"), &["--train-seed", "1", "--fold", "2"]);
+    assert!(o.status.success(), "stderr: {}", text(&o.stderr));
+    let err = text(&o.stderr);
+    assert!(err.contains("folds done: 2; still to train: 1,3"), "{err}");
+    assert!(!dir("t1").join("cv.json").exists());
+    let o = cv(&dir("t1"), &["--train-seed", "1", "--fold", "1,3"]);
+    assert!(o.status.success(), "stderr: {}", text(&o.stderr));
+    assert!(dir("t1").join("cv.json").is_file());
+    let t1: Value =
+        serde_json::from_slice(&std::fs::read(dir("t1").join("cv.json")).unwrap()).unwrap();
+    assert_eq!(t1["config"]["train_seed"], 1);
+    let o = cv(&dir("t1"), &["--fold", "4"]);
+    assert!(!o.status.success());
+
+    let runs = format!("{},{}", path_str(&dir("t0")), path_str(&dir("t1")));
+    let o = run(&[
+        "cv-combine",
+        "--runs",
+        &runs,
+        "--out",
+        path_str(&dir("both")),
+        "--ensemble-out",
+        path_str(&dir("ens")),
+    ]);
+    assert!(o.status.success(), "stderr: {}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("ensemble (class probabilities averaged) of 2 runs"));
+    let both: Value =
+        serde_json::from_slice(&std::fs::read(dir("both").join("cv.json")).unwrap()).unwrap();
+    assert_eq!(both["folds"].as_array().unwrap().len(), 3);
+    for f in both["folds"].as_array().unwrap() {
+        let report: Value = serde_json::from_slice(
+            &std::fs::read(dir("both").join(format!("fold-{}/report.json", f["fold"]))).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(report["protocol"]["speaker_independent"], true);
+    }
+    assert!(dir("both").join("pooled.json").is_file());
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(dir("ens").join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["members"].as_array().unwrap().len(), 6);
+
+    // A directory that is not a finished run is named.
+    let o = run(&[
+        "cv-combine",
+        "--runs",
+        &format!("{runs},{}", path_str(&dir("nope"))),
+        "--out",
+        path_str(&dir("x")),
+    ]);
+    assert!(!o.status.success());
+    assert!(text(&o.stderr).contains("nope"), "{}", text(&o.stderr));
+}

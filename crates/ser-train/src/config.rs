@@ -168,6 +168,16 @@ pub struct TrainConfig {
     /// first block's convolution work; kept to measure what the stride costs in accuracy).
     #[serde(default)]
     pub pooled_stem: bool,
+    /// When `model` is `None`: output channels of each conv block of the CNN or CRNN (e.g.
+    /// `[32, 64, 128, 128]`, the PyTorch reference of issue 4), instead of the family's
+    /// default `[16, 32, 64]`. A CRNN's extra blocks beyond the third keep the time
+    /// resolution (time pool 1), so the RNN still steps over 37 frames per 3 s.
+    #[serde(default)]
+    pub channels: Option<Vec<usize>>,
+    /// When `model` is `None`: hidden units per direction of the RNN or CRNN's recurrent
+    /// layer, instead of the default 64 (the reference uses 128).
+    #[serde(default)]
+    pub hidden: Option<usize>,
 }
 
 impl TrainConfig {
@@ -199,6 +209,8 @@ impl TrainConfig {
             progress: true,
             tiny: false,
             pooled_stem: false,
+            channels: None,
+            hidden: None,
         }
     }
 
@@ -224,6 +236,17 @@ impl TrainConfig {
                 "--val-actors",
                 "a speaker cannot be both a test and a validation speaker",
             ));
+        }
+        if let Some(ch) = &self.channels
+            && (ch.is_empty() || ch.contains(&0))
+        {
+            return Err(TrainError::config(
+                "--channels",
+                format!("{ch:?}: give one positive channel count per conv block, e.g. 32,64,128"),
+            ));
+        }
+        if self.hidden == Some(0) {
+            return Err(TrainError::config("--hidden", "must be at least 1"));
         }
         self.features.validate()?;
         Ok(())

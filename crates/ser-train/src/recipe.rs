@@ -110,6 +110,14 @@ pub struct RecipeArgs {
     /// convolutions (slower; for comparing the two).
     #[arg(long)]
     pub pooled_stem: bool,
+    /// CNN/CRNN: output channels of each conv block, comma separated [default: 16,32,64].
+    /// Every block halves the mel bands; e.g. `32,64,128,128` is the PyTorch reference's
+    /// front end (about 4x the convolution work).
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub channels: Option<Vec<usize>>,
+    /// RNN/CRNN: hidden units per direction of the recurrent layer [default: 64].
+    #[arg(long, value_name = "N")]
+    pub hidden: Option<usize>,
 }
 
 impl RecipeArgs {
@@ -133,6 +141,12 @@ impl RecipeArgs {
         }
         cfg.features.cmvn |= self.cmvn;
         cfg.pooled_stem |= self.pooled_stem;
+        if let Some(ch) = &self.channels {
+            cfg.channels = Some(ch.clone());
+        }
+        if let Some(h) = self.hidden {
+            cfg.hidden = Some(h);
+        }
         if let Some(v) = self.epochs {
             cfg.epochs = v;
         }
@@ -156,7 +170,7 @@ impl RecipeArgs {
     pub fn describe(&self, family: Family, has_data_dir: bool) -> String {
         let c = self.config(family, has_data_dir);
         format!(
-            "{} (epochs {}, patience {}, lr {}, batch {}, crop {} s, {}{}{})",
+            "{} (epochs {}, patience {}, lr {}, batch {}, crop {} s, {}{}{}{}{})",
             self.preset(has_data_dir).name(),
             c.epochs,
             c.patience,
@@ -169,7 +183,13 @@ impl RecipeArgs {
                 dsp_features::FeatureKind::Mfcc => "mfcc",
             },
             if c.features.cmvn { ", cmvn" } else { "" },
-            if c.pooled_stem { ", pooled stem" } else { "" }
+            if c.pooled_stem { ", pooled stem" } else { "" },
+            c.channels
+                .map(|ch| format!(", channels {ch:?}"))
+                .unwrap_or_default(),
+            c.hidden
+                .map(|h| format!(", hidden {h}"))
+                .unwrap_or_default()
         )
     }
 }
@@ -206,5 +226,34 @@ mod tests {
             a.describe(Family::Cnn, false)
                 .starts_with("speech (epochs 3, patience 12")
         );
+    }
+
+    #[test]
+    fn width_flags_reach_the_config_and_are_validated() {
+        let a = RecipeArgs {
+            channels: Some(vec![32, 64, 128, 128]),
+            hidden: Some(128),
+            ..Default::default()
+        };
+        let c = a.config(Family::Crnn, true);
+        assert_eq!(c.channels.as_deref(), Some(&[32, 64, 128, 128][..]));
+        assert_eq!(c.hidden, Some(128));
+        assert!(
+            a.describe(Family::Crnn, true)
+                .ends_with("channels [32, 64, 128, 128], hidden 128)")
+        );
+        c.validate().unwrap();
+        let bad = RecipeArgs {
+            channels: Some(vec![32, 0]),
+            ..Default::default()
+        };
+        let err = bad.config(Family::Crnn, true).validate().unwrap_err();
+        assert!(err.to_string().contains("--channels"), "{err}");
+        let bad = RecipeArgs {
+            hidden: Some(0),
+            ..Default::default()
+        };
+        let err = bad.config(Family::Crnn, true).validate().unwrap_err();
+        assert!(err.to_string().contains("--hidden"), "{err}");
     }
 }

@@ -112,6 +112,7 @@ pub fn train_on(cfg: &TrainConfig, ds: &Dataset) -> Result<TrainOutcome> {
             }
             c => c,
         };
+        let c = with_width(c, cfg.channels.as_deref(), cfg.hidden);
         if cfg.tiny { tiny(c) } else { c }
     });
     model_cfg.validate()?;
@@ -623,6 +624,34 @@ fn learning_rate(cfg: &TrainConfig, epoch: usize, batch: usize, n_batches: usize
     floor + (cfg.lr - floor) * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos())
 }
 
+/// A default config with the conv channels and recurrent width the recipe asks for (see
+/// [`TrainConfig::channels`] and [`TrainConfig::hidden`]); families without such a part
+/// ignore that override.
+fn with_width(c: ModelConfig, channels: Option<&[usize]>, hidden: Option<usize>) -> ModelConfig {
+    match c {
+        ModelConfig::Cnn(c) => match channels {
+            Some(ch) => ModelConfig::Cnn(c.with_channels(ch.to_vec())),
+            None => ModelConfig::Cnn(c),
+        },
+        ModelConfig::Rnn(c) => match hidden {
+            Some(h) => ModelConfig::Rnn(c.with_hidden(h)),
+            None => ModelConfig::Rnn(c),
+        },
+        ModelConfig::Crnn(mut c) => {
+            if let Some(ch) = channels {
+                // The default pools time by 2 in each of the first three blocks (300 -> 37
+                // frames); further blocks keep the time axis so the RNN sees the same rate.
+                c.time_pools = (0..ch.len()).map(|i| if i < 3 { 2 } else { 1 }).collect();
+                c.channels = ch.to_vec();
+            }
+            if let Some(h) = hidden {
+                c.hidden = h;
+            }
+            ModelConfig::Crnn(c)
+        }
+    }
+}
+
 /// A very small version of a default config (smoke tests, CI).
 fn tiny(c: ModelConfig) -> ModelConfig {
     match c {
@@ -649,6 +678,43 @@ fn fingerprint(cfg: &TrainConfig, model: &ModelConfig, split: &SpeakerSplit) -> 
 #[cfg(test)]
 mod bucket_tests {
     use super::*;
+    use ser_models::Family;
+
+    #[test]
+    fn width_overrides_shape_the_default_models() {
+        let crnn = ModelConfig::default_for(Family::Crnn, 64, 8);
+        let ModelConfig::Crnn(c) = with_width(crnn.clone(), Some(&[32, 64, 128, 128]), Some(128))
+        else {
+            panic!("family changed")
+        };
+        assert_eq!(c.channels, vec![32, 64, 128, 128]);
+        // Three time halvings as the default (300 -> 37 frames), none in the extra block.
+        assert_eq!(c.time_pools, vec![2, 2, 2, 1]);
+        assert_eq!(c.hidden, 128);
+        assert_eq!(c.strided_stem, Some(true));
+        ModelConfig::Crnn(c).validate().unwrap();
+        // No override: the default, unchanged.
+        assert_eq!(
+            serde_json::to_string(&with_width(crnn.clone(), None, None)).unwrap(),
+            serde_json::to_string(&crnn).unwrap()
+        );
+        let ModelConfig::Cnn(c) = with_width(
+            ModelConfig::default_for(Family::Cnn, 64, 8),
+            Some(&[8, 16]),
+            Some(99),
+        ) else {
+            panic!("family changed")
+        };
+        assert_eq!(c.channels, vec![8, 16]);
+        let ModelConfig::Rnn(c) = with_width(
+            ModelConfig::default_for(Family::Rnn, 64, 8),
+            Some(&[8]),
+            Some(32),
+        ) else {
+            panic!("family changed")
+        };
+        assert_eq!(c.hidden, 32);
+    }
 
     #[test]
     fn bucketed_batches_cover_every_clip_once_and_group_lengths() {

@@ -35,7 +35,30 @@ pub struct Cli {
 pub enum Command {
     /// Cross-validation by actor: train on k-1 actor folds, evaluate on the held-out fold,
     /// for every fold; report per-fold and mean ± std UA/WA/macro-F1. Resumable.
-    Cv(CvArgs),
+    Cv(Box<CvArgs>),
+    /// The cross-validation of an ensemble: averages, fold by fold, the held-out class
+    /// probabilities of finished `cv` runs that share their folds (same --seed, different
+    /// --train-seed or model). Nothing is retrained.
+    CvCombine(CvCombineArgs),
+}
+
+/// Arguments of `ser-eval cv-combine`.
+#[derive(Debug, Args)]
+pub struct CvCombineArgs {
+    /// Finished `ser-eval cv` output directories (comma separated, at least two), e.g.
+    /// runs/cv-t0,runs/cv-t1,runs/cv-t2 from --train-seed 0, 1 and 2.
+    #[arg(long, value_name = "LIST", value_delimiter = ',', required = true)]
+    pub runs: Vec<PathBuf>,
+
+    /// Output directory: fold-N/ with the ensemble's predictions and reports, cv.json, cv.md,
+    /// pooled.json and confusion.png/svg.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Also write the ensemble of all the runs' fold models (runs x folds members) as one
+    /// artifact in DIR. It has heard every actor: evaluate it only on other speakers.
+    #[arg(long, value_name = "DIR")]
+    pub ensemble_out: Option<PathBuf>,
 }
 
 /// Output format on standard output.
@@ -133,6 +156,17 @@ pub struct CvArgs {
     /// Seed for the fold assignment and training.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+
+    /// Training seed of every fold [default: --seed]. Runs that share --seed but differ here
+    /// have the same folds, so `ser-eval cv-combine` can average them into a seed ensemble.
+    #[arg(long, value_name = "N")]
+    pub train_seed: Option<u64>,
+
+    /// Train only these folds (comma separated, from 1), so that several processes can share
+    /// one --out and run in parallel (e.g. one per core, each with RAYON_NUM_THREADS=1). The
+    /// summary is written by the run that finds every fold done: re-run without --fold.
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub fold: Option<Vec<usize>>,
 
     /// How every fold is trained: the same recipe flags as `ser-train`.
     #[command(flatten)]

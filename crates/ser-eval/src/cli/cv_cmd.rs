@@ -8,7 +8,8 @@ use ravdess_loader::synth::{self, SynthConfig};
 use ravdess_loader::{Utterance, open_corpus};
 use ser_eval::Predictor;
 use ser_eval::cv::{
-    CvConfig, CvEvent, CvSummary, FoldTrainer, pooled_markdown, pooled_report, run_cv,
+    CvConfig, CvEvent, CvProgress, CvSummary, FoldTrainer, combine_runs, pooled_markdown,
+    pooled_report, run_cv_folds,
 };
 use ser_eval::fsutil::write_atomic;
 use ser_eval::model::ArtifactPredictor;
@@ -16,7 +17,7 @@ use ser_eval::plot;
 use ser_models::Family;
 use ser_train::{DataSource, Dataset, SpeakerSplit, TrainConfig, TrainStatus, load_dataset};
 
-use super::args::{CvArgs, ModelType, normalize_actors};
+use super::args::{CvArgs, CvCombineArgs, ModelType, normalize_actors};
 use super::eval_cmd::bootstrap_config;
 use super::progress::bar;
 
@@ -31,7 +32,7 @@ pub fn run(args: &CvArgs) -> anyhow::Result<ExitCode> {
     let mut base: TrainConfig = args.recipe.config(family, args.data.is_some());
     let recipe = args.recipe.describe(family, args.data.is_some());
     eprintln!("recipe: {recipe}");
-    base.seed = args.seed;
+    base.seed = args.train_seed.unwrap_or(args.seed);
     base.tiny = args.tiny;
     base.cache_dir = Some(args.out.join(".cache"));
 
@@ -89,6 +90,7 @@ pub fn run(args: &CvArgs) -> anyhow::Result<ExitCode> {
         data: data_name,
         folds: usize::try_from(args.folds).unwrap_or(5),
         seed: args.seed,
+        train_seed: args.train_seed.filter(|&t| t != args.seed),
         epochs: args.recipe.epochs,
         recipe: Some(recipe),
         actors,
@@ -96,53 +98,121 @@ pub fn run(args: &CvArgs) -> anyhow::Result<ExitCode> {
     };
     let labels = ds.labels.clone();
     let trainer = SerTrainFolds { base, ds };
-    let summary = run_cv(utts, &trainer, &config, &args.out, &mut |e| match e {
-        CvEvent::Training { fold, of } => eprintln!("fold {fold}/{of}: training"),
-        CvEvent::Resumed { fold } => eprintln!("fold {fold}: already done, reusing its results"),
-        CvEvent::Done(r) => eprintln!(
-            "fold {}: test actors {} -> UA {:.4}, WA {:.4}, macro-F1 {:.4} (n = {})",
-            r.fold,
-            r.test_actors.join(","),
-            r.ua,
-            r.wa,
-            r.macro_f1,
-            r.n
-        ),
-    })?;
-    // Pooled over folds: per-class F1 and the confusion matrix of all held-out predictions.
-    let pooled = pooled_report(&args.out, &summary, &labels)?;
+    let progress = run_cv_folds(
+        utts,
+        &trainer,
+        &config,
+        &args.out,
+        args.fold.as_deref(),
+        &mut |e| match e {
+            CvEvent::Training { fold, of } => eprintln!("fold {fold}/{of}: training"),
+            CvEvent::Resumed { fold } => {
+                eprintln!("fold {fold}: already done, reusing its results")
+            }
+            CvEvent::Done(r) => eprintln!(
+                "fold {}: test actors {} -> UA {:.4}, WA {:.4}, macro-F1 {:.4} (n = {})",
+                r.fold,
+                r.test_actors.join(","),
+                r.ua,
+                r.wa,
+                r.macro_f1,
+                r.n
+            ),
+        },
+    )?;
+    let summary = match progress {
+        CvProgress::Complete(s) => *s,
+        CvProgress::Partial { done, pending } => {
+            let list = |v: &[usize]| v.iter().map(usize::to_string).collect::<Vec<_>>().join(",");
+            eprintln!(
+                "folds done: {}; still to train: {} (run them with --fold {}, then re-run \
+                 without --fold to write the summary)",
+                if done.is_empty() {
+                    "none".into()
+                } else {
+                    list(&done)
+                },
+                list(&pending),
+                list(&pending)
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
+    let pooled = write_pooled(&args.out, &summary, &labels)?;
+    if let Some(dir) = &args.ensemble_out {
+        let members = fold_models(&args.out, &summary, "");
+        write_ensemble(dir, members, &summary, &pooled)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `ser-eval cv-combine`.
+pub fn combine(args: &CvCombineArgs) -> anyhow::Result<ExitCode> {
+    let (summary, labels) = combine_runs(&args.runs, &args.out)?;
+    let pooled = write_pooled(&args.out, &summary, &labels)?;
+    if let Some(dir) = &args.ensemble_out {
+        let mut members = Vec::new();
+        for run in &args.runs {
+            let name = run.file_name().map_or_else(
+                || run.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            members.extend(fold_models(run, &summary, &format!("{name}-")));
+        }
+        write_ensemble(dir, members, &summary, &pooled)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Pooled over folds: per-class F1 and the confusion matrix of all held-out predictions,
+/// written to `pooled.json`, appended to `cv.md` and plotted; the markdown goes to stdout.
+fn write_pooled(
+    out: &Path,
+    summary: &CvSummary,
+    labels: &[String],
+) -> anyhow::Result<ser_eval::EvalReport> {
+    let pooled = pooled_report(out, summary, labels)?;
     write_atomic(
-        &args.out.join("pooled.json"),
+        &out.join("pooled.json"),
         ser_eval::render::json_string(&pooled)?.as_bytes(),
     )?;
     let md = format!(
         "{}{}",
-        ser_eval::cv::markdown(&summary),
+        ser_eval::cv::markdown(summary),
         pooled_markdown(&pooled)
     );
-    write_atomic(&args.out.join("cv.md"), md.as_bytes())?;
+    write_atomic(&out.join("cv.md"), md.as_bytes())?;
     let title = format!(
         "{} CV, pooled held-out predictions",
         summary.config.model_type
     );
-    plot::confusion_png(&args.out.join("confusion.png"), &pooled.confusion, &title)?;
-    plot::confusion_svg(&args.out.join("confusion.svg"), &pooled.confusion, &title)?;
+    plot::confusion_png(&out.join("confusion.png"), &pooled.confusion, &title)?;
+    plot::confusion_svg(&out.join("confusion.svg"), &pooled.confusion, &title)?;
     print!("{md}");
     eprintln!(
         "wrote {}, {}, pooled.json and confusion.png/svg",
-        args.out.join("cv.md").display(),
-        args.out.join("cv.json").display()
+        out.join("cv.md").display(),
+        out.join("cv.json").display()
     );
-    if let Some(dir) = &args.ensemble_out {
-        write_ensemble(dir, &args.out, &summary, &pooled)?;
-        eprintln!(
-            "wrote the {}-member ensemble {} (it has heard actors {}: evaluate it on others)",
-            summary.folds.len(),
-            dir.display(),
-            heard_actors(&summary).join(",")
-        );
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(pooled)
+}
+
+/// `(name, <cv>/fold-N/model)` for every fold of `summary`, names prefixed by `prefix`.
+fn fold_models(
+    cv_dir: &Path,
+    summary: &CvSummary,
+    prefix: &str,
+) -> Vec<(String, std::path::PathBuf)> {
+    summary
+        .folds
+        .iter()
+        .map(|f| {
+            (
+                format!("{prefix}fold-{}", f.fold),
+                cv_dir.join(format!("fold-{}", f.fold)).join("model"),
+            )
+        })
+        .collect()
 }
 
 /// Every actor some fold model trained on (or validated on): the ensemble has heard them all.
@@ -157,32 +227,22 @@ fn heard_actors(summary: &CvSummary) -> Vec<String> {
     all
 }
 
-/// Combines `<cv>/fold-N/model` into one ensemble artifact whose manifest carries the
+/// Combines fold models into one ensemble artifact whose manifest carries the
 /// cross-validation scores that describe it.
 fn write_ensemble(
     dir: &Path,
-    cv_dir: &Path,
+    members: Vec<(String, std::path::PathBuf)>,
     summary: &CvSummary,
     pooled: &ser_eval::EvalReport,
 ) -> anyhow::Result<()> {
-    let members: Vec<(String, std::path::PathBuf)> = summary
-        .folds
-        .iter()
-        .map(|f| {
-            (
-                format!("fold-{}", f.fold),
-                cv_dir.join(format!("fold-{}", f.fold)).join("model"),
-            )
-        })
-        .collect();
     let heard = heard_actors(summary);
     let protocol = format!(
-        "ensemble of the {k} fold models of a {}; its scores are those of the members on the \
-         actors they never heard (mean ± std over folds, and pooled). The ensemble itself has \
-         heard actors {}: scores on them are not results.",
+        "ensemble of the {k} fold models of a {}; its scores are those of each fold's models \
+         on the actors they never heard (mean ± std over folds, and pooled). The ensemble \
+         itself has heard actors {}: scores on them are not results.",
         summary.protocol,
         heard.join(", "),
-        k = summary.folds.len()
+        k = members.len()
     );
     let training = serde_json::json!({
         "train_speakers": heard,
@@ -198,6 +258,12 @@ fn write_ensemble(
     });
     ser_models::artifact::combine(dir, &members, protocol, training, metrics)
         .with_context(|| format!("writing the ensemble {}", dir.display()))?;
+    eprintln!(
+        "wrote the {}-member ensemble {} (it has heard actors {}: evaluate it on others)",
+        members.len(),
+        dir.display(),
+        heard.join(",")
+    );
     Ok(())
 }
 

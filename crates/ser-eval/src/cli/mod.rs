@@ -7,10 +7,11 @@ pub mod progress;
 
 use std::process::ExitCode;
 
-/// Dispatches to the evaluation or the `cv` command.
+/// Dispatches to the evaluation, `cv` or `cv-combine` command.
 pub fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Some(args::Command::Cv(cv)) => cv_cmd::run(&cv),
+        Some(args::Command::CvCombine(c)) => cv_cmd::combine(&c),
         None => eval_cmd::run(&cli.eval),
     }
 }

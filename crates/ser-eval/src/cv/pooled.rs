@@ -75,7 +75,11 @@ fn bad(path: &Path, reason: String) -> EvalError {
 }
 
 /// Appends the rows of one `predictions.csv`, columns found by header name.
-fn read_predictions(path: &Path, labels: &[String], out: &mut Vec<PredictionRecord>) -> Result<()> {
+pub(super) fn read_predictions(
+    path: &Path,
+    labels: &[String],
+    out: &mut Vec<PredictionRecord>,
+) -> Result<()> {
     let csv_err = |source| EvalError::Csv {
         path: path.to_path_buf(),
         source,
@@ -212,6 +216,7 @@ mod tests {
                 data: "d".into(),
                 folds: 2,
                 seed: 0,
+                train_seed: None,
                 epochs: None,
                 recipe: None,
                 actors: None,

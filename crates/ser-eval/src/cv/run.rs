@@ -62,6 +62,59 @@ pub fn run_cv(
     out: &Path,
     on_event: &mut dyn FnMut(CvEvent),
 ) -> Result<CvSummary> {
+    match run_cv_folds(utts, trainer, config, out, None, on_event)? {
+        CvProgress::Complete(summary) => Ok(*summary),
+        // Unreachable with `only = None`, which trains every missing fold.
+        CvProgress::Partial { pending, .. } => Err(EvalError::InvalidConfig {
+            field: "--fold",
+            value: format!("{pending:?}"),
+            expected: "every fold trained",
+        }),
+    }
+}
+
+/// Where a cross-validation stands after [`run_cv_folds`].
+#[derive(Debug, Clone)]
+pub enum CvProgress {
+    /// Every fold is done: `cv.json` and `cv.md` were written.
+    Complete(Box<CvSummary>),
+    /// Some folds are still to be trained (by another process, or a later run); nothing but
+    /// the finished folds' files was written.
+    Partial {
+        /// Folds finished (now or earlier), from 1.
+        done: Vec<usize>,
+        /// Folds not yet finished.
+        pending: Vec<usize>,
+    },
+}
+
+/// [`run_cv`], training only the folds in `only` (numbered from 1; `None` = all). Several
+/// processes, on one machine or on machines sharing `out`, can each train some folds into
+/// the same directory; a final run (with `only = None`, or naming the last folds) finds every
+/// fold done and writes the summary. Folds finished earlier are always reused.
+///
+/// # Errors
+///
+/// As [`run_cv`]; also a fold number outside `1..=config.folds`.
+pub fn run_cv_folds(
+    utts: Vec<Utterance>,
+    trainer: &dyn FoldTrainer,
+    config: &CvConfig,
+    out: &Path,
+    only: Option<&[usize]>,
+    on_event: &mut dyn FnMut(CvEvent),
+) -> Result<CvProgress> {
+    if let Some(bad) = only
+        .into_iter()
+        .flatten()
+        .find(|&&f| f == 0 || f > config.folds)
+    {
+        return Err(EvalError::InvalidConfig {
+            field: "--fold",
+            value: bad.to_string(),
+            expected: "fold numbers from 1 to --folds",
+        });
+    }
     check_config(out, config)?;
     let folds = split::kfold_by_speaker(&utts, config.folds, config.seed).map_err(|e| {
         EvalError::Loader {
@@ -70,6 +123,7 @@ pub fn run_cv(
     })?;
     let mut results = Vec::with_capacity(folds.len());
     let mut resumed = Vec::new();
+    let mut pending = Vec::new();
     for (i, fold) in folds.iter().enumerate() {
         let number = i + 1;
         let dir = out.join(format!("fold-{number}"));
@@ -78,6 +132,10 @@ pub fn run_cv(
             on_event(CvEvent::Resumed { fold: number });
             resumed.push(number);
             results.push(r);
+            continue;
+        }
+        if only.is_some_and(|o| !o.contains(&number)) {
+            pending.push(number);
             continue;
         }
         on_event(CvEvent::Training {
@@ -124,6 +182,12 @@ pub fn run_cv(
         on_event(CvEvent::Done(r.clone()));
         results.push(r);
     }
+    if !pending.is_empty() {
+        return Ok(CvProgress::Partial {
+            done: results.iter().map(|r| r.fold).collect(),
+            pending,
+        });
+    }
     let pick = |f: fn(&FoldResult) -> f64| MeanStd::of(&results.iter().map(f).collect::<Vec<_>>());
     let summary = CvSummary {
         protocol: format!(
@@ -146,7 +210,7 @@ pub fn run_cv(
     };
     write_json(&out.join("cv.json"), &summary)?;
     write_atomic(&out.join("cv.md"), markdown(&summary).as_bytes())?;
-    Ok(summary)
+    Ok(CvProgress::Complete(Box::new(summary)))
 }
 
 /// Refuses to mix folds of runs with different settings in one directory.
@@ -188,7 +252,7 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>> {
     }
 }
 
-fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+pub(super) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
     let text = serde_json::to_string_pretty(value).map_err(|source| EvalError::Json {
         path: PathBuf::from(path),
         source,
@@ -322,6 +386,7 @@ mod tests {
             data: "generated".into(),
             folds: 3,
             seed: 1,
+            train_seed: None,
             epochs: None,
             recipe: None,
             actors: None,
@@ -396,5 +461,142 @@ mod tests {
         };
         let err = run_cv(utts, &trainer, &other, dir.path(), &mut |_| {}).unwrap_err();
         assert!(err.to_string().contains("cv-config.json"), "{err}");
+    }
+
+    #[test]
+    fn trains_only_the_named_folds_and_summarises_once_all_are_done() {
+        let utts = synth::generate(&SynthConfig {
+            actors: (1..=6).collect(),
+            ..Default::default()
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let trainer = CentroidTrainer {
+            calls: Cell::new(0),
+        };
+        let cfg = config();
+        let p = run_cv_folds(
+            utts.clone(),
+            &trainer,
+            &cfg,
+            dir.path(),
+            Some(&[2]),
+            &mut |_| {},
+        )
+        .unwrap();
+        match p {
+            CvProgress::Partial { done, pending } => {
+                assert_eq!(done, vec![2]);
+                assert_eq!(pending, vec![1, 3]);
+            }
+            CvProgress::Complete(_) => panic!("folds 1 and 3 were not trained"),
+        }
+        assert_eq!(trainer.calls.get(), 1);
+        assert!(dir.path().join("fold-2/fold.json").is_file());
+        assert!(!dir.path().join("cv.json").exists());
+
+        // A second process (here: call) trains the rest and writes the summary.
+        let p = run_cv_folds(
+            utts.clone(),
+            &trainer,
+            &cfg,
+            dir.path(),
+            Some(&[1, 3]),
+            &mut |_| {},
+        )
+        .unwrap();
+        let CvProgress::Complete(s) = p else {
+            panic!("every fold is done")
+        };
+        assert_eq!(trainer.calls.get(), 3);
+        assert_eq!(s.resumed_folds, vec![2]);
+        assert!(dir.path().join("cv.json").is_file());
+
+        let err =
+            run_cv_folds(utts, &trainer, &cfg, dir.path(), Some(&[4]), &mut |_| {}).unwrap_err();
+        assert!(err.to_string().contains("--fold"), "{err}");
+    }
+
+    /// Copies a directory tree (test helper).
+    fn copy_tree(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap() {
+            let e = e.unwrap();
+            let target = to.join(e.file_name());
+            if e.file_type().unwrap().is_dir() {
+                copy_tree(&e.path(), &target);
+            } else {
+                std::fs::copy(e.path(), target).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn combined_runs_average_probabilities_clip_by_clip() {
+        use crate::cv::combine_runs;
+        let utts = synth::generate(&SynthConfig {
+            actors: (1..=6).collect(),
+            ..Default::default()
+        });
+        let root = tempfile::tempdir().unwrap();
+        let (a, b) = (root.path().join("a"), root.path().join("b"));
+        let trainer = CentroidTrainer {
+            calls: Cell::new(0),
+        };
+        let sa = run_cv(utts.clone(), &trainer, &config(), &a, &mut |_| {}).unwrap();
+
+        // Run b: a copy of a whose first clip of fold 1 is predicted one-hot "surprised".
+        copy_tree(&a, &b);
+        let csv_path = b.join("fold-1/predictions.csv");
+        let text = std::fs::read_to_string(&csv_path).unwrap();
+        let mut lines: Vec<String> = text.lines().map(String::from).collect();
+        let header: Vec<&str> = lines[0].split(',').collect();
+        let n_probs = header.iter().filter(|h| h.starts_with("prob_")).count();
+        let mut row: Vec<String> = lines[1].split(',').map(String::from).collect();
+        let first_prob = row.len() - n_probs;
+        let a_probs: Vec<f32> = row[first_prob..]
+            .iter()
+            .map(|v| v.parse().unwrap())
+            .collect();
+        for (i, v) in row[first_prob..].iter_mut().enumerate() {
+            *v = if i == n_probs - 1 {
+                "1.0".into()
+            } else {
+                "0.0".into()
+            };
+        }
+        lines[1] = row.join(",");
+        std::fs::write(&csv_path, lines.join("\n") + "\n").unwrap();
+
+        let out = root.path().join("ab");
+        let (s, labels) = combine_runs(&[a.clone(), b.clone()], &out).unwrap();
+        assert_eq!(labels.len(), n_probs);
+        assert_eq!(s.folds.len(), sa.folds.len());
+        // Folds 2 and 3 are a run combined with itself: the same scores.
+        for k in 1..3 {
+            assert!((s.folds[k].ua - sa.folds[k].ua).abs() < 1e-12);
+        }
+        let combined = std::fs::read_to_string(out.join("fold-1/predictions.csv")).unwrap();
+        let row: Vec<&str> = combined.lines().nth(1).unwrap().split(',').collect();
+        let got: Vec<f32> = row[row.len() - n_probs..]
+            .iter()
+            .map(|v| v.parse().unwrap())
+            .collect();
+        for (i, (g, p)) in got.iter().zip(&a_probs).enumerate() {
+            let want = (p + if i == n_probs - 1 { 1.0 } else { 0.0 }) / 2.0;
+            assert!((g - want).abs() < 1e-5, "class {i}: {g} vs {want}");
+        }
+        assert!(out.join("cv.json").is_file() && out.join("fold-1/report.json").is_file());
+
+        // Runs with other folds, and unfinished runs, are refused by name.
+        let c = root.path().join("c");
+        let other = CvConfig {
+            seed: 2,
+            ..config()
+        };
+        run_cv(utts, &trainer, &other, &c, &mut |_| {}).unwrap();
+        let err = combine_runs(&[a.clone(), c], &out).unwrap_err();
+        assert!(err.to_string().contains("--runs"), "{err}");
+        let err = combine_runs(&[a, root.path().join("missing")], &out).unwrap_err();
+        assert!(err.to_string().contains("missing"), "{err}");
     }
 }

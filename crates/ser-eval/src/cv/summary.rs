@@ -15,8 +15,14 @@ pub struct CvConfig {
     pub data: String,
     /// Number of folds.
     pub folds: usize,
-    /// Fold-assignment seed.
+    /// Fold-assignment seed (and the training seed unless `train_seed` is set).
     pub seed: u64,
+    /// Seed of every fold's training (initialisation, shuffling, augmentation, dropout) when
+    /// it differs from `seed`: runs with the same `seed` and different `train_seed`s share
+    /// their folds, so their predictions can be averaged into a seed ensemble
+    /// (`ser-eval cv-combine`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_seed: Option<u64>,
     /// Training epochs, when set.
     pub epochs: Option<usize>,
     /// The training recipe of every fold (`RecipeArgs::describe`), when known.
@@ -160,9 +166,14 @@ pub fn markdown(s: &CvSummary) -> String {
     });
     let _ = writeln!(
         md,
-        "\nstd is the sample standard deviation over folds. Settings: folds {}, seed {}, \
+        "\nstd is the sample standard deviation over folds. Settings: folds {}, seed {}{}, \
          training recipe {training}. Machine: {}.",
-        c.folds, c.seed, s.machine
+        c.folds,
+        c.seed,
+        c.train_seed
+            .map(|t| format!(", training seed {t}"))
+            .unwrap_or_default(),
+        s.machine
     );
     md
 }

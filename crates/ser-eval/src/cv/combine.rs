@@ -1,0 +1,262 @@
+//! Ensembles of cross-validation runs, scored fold by fold.
+//!
+//! Runs that share their folds (the same fold-assignment `--seed` over the same actors) but
+//! differ in training seed (`--train-seed`) or in model have, for every fold, models that
+//! never heard that fold's actors. Averaging their class probabilities clip by clip gives the
+//! held-out predictions of the *ensemble* of those models, so the combined per-fold scores
+//! are as speaker-independent as the runs' own. Nothing is retrained: the runs'
+//! `predictions.csv` files hold every probability needed.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::error::{EvalError, Result};
+use crate::evaluate::Evaluation;
+use crate::fsutil::write_atomic;
+use crate::output::write_outputs;
+use crate::report::{EvalReport, PredictionRecord, Protocol};
+
+use super::pooled::read_predictions;
+use super::run::write_json;
+use super::summary::{CvSummary, FoldResult, MeanStd, machine_description, markdown};
+
+/// Reads the `cv.json` of a finished cross-validation run.
+///
+/// # Errors
+///
+/// [`EvalError::InvalidConfig`] naming `--runs` when the run has no `cv.json` (unfinished, or
+/// not a cross-validation directory); [`EvalError::Json`] for an unreadable one.
+pub fn read_summary(run: &Path) -> Result<CvSummary> {
+    let path = run.join("cv.json");
+    let bytes = std::fs::read(&path).map_err(|_| EvalError::InvalidConfig {
+        field: "--runs",
+        value: run.display().to_string(),
+        expected: "finished `ser-eval cv` directories (each with a cv.json; re-run an \
+                   unfinished one with its own command to complete it)",
+    })?;
+    serde_json::from_slice(&bytes).map_err(|source| EvalError::Json { path, source })
+}
+
+/// The class labels of a `predictions.csv`, from its `prob_<label>` columns, in order.
+///
+/// # Errors
+///
+/// [`EvalError::Csv`] if the file cannot be read; [`EvalError::BadPredictions`] when it has
+/// fewer than two `prob_` columns.
+pub fn labels_of(predictions: &Path) -> Result<Vec<String>> {
+    let csv_err = |source| EvalError::Csv {
+        path: predictions.to_path_buf(),
+        source,
+    };
+    let mut reader = csv::Reader::from_path(predictions).map_err(csv_err)?;
+    let labels: Vec<String> = reader
+        .headers()
+        .map_err(csv_err)?
+        .iter()
+        .filter_map(|h| h.strip_prefix("prob_").map(String::from))
+        .collect();
+    if labels.len() < 2 {
+        return Err(EvalError::BadPredictions {
+            path: predictions.to_path_buf(),
+            reason: "fewer than two `prob_<label>` columns".into(),
+        });
+    }
+    Ok(labels)
+}
+
+/// Combines finished cross-validation `runs` into the cross-validation of their ensemble and
+/// writes it to `out`: `fold-N/` with the ensemble's evaluation outputs (`predictions.csv`,
+/// `report.json`, ...) and `fold.json`, then `cv.json` and `cv.md` as `ser-eval cv` does.
+/// Returns the summary and the labels.
+///
+/// # Errors
+///
+/// [`EvalError::InvalidConfig`] for fewer than two runs, unfinished runs, or runs whose folds
+/// differ (fold count, held-out or training actors); [`EvalError::BadPredictions`] when two
+/// runs predicted different clips or labels for a fold; I/O and CSV errors naming the file.
+pub fn combine_runs(runs: &[PathBuf], out: &Path) -> Result<(CvSummary, Vec<String>)> {
+    let invalid = |value: String, expected: &'static str| EvalError::InvalidConfig {
+        field: "--runs",
+        value,
+        expected,
+    };
+    if runs.len() < 2 {
+        return Err(invalid(
+            format!("{} run(s)", runs.len()),
+            "at least two cross-validation directories",
+        ));
+    }
+    let summaries = runs
+        .iter()
+        .map(|r| read_summary(r))
+        .collect::<Result<Vec<_>>>()?;
+    let first = &summaries[0];
+    for (run, s) in runs.iter().zip(&summaries).skip(1) {
+        let same_folds = s.folds.len() == first.folds.len()
+            && s.folds.iter().zip(&first.folds).all(|(a, b)| {
+                a.fold == b.fold
+                    && a.test_actors == b.test_actors
+                    && a.train_actors == b.train_actors
+            });
+        if !same_folds {
+            return Err(invalid(
+                run.display().to_string(),
+                "runs with the same folds (same --seed, --folds and actors; vary only \
+                 --train-seed or the model)",
+            ));
+        }
+    }
+    let labels = labels_of(
+        &runs[0]
+            .join(format!("fold-{}", first.folds[0].fold))
+            .join("predictions.csv"),
+    )?;
+    let names: Vec<String> = runs.iter().map(|r| r.display().to_string()).collect();
+    let mut results = Vec::with_capacity(first.folds.len());
+    for fold in &first.folds {
+        let dir = out.join(format!("fold-{}", fold.fold));
+        let records = average_fold(runs, fold.fold, &labels)?;
+        let mut protocol = Protocol {
+            model: format!(
+                "cv fold {} ensemble of {} runs ({})",
+                fold.fold,
+                runs.len(),
+                names.join(", ")
+            ),
+            data: first.config.data.clone(),
+            actors_evaluated: fold.test_actors.clone(),
+            training_actors: Some(fold.train_actors.clone()),
+            ..Protocol::default()
+        };
+        protocol.check_overlap();
+        let report = EvalReport::build(&labels, &records, protocol, &first.config.bootstrap)?;
+        let eval = Evaluation { report, records };
+        write_outputs(&dir, &eval)?;
+        let r = FoldResult {
+            fold: fold.fold,
+            test_actors: fold.test_actors.clone(),
+            train_actors: fold.train_actors.clone(),
+            n: eval.report.n,
+            ua: eval.report.ua,
+            wa: eval.report.wa,
+            macro_f1: eval.report.macro_f1,
+            kappa: eval.report.kappa,
+            // Training time of the ensemble: all of its members'.
+            seconds: summaries
+                .iter()
+                .filter_map(|s| s.folds.iter().find(|f| f.fold == fold.fold))
+                .map(|f| f.seconds)
+                .sum(),
+        };
+        write_json(&dir.join("fold.json"), &r)?;
+        results.push(r);
+    }
+    let pick = |f: fn(&FoldResult) -> f64| MeanStd::of(&results.iter().map(f).collect::<Vec<_>>());
+    let mut config = first.config.clone();
+    config.train_seed = None;
+    config.recipe = Some(format!(
+        "ensemble (class probabilities averaged) of {} runs: {}",
+        runs.len(),
+        summaries
+            .iter()
+            .zip(&names)
+            .map(|(s, n)| format!(
+                "{n} [{}{}]",
+                s.config.recipe.as_deref().unwrap_or(&s.config.model_type),
+                s.config
+                    .train_seed
+                    .map(|t| format!(", training seed {t}"))
+                    .unwrap_or_default()
+            ))
+            .collect::<Vec<_>>()
+            .join("; ")
+    ));
+    let summary = CvSummary {
+        protocol: format!(
+            "{}; every fold's prediction is the average of the {} runs' models for that fold, \
+             none of which heard the fold's actors",
+            first.protocol,
+            runs.len()
+        ),
+        config,
+        ua: pick(|r| r.ua),
+        wa: pick(|r| r.wa),
+        macro_f1: pick(|r| r.macro_f1),
+        kappa: pick(|r| r.kappa),
+        folds: results,
+        resumed_folds: Vec::new(),
+        machine: machine_description(),
+        written_unix: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+    };
+    write_json(&out.join("cv.json"), &summary)?;
+    write_atomic(&out.join("cv.md"), markdown(&summary).as_bytes())?;
+    Ok((summary, labels))
+}
+
+/// The clip-by-clip average of every run's probabilities for one fold. Clips are matched by
+/// file name (runs made on different machines store different directories).
+fn average_fold(runs: &[PathBuf], fold: usize, labels: &[String]) -> Result<Vec<PredictionRecord>> {
+    let path_of = |run: &Path| run.join(format!("fold-{fold}")).join("predictions.csv");
+    let mut base = Vec::new();
+    read_predictions(&path_of(&runs[0]), labels, &mut base)?;
+    let key = |r: &PredictionRecord| {
+        Path::new(&r.id)
+            .file_name()
+            .map_or_else(|| r.id.clone(), |n| n.to_string_lossy().into_owned())
+    };
+    for run in &runs[1..] {
+        let path = path_of(run);
+        let mut other = Vec::new();
+        read_predictions(&path, labels, &mut other)?;
+        let mut by_key: HashMap<String, PredictionRecord> =
+            other.into_iter().map(|r| (key(&r), r)).collect();
+        for r in &mut base {
+            let o = by_key
+                .remove(&key(r))
+                .ok_or_else(|| EvalError::BadPredictions {
+                    path: path.clone(),
+                    reason: format!(
+                        "no prediction for {} (the runs evaluated different clips)",
+                        key(r)
+                    ),
+                })?;
+            if o.true_index != r.true_index {
+                return Err(EvalError::BadPredictions {
+                    path: path.clone(),
+                    reason: format!(
+                        "{} has another true label than in {}",
+                        key(r),
+                        runs[0].display()
+                    ),
+                });
+            }
+            for (p, q) in r.probabilities.iter_mut().zip(&o.probabilities) {
+                *p += q;
+            }
+        }
+        if let Some(extra) = by_key.keys().next() {
+            return Err(EvalError::BadPredictions {
+                path,
+                reason: format!("{extra} is not among the clips of {}", runs[0].display()),
+            });
+        }
+    }
+    let n = runs.len() as f32;
+    for r in &mut base {
+        for p in &mut r.probabilities {
+            *p /= n;
+        }
+        // First maximum, as the classifiers' own argmax picks.
+        r.predicted_index = r
+            .probabilities
+            .iter()
+            .enumerate()
+            .fold((0, f32::NEG_INFINITY), |best, (i, &p)| {
+                if p > best.1 { (i, p) } else { best }
+            })
+            .0;
+    }
+    Ok(base)
+}
