@@ -185,7 +185,16 @@ pub fn combine_runs(runs: &[PathBuf], out: &Path) -> Result<(CvSummary, Vec<Stri
         kappa: pick(|r| r.kappa),
         folds: results,
         resumed_folds: Vec::new(),
-        machine: machine_description(),
+        // The runs may have been trained on other machines; say which.
+        machine: {
+            let mut machines: Vec<&str> = summaries.iter().map(|s| s.machine.as_str()).collect();
+            machines.dedup();
+            format!(
+                "runs trained on {}; combined on {}",
+                machines.join(" / "),
+                machine_description()
+            )
+        },
         written_unix: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),
