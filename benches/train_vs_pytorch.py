@@ -3,7 +3,7 @@
 same architecture, same batch size and the same number of threads, in one run.
 
     pip install torch numpy            # CPU wheel from PyPI
-    python3 benches/train_vs_pytorch.py --threads 2
+    python3 benches/train_vs_pytorch.py --threads 2 [--reference-width]
 
 ser side: `ser-train --model crnn --epochs 1` on the generated corpus (training actors 1-18,
 validation 19-20, test 21-24), its epoch time read from log.csv (training + a validation pass
@@ -47,6 +47,10 @@ def run_ser(args, work):
     out = os.path.join(work, "crnn")
     cmd = [args.ser_bin, "--model", "crnn", "--epochs", "1", "--patience", "1", "--quiet",
            "--out", out, "--cache-dir", os.path.join(work, "cache"), "--backend", args.backend]
+    if args.reference_width:
+        # The PyTorch reference CRNN (conv 32-64-128-128, BiGRU 128), which is also
+        # ser-train's `speech` preset CRNN; PyTorch builds the same from the manifest.
+        cmd += ["--channels", "32,64,128,128", "--hidden", "128"]
     env = dict(os.environ, RAYON_NUM_THREADS=str(args.threads))
     subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
     with open(os.path.join(out, "log.csv")) as f:
@@ -166,13 +170,17 @@ def main():
     p.add_argument("--backend", default="flex", help="ser backend (flex, or ndarray if compiled in)")
     p.add_argument("--ser-bin", default="target/release/ser-train")
     p.add_argument("--no-build", action="store_true")
+    p.add_argument("--reference-width", action="store_true",
+                   help="both sides train the wide CRNN (conv 32-64-128-128, BiGRU 128) instead of "
+                        "ser-train's default 16-32-64 / 64")
     args = p.parse_args()
     if not args.no_build:
         subprocess.run(["cargo", "build", "--release", "-p", "ser-train"], check=True)
     with tempfile.TemporaryDirectory() as work:
         ser_s, manifest = run_ser(args, work)
         torch_s, n, version = run_torch(args, work, manifest)
-    print(f"CRNN, one epoch, {n} training clips, 64 mels, crops of at most 300 frames padded to the batch's longest, batch 32, {args.threads} threads")
+    width = "conv 32-64-128-128, BiGRU 128" if args.reference_width else "conv 16-32-64, BiGRU 64"
+    print(f"CRNN ({width}), one epoch, {n} training clips, 64 mels, crops of at most 300 frames padded to the batch's longest, batch 32, {args.threads} threads")
     print(f"  ser ({args.backend}): {ser_s:7.1f} s (incl. validation pass)")
     print(f"  PyTorch {version}: {torch_s:7.1f} s")
     print(f"  ratio ser / PyTorch: {ser_s / torch_s:.2f}")
