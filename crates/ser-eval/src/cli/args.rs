@@ -18,6 +18,8 @@ pub const DEFAULT_MODEL_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../
 ///   ser-eval --model runs/crnn --data data/ravdess --actors 21,22,23,24
 ///   ser-eval --model runs/crnn --data my-corpus --format json --out runs/eval
 ///   ser-eval cv --model-type crnn --data data/ravdess --folds 5 --out runs/cv-crnn
+///   ser-eval cv --model-type crnn --data data/ravdess --out runs/cv-t1 --train-seed 1 --fold 2
+///   ser-eval cv-combine --runs runs/cv-crnn,runs/cv-t1 --out runs/cv-2seeds
 #[derive(Debug, Parser)]
 #[command(name = "ser-eval", version, verbatim_doc_comment)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
