@@ -110,6 +110,17 @@ fn combined_members_average_their_probabilities() {
     {
         assert!(((x + y) / 2.0 - e).abs() < 1e-5, "{x} {y} -> {e}");
     }
+
+    // Members run in parallel when rayon has threads; the answer must not depend on how many.
+    let ensemble = Classifier::load(&out).unwrap();
+    let with = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| ensemble.predict(&tone()).unwrap().probabilities)
+    };
+    assert_eq!(with(1), with(3));
 }
 
 #[test]

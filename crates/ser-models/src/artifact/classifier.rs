@@ -7,6 +7,7 @@ use burn::prelude::*;
 use burn::tensor::activation::softmax;
 use dsp_features::{FeatureExtractor, FeatureMatrix, NormStats};
 use ravdess_loader::{Audio, resample};
+use rayon::prelude::*;
 
 use super::manifest::Manifest;
 use crate::batch::InputBatch;
@@ -182,29 +183,16 @@ impl Classifier {
             });
         }
         let n = self.labels().len();
+        // Members run in parallel on rayon's pool (one thread: one after the other, as
+        // before); their probabilities are summed in member order, so the result does not
+        // depend on the thread count.
+        let per_member: Vec<Vec<f32>> = self
+            .members
+            .par_iter()
+            .map(|member| member_probabilities(member, features, bins, &self.device))
+            .collect::<Result<_>>()?;
         let mut sum = vec![0.0f32; n];
-        for member in &self.members {
-            let mut m = features.clone();
-            if let Some(norm) = &member.norm {
-                norm.apply(&mut m)?;
-            }
-            let frames = m.frames();
-            let padded = frames.max(member.min_frames);
-            // Row-major [1, bins, padded]; zeros (the normalised mean) pad short clips.
-            let mut data = vec![0.0f32; bins * padded];
-            for (r, row) in m.data.rows().into_iter().enumerate() {
-                for (c, v) in row.iter().enumerate() {
-                    data[r * padded + c] = *v;
-                }
-            }
-            let batch = InputBatch::from_raw(data, [1, bins, padded], vec![frames], &self.device)?;
-            let probs = softmax(member.model.forward(batch.features, &batch.lengths), 1);
-            let probs = probs
-                .into_data()
-                .try_into_vec::<f32>()
-                .map_err(|e| ModelError::Input {
-                    reason: format!("model output unreadable: {e:?}"),
-                })?;
+        for probs in per_member {
             for (s, p) in sum.iter_mut().zip(probs) {
                 *s += p;
             }
@@ -223,6 +211,36 @@ impl Classifier {
             probabilities,
         })
     }
+}
+
+/// One member's class probabilities for (unnormalised) `features`.
+fn member_probabilities(
+    member: &LoadedMember,
+    features: &FeatureMatrix,
+    bins: usize,
+    device: &Device,
+) -> Result<Vec<f32>> {
+    let mut m = features.clone();
+    if let Some(norm) = &member.norm {
+        norm.apply(&mut m)?;
+    }
+    let frames = m.frames();
+    let padded = frames.max(member.min_frames);
+    // Row-major [1, bins, padded]; zeros (the normalised mean) pad short clips.
+    let mut data = vec![0.0f32; bins * padded];
+    for (r, row) in m.data.rows().into_iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            data[r * padded + c] = *v;
+        }
+    }
+    let batch = InputBatch::from_raw(data, [1, bins, padded], vec![frames], device)?;
+    let probs = softmax(member.model.forward(batch.features, &batch.lengths), 1);
+    probs
+        .into_data()
+        .try_into_vec::<f32>()
+        .map_err(|e| ModelError::Input {
+            reason: format!("model output unreadable: {e:?}"),
+        })
 }
 
 #[cfg(test)]
