@@ -129,6 +129,14 @@ pub struct RecipeArgs {
     /// CRNN with the `speech` preset].
     #[arg(long, value_name = "N")]
     pub hidden: Option<usize>,
+    /// Mixup: blend every training batch with a shuffled copy of itself and mix the two
+    /// labels' losses with weight lambda ~ Beta(ALPHA, ALPHA) [default: 0 = off].
+    #[arg(long, value_name = "ALPHA")]
+    pub mixup: Option<f32>,
+    /// Label smoothing of the training loss: the true class gets 1 - X, the rest share X
+    /// [default: 0 = off; 0.1 is usual].
+    #[arg(long, value_name = "X")]
+    pub label_smoothing: Option<f32>,
 }
 
 impl RecipeArgs {
@@ -173,6 +181,12 @@ impl RecipeArgs {
         if let Some(v) = self.crop_seconds {
             cfg.augment.crop_seconds = v;
         }
+        if let Some(v) = self.mixup {
+            cfg.augment.mixup_alpha = v;
+        }
+        if let Some(v) = self.label_smoothing {
+            cfg.label_smoothing = v;
+        }
         cfg
     }
 
@@ -181,7 +195,7 @@ impl RecipeArgs {
     pub fn describe(&self, family: Family, has_data_dir: bool) -> String {
         let c = self.config(family, has_data_dir);
         format!(
-            "{} (epochs {}, patience {}, lr {}, batch {}, crop {} s, {}{}{}{}{})",
+            "{} (epochs {}, patience {}, lr {}, batch {}, crop {} s, {}{}{}{}{}{}{})",
             self.preset(has_data_dir).name(),
             c.epochs,
             c.patience,
@@ -200,7 +214,17 @@ impl RecipeArgs {
                 .unwrap_or_default(),
             c.hidden
                 .map(|h| format!(", hidden {h}"))
-                .unwrap_or_default()
+                .unwrap_or_default(),
+            if c.augment.mixup_alpha > 0.0 {
+                format!(", mixup {}", c.augment.mixup_alpha)
+            } else {
+                String::new()
+            },
+            if c.label_smoothing > 0.0 {
+                format!(", label smoothing {}", c.label_smoothing)
+            } else {
+                String::new()
+            }
         )
     }
 }
@@ -273,5 +297,47 @@ mod tests {
         };
         let err = bad.config(Family::Crnn, true).validate().unwrap_err();
         assert!(err.to_string().contains("--hidden"), "{err}");
+    }
+
+    #[test]
+    fn regularisation_flags_reach_the_config_and_are_validated() {
+        let a = RecipeArgs {
+            mixup: Some(0.2),
+            label_smoothing: Some(0.1),
+            ..Default::default()
+        };
+        let c = a.config(Family::Crnn, true);
+        assert_eq!((c.augment.mixup_alpha, c.label_smoothing), (0.2, 0.1));
+        assert!(
+            a.describe(Family::Crnn, true)
+                .ends_with("hidden 128, mixup 0.2, label smoothing 0.1)")
+        );
+        c.validate().unwrap();
+        // Off by default, and then absent from the saved config (old fingerprints hold).
+        let plain = RecipeArgs::default().config(Family::Crnn, true);
+        let json = serde_json::to_string(&plain).unwrap();
+        assert!(
+            !json.contains("mixup") && !json.contains("label_smoothing"),
+            "{json}"
+        );
+        for (args, flag) in [
+            (
+                RecipeArgs {
+                    mixup: Some(-1.0),
+                    ..Default::default()
+                },
+                "--mixup",
+            ),
+            (
+                RecipeArgs {
+                    label_smoothing: Some(1.0),
+                    ..Default::default()
+                },
+                "--label-smoothing",
+            ),
+        ] {
+            let err = args.config(Family::Crnn, true).validate().unwrap_err();
+            assert!(err.to_string().contains(flag), "{err}");
+        }
     }
 }

@@ -16,7 +16,7 @@ use ser_models::artifact::{ArtifactKind, FORMAT_VERSION, Manifest, Member, save_
 use ser_models::{Classifier, Model, ModelConfig};
 use serde::{Deserialize, Serialize};
 
-use crate::augment::{HostBatch, eval_batch, train_batch};
+use crate::augment::{HostBatch, Mixup, eval_batch, mixup, train_batch};
 use crate::checkpoint::{self, TrainState};
 use crate::config::{SpeakerSplit, TrainConfig};
 use crate::data::{Dataset, load_dataset, resolve_split};
@@ -141,6 +141,7 @@ pub fn train_on(cfg: &TrainConfig, ds: &Dataset) -> Result<TrainOutcome> {
     train_device.seed(cfg.seed);
 
     let ce = CrossEntropyLossConfig::new()
+        .with_smoothing((cfg.label_smoothing > 0.0).then_some(cfg.label_smoothing))
         .with_weights(
             cfg.class_weights
                 .then(|| class_weights(ds, &train_idx, n_classes)),
@@ -238,7 +239,7 @@ pub fn train_on(cfg: &TrainConfig, ds: &Dataset) -> Result<TrainOutcome> {
                 .iter()
                 .map(|&i| (&ds.items[i].features.data, ds.items[i].label))
                 .collect();
-            let hb = train_batch(
+            let mut hb = train_batch(
                 &clips,
                 &norm_of(&state),
                 crop,
@@ -247,7 +248,11 @@ pub fn train_on(cfg: &TrainConfig, ds: &Dataset) -> Result<TrainOutcome> {
                 log_power,
                 &mut rng,
             );
-            let (loss, correct) = train_step(&mut model, &mut optim, &ce, hb, lr, &train_device)?;
+            // Drawn after the augmentation, so a run without mixup draws exactly what it did
+            // before mixup existed.
+            let mix = mixup(&mut hb, cfg.augment.mixup_alpha, &mut rng);
+            let (loss, correct) =
+                train_step(&mut model, &mut optim, &ce, hb, mix, lr, &train_device)?;
             state.loss_sum += loss * chunk.len() as f64;
             state.correct += correct;
             state.seen += chunk.len();
@@ -492,19 +497,25 @@ fn length_bucketed_batches(
     batches
 }
 
-/// One optimisation step; returns (mean loss, correct count).
+/// One optimisation step; returns (mean loss, correct count). With mixup the loss is
+/// `lambda CE(y) + (1 - lambda) CE(y_partner)` (Zhang et al. 2018, eq. 1 applied to the loss,
+/// which is the same for cross-entropy) and "correct" counts the dominant label.
+#[allow(clippy::too_many_arguments)]
 fn train_step(
     model: &mut Model,
     optim: &mut ModuleOptimizer,
     ce: &CrossEntropyLoss,
     hb: HostBatch,
+    mix: Option<Mixup>,
     lr: f64,
     device: &Device,
 ) -> Result<(f64, usize)> {
     let b = hb.labels.len();
     let x = Tensor::<3>::from_data(TensorData::new(hb.data, hb.shape), device);
+    let labels_tensor =
+        |labels: Vec<i64>| Tensor::<1, Int>::from_data(TensorData::new(labels, [b]), device);
     let targets: Vec<i64> = hb.labels.iter().map(|&l| l as i64).collect();
-    let y = Tensor::<1, Int>::from_data(TensorData::new(targets, [b]), device);
+    let y = labels_tensor(targets);
     let logits = model.forward(x, &hb.lengths);
     let preds = read_ints(logits.clone().argmax(1))?;
     let correct = preds
@@ -512,7 +523,13 @@ fn train_step(
         .zip(&hb.labels)
         .filter(|(p, l)| **p == **l as i64)
         .count();
-    let loss = ce.forward(logits, y);
+    let loss = match mix {
+        None => ce.forward(logits, y),
+        Some(Mixup { partner, lambda }) => {
+            let other = labels_tensor(partner.iter().map(|&p| hb.labels[p] as i64).collect());
+            ce.forward(logits.clone(), y) * lambda + ce.forward(logits, other) * (1.0 - lambda)
+        }
+    };
     let loss_value = read_floats(loss.clone())?
         .first()
         .copied()
@@ -672,6 +689,11 @@ fn fingerprint(cfg: &TrainConfig, model: &ModelConfig, split: &SpeakerSplit) -> 
         "seed": cfg.seed, "batch_size": cfg.batch_size, "data": cfg.data, "augment": cfg.augment,
         "lr": cfg.lr, "class_weights": cfg.class_weights,
     });
+    let mut parts = parts;
+    if cfg.label_smoothing > 0.0 {
+        // Only when on, so fingerprints of runs without it match those of older versions.
+        parts["label_smoothing"] = serde_json::json!(cfg.label_smoothing);
+    }
     crate::cache::key(&[parts.to_string().as_bytes()])
 }
 
