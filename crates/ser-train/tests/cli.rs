@@ -135,6 +135,34 @@ fn interrupted_run_resumes_from_its_checkpoint() {
 }
 
 #[test]
+fn mixup_and_label_smoothing_train_and_are_saved_in_the_artifact() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("mix");
+    let mut args = tiny_args(out.to_str().unwrap(), "crnn");
+    args.extend(["--mixup", "0.4", "--label-smoothing", "0.1"]);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    let c = Classifier::load(&out).unwrap();
+    let training = &c.manifest().training["config"];
+    assert!(
+        (training["augment"]["mixup_alpha"].as_f64().unwrap() - 0.4).abs() < 1e-6,
+        "{training}"
+    );
+    assert!(
+        (training["label_smoothing"].as_f64().unwrap() - 0.1).abs() < 1e-6,
+        "{training}"
+    );
+    // Every epoch's training loss is a finite number (the mixed loss is well formed).
+    let log = std::fs::read_to_string(out.join("log.csv")).unwrap();
+    let header: Vec<&str> = log.lines().next().unwrap().split(',').collect();
+    let col = header.iter().position(|h| *h == "train_loss").unwrap();
+    for row in log.lines().skip(1) {
+        let v: f64 = row.split(',').nth(col).unwrap().parse().unwrap();
+        assert!(v.is_finite() && v > 0.0, "{row}");
+    }
+}
+
+#[test]
 fn bad_flags_are_rejected_with_clear_messages() {
     let o = run(&["--model", "transformer"]);
     assert!(!o.status.success());
@@ -145,6 +173,9 @@ fn bad_flags_are_rejected_with_clear_messages() {
     let o = run(&["--model", "cnn", "--lr=-1", "--quiet"]);
     assert!(!o.status.success());
     assert!(text(&o).contains("invalid --lr"), "{}", text(&o));
+    let o = run(&["--model", "cnn", "--mixup=-0.5", "--quiet"]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("--mixup"), "{}", text(&o));
     if !cfg!(feature = "wgpu") {
         let o = run(&["--model", "cnn", "--backend", "wgpu"]);
         assert!(!o.status.success());
