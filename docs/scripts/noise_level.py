@@ -11,11 +11,14 @@ rng = np.random.default_rng(0)
 gaps = []
 for f in files:
     y, sr = librosa.load(f, sr=16000)
-    # trim like the pipeline (40 dB) and peak-normalise
-    y, _ = librosa.effects.trim(y, top_db=40)
-    y = y / np.abs(y).max() * 0.95
+    # As crates/ser-models/tests/robustness.rs: noise 20 dB below the RMS of the whole clip
+    # (silences included); then the pipeline's 40 dB trim and peak normalisation, applied to
+    # both with the clean clip's bounds and gain.
     rms = np.sqrt(np.mean(y**2))
-    n = rng.standard_normal(len(y)) * rms / 10  # 20 dB below RMS
+    n = rng.standard_normal(len(y)) * rms / 10
+    _, (a, b) = librosa.effects.trim(y, top_db=40)
+    g = 0.95 / np.abs(y[a:b]).max()
+    y, n = y[a:b] * g, n[a:b] * g
     kw = dict(sr=sr, n_fft=512, hop_length=160, win_length=400, n_mels=64, htk=False, norm='slaney', power=2.0)
     S = librosa.power_to_db(librosa.feature.melspectrogram(y=y, **kw), ref=1.0, top_db=80)
     N = librosa.power_to_db(librosa.feature.melspectrogram(y=n, **kw), ref=1.0, top_db=None)
