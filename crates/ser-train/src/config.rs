@@ -67,6 +67,38 @@ pub struct AugmentConfig {
     /// uses 0.1-0.4 for speech commands.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub mixup_alpha: f32,
+    /// Noise added to the waveform, before preprocessing and feature extraction, as a user's
+    /// recording would carry it (the feature-domain `noise_prob` above adds it after the
+    /// clean clip was trimmed and normalised). `None` = off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wave_noise: Option<WaveNoise>,
+}
+
+/// Waveform-domain noise augmentation: `copies` noisy versions of every clip are extracted
+/// once (and cached) with white noise at an SNR drawn from `snr_db` relative to the whole
+/// clip's RMS; a training example uses one of them, picked uniformly, with probability `prob`.
+/// Validation and test clips are always clean.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct WaveNoise {
+    /// Noisy copies per clip (each costs one more feature matrix in memory and cache).
+    pub copies: usize,
+    /// SNR range in dB, relative to the RMS of the whole clip (silences included), as in
+    /// the robustness test of ser-models.
+    pub snr_db: (f32, f32),
+    /// Probability that a training example is drawn from the noisy copies.
+    pub prob: f32,
+}
+
+impl WaveNoise {
+    /// `copies` copies at 10-30 dB SNR, used half of the time. The range is centred on the
+    /// 20 dB of the robustness test and reaches 10 dB below it for margin.
+    pub fn new(copies: usize) -> Self {
+        Self {
+            copies,
+            snr_db: (10.0, 30.0),
+            prob: 0.5,
+        }
+    }
 }
 
 impl Default for AugmentConfig {
@@ -83,6 +115,7 @@ impl Default for AugmentConfig {
             freq_warp: 0.12,
             lowpass_prob: 0.2,
             mixup_alpha: 0.0,
+            wave_noise: None,
         }
     }
 }
@@ -102,6 +135,7 @@ impl AugmentConfig {
             freq_warp: 0.0,
             lowpass_prob: 0.0,
             mixup_alpha: 0.0,
+            wave_noise: None,
         }
     }
 }
@@ -275,6 +309,30 @@ impl TrainConfig {
                     self.label_smoothing
                 ),
             ));
+        }
+        if let Some(w) = self.augment.wave_noise {
+            let (lo, hi) = w.snr_db;
+            if w.copies == 0 || w.copies > 16 {
+                return Err(TrainError::config(
+                    "--wave-noise",
+                    format!(
+                        "{} copies: give 1-16 (each is one more feature matrix per clip)",
+                        w.copies
+                    ),
+                ));
+            }
+            if !(lo.is_finite() && hi.is_finite() && lo <= hi) {
+                return Err(TrainError::config(
+                    "--wave-noise-snr",
+                    format!("{lo},{hi}: give LOW,HIGH in dB with LOW <= HIGH, e.g. 10,30"),
+                ));
+            }
+            if !(0.0..=1.0).contains(&w.prob) {
+                return Err(TrainError::config(
+                    "--wave-noise-prob",
+                    format!("{} is not a probability in [0, 1]", w.prob),
+                ));
+            }
         }
         let alpha = self.augment.mixup_alpha;
         if !(alpha.is_finite() && (0.0..=10.0).contains(&alpha)) {

@@ -5,10 +5,11 @@ use std::path::PathBuf;
 
 use dsp_features::{FeatureConfig, FeatureExtractor, FeatureMatrix};
 use ndarray::Array2;
+use ravdess_loader::rng::SplitMix64;
 use ravdess_loader::{Emotion, LoadOptions, Preprocess, Utterance, load_audio, open_corpus, synth};
 
 use crate::cache;
-use crate::config::{DataSource, SpeakerSplit, TrainConfig};
+use crate::config::{DataSource, SpeakerSplit, TrainConfig, WaveNoise};
 use crate::error::{Result, TrainError};
 
 /// One clip's features (not normalised) with its speaker and label.
@@ -22,6 +23,9 @@ pub struct Item {
     pub label: usize,
     /// Features `[bins, frames]`.
     pub features: FeatureMatrix,
+    /// Features of noisy copies of the clip (waveform-domain noise, see
+    /// [`WaveNoise`](crate::WaveNoise)); empty unless the config asks for them.
+    pub noisy: Vec<Array2<f32>>,
 }
 
 /// A corpus as features, ready for any speaker split.
@@ -131,6 +135,32 @@ pub fn load_dataset(cfg: &TrainConfig, progress: impl Fn(usize, usize) + Sync) -
             m
         }
     };
+    let mut noisy = match cfg.augment.wave_noise {
+        Some(w) => {
+            let w_json = serde_json::to_vec(&w).unwrap_or_default();
+            let key = cache::key(&[
+                b"ser-train noisy features v1",
+                &feat_json,
+                &pre_json,
+                &source_key,
+                &w_json,
+            ]);
+            let file = cache::path(&cfg.cache_dir(), &key);
+            let m = match cache::read(&file) {
+                Some(m) => m,
+                None => {
+                    let m = extract_noisy(cfg, utts.clone(), &w, &progress)?;
+                    if let Err(e) = cache::write(&file, &m) {
+                        eprintln!("warning: noisy feature cache not written: {e}");
+                    }
+                    m
+                }
+            };
+            m.into_iter().collect::<std::collections::HashMap<_, _>>()
+        }
+        None => Default::default(),
+    };
+    let copies = cfg.augment.wave_noise.map_or(0, |w| w.copies);
     let by_id: std::collections::HashMap<&str, &Utterance> =
         utts.iter().map(|u| (u.id.as_str(), u)).collect();
     let labels = label_order(&utts);
@@ -141,6 +171,9 @@ pub fn load_dataset(cfg: &TrainConfig, progress: impl Fn(usize, usize) + Sync) -
             continue;
         };
         let label = labels.iter().position(|l| *l == u.label).unwrap_or(0);
+        let noisy = (0..copies)
+            .filter_map(|k| noisy.remove(&noisy_id(&id, k)))
+            .collect();
         items.push(Item {
             id,
             speaker: u.speaker.clone().unwrap_or_default(),
@@ -149,6 +182,7 @@ pub fn load_dataset(cfg: &TrainConfig, progress: impl Fn(usize, usize) + Sync) -
                 data: features,
                 meta: meta.clone(),
             },
+            noisy,
         });
     }
     if items.is_empty() {
@@ -167,6 +201,68 @@ pub fn load_dataset(cfg: &TrainConfig, progress: impl Fn(usize, usize) + Sync) -
         features: cfg.features.clone(),
         preprocess: cfg.preprocess,
     })
+}
+
+/// Cache id of noisy copy `k` of clip `id`.
+fn noisy_id(id: &str, k: usize) -> String {
+    format!("{id}#noise{k}")
+}
+
+/// Features of `w.copies` noisy versions of every clip: white Gaussian noise at an SNR drawn
+/// uniformly from `w.snr_db` below the RMS of the whole resampled clip, added *before* the
+/// preprocessing (DC removal, trim, normalisation), which is what a noisy recording goes
+/// through at prediction time. The noise is seeded by the clip id and copy number only, so
+/// the copies (and their cache) are the same for every training seed and split.
+fn extract_noisy(
+    cfg: &TrainConfig,
+    utts: Vec<Utterance>,
+    w: &WaveNoise,
+    progress: &(impl Fn(usize, usize) + Sync),
+) -> Result<Vec<(String, Array2<f32>)>> {
+    let utts = match &cfg.data {
+        DataSource::Synth(s) => synth::generate(s),
+        DataSource::Dir(_) => utts,
+    };
+    let opts = LoadOptions {
+        target_rate: cfg.features.sample_rate,
+        preprocess: None,
+    };
+    let loaded = load_audio(utts, &opts, |_, _| {})?;
+    let extractor = FeatureExtractor::new(cfg.features.clone())?;
+    let total = loaded.utterances.len();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    use rayon::prelude::*;
+    let per_clip: Vec<Vec<(String, Array2<f32>)>> = loaded
+        .utterances
+        .par_iter()
+        .filter_map(|u| u.audio.as_ref().map(|a| (u, a)))
+        .map(|(u, a)| {
+            let digest = md5::compute(u.id.as_bytes()).0;
+            let clip_seed = u64::from_le_bytes(digest[..8].try_into().unwrap_or_default());
+            let n = a.samples.len().max(1) as f64;
+            let rms = (a.samples.iter().map(|&x| f64::from(x).powi(2)).sum::<f64>() / n).sqrt();
+            let out = (0..w.copies)
+                .map(|k| {
+                    let mut rng = SplitMix64::derive(clip_seed, k as u64);
+                    let (lo, hi) = w.snr_db;
+                    let snr = rng.uniform(f64::from(lo), f64::from(hi.max(lo)));
+                    let sigma = rms / 10f64.powf(snr / 20.0);
+                    let mut noisy = a.clone();
+                    for x in &mut noisy.samples {
+                        *x += (sigma * rng.normal()) as f32;
+                    }
+                    cfg.preprocess.apply(&mut noisy);
+                    Ok((noisy_id(&u.id, k), extractor.extract(&noisy.samples)?.data))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            progress(
+                done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1,
+                total,
+            );
+            Ok(out)
+        })
+        .collect::<Result<_>>()?;
+    Ok(per_clip.into_iter().flatten().collect())
 }
 
 fn extract(
@@ -283,4 +379,67 @@ pub fn resolve_split(ds: &Dataset, req: &SpeakerSplit) -> Result<SpeakerSplit> {
         ));
     }
     Ok(SpeakerSplit { test, val })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::WaveNoise;
+    use ravdess_loader::synth::SynthConfig;
+    use ser_models::Family;
+
+    fn config(cache: &std::path::Path, wave_noise: Option<WaveNoise>) -> TrainConfig {
+        let mut cfg = TrainConfig::new(Family::Crnn);
+        cfg.data = DataSource::Synth(SynthConfig {
+            actors: vec![1],
+            ..Default::default()
+        });
+        cfg.cache_dir = Some(cache.to_path_buf());
+        cfg.augment.wave_noise = wave_noise;
+        cfg
+    }
+
+    fn mean(m: &Array2<f32>) -> f32 {
+        m.iter().sum::<f32>() / m.len() as f32
+    }
+
+    #[test]
+    fn wave_noise_copies_are_noisier_versions_of_each_clip_and_are_cached() {
+        let dir = tempfile::tempdir().unwrap();
+        let clean = load_dataset(&config(dir.path(), None), |_, _| {}).unwrap();
+        assert!(clean.items.iter().all(|it| it.noisy.is_empty()));
+        let at = |snr: f32| WaveNoise {
+            copies: 2,
+            snr_db: (snr, snr),
+            prob: 0.5,
+        };
+        let loud = load_dataset(&config(dir.path(), Some(at(5.0))), |_, _| {}).unwrap();
+        let quiet = load_dataset(&config(dir.path(), Some(at(35.0))), |_, _| {}).unwrap();
+        assert_eq!(loud.items.len(), clean.items.len());
+        let (mut louder, mut quieter) = (0, 0);
+        for ((c, l), q) in clean.items.iter().zip(&loud.items).zip(&quiet.items) {
+            assert_eq!(c.id, l.id);
+            assert_eq!(c.features.data, l.features.data, "clean features unchanged");
+            assert_eq!(l.noisy.len(), 2);
+            assert_ne!(l.noisy[0], l.noisy[1], "each copy draws its own noise");
+            assert_eq!(l.noisy[0].nrows(), c.features.data.nrows());
+            // Noise fills the quiet bands and frames: the mean log-mel level rises, more at
+            // 5 dB SNR than at 35 dB.
+            louder += usize::from(mean(&l.noisy[0]) > mean(&c.features.data));
+            quieter += usize::from(mean(&l.noisy[0]) > mean(&q.noisy[0]));
+        }
+        let n = clean.items.len();
+        assert_eq!(louder, n, "5 dB noise raised the level of every clip");
+        assert_eq!(
+            quieter, n,
+            "5 dB noise is louder than 35 dB noise in every clip"
+        );
+        // A second load reads the cache and gets the very same copies.
+        let again = load_dataset(&config(dir.path(), Some(at(5.0))), |_, _| {}).unwrap();
+        for (a, b) in again.items.iter().zip(&loud.items) {
+            assert_eq!(a.noisy, b.noisy);
+        }
+        let caches = std::fs::read_dir(dir.path()).unwrap().count();
+        assert_eq!(caches, 3, "one clean and two noisy cache files");
+    }
 }

@@ -33,7 +33,7 @@ pub mod recipe;
 pub mod report;
 mod trainer;
 
-pub use config::{AugmentConfig, BackendKind, DataSource, SpeakerSplit, TrainConfig};
+pub use config::{AugmentConfig, BackendKind, DataSource, SpeakerSplit, TrainConfig, WaveNoise};
 pub use data::{Dataset, Item, load_dataset, resolve_split};
 pub use error::{Result, TrainError};
 pub use metrics::Metrics;

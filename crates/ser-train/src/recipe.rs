@@ -137,6 +137,18 @@ pub struct RecipeArgs {
     /// [default: 0 = off; 0.1 is usual].
     #[arg(long, value_name = "X")]
     pub label_smoothing: Option<f32>,
+    /// Waveform-domain noise: extract N noisy copies of every training clip (white noise
+    /// added before trimming and normalisation, as in a noisy recording; cached) and train on
+    /// one of them instead of the clean clip with probability --wave-noise-prob
+    /// [default: 0 = off].
+    #[arg(long, value_name = "N")]
+    pub wave_noise: Option<usize>,
+    /// SNR range of --wave-noise in dB below the whole clip's RMS [default: 10,30].
+    #[arg(long, value_delimiter = ',', value_name = "LOW,HIGH")]
+    pub wave_noise_snr: Option<Vec<f32>>,
+    /// Probability that a training example is one of its --wave-noise copies [default: 0.5].
+    #[arg(long, value_name = "P")]
+    pub wave_noise_prob: Option<f32>,
 }
 
 impl RecipeArgs {
@@ -187,6 +199,19 @@ impl RecipeArgs {
         if let Some(v) = self.label_smoothing {
             cfg.label_smoothing = v;
         }
+        if let Some(n) = self.wave_noise.filter(|&n| n > 0) {
+            let mut w = crate::config::WaveNoise::new(n);
+            match self.wave_noise_snr.as_deref() {
+                Some(&[lo, hi]) => w.snr_db = (lo, hi),
+                // Anything but two values fails `validate` with a message naming the flag.
+                Some(_) => w.snr_db = (f32::NAN, f32::NAN),
+                None => {}
+            }
+            if let Some(p) = self.wave_noise_prob {
+                w.prob = p;
+            }
+            cfg.augment.wave_noise = Some(w);
+        }
         cfg
     }
 
@@ -195,7 +220,7 @@ impl RecipeArgs {
     pub fn describe(&self, family: Family, has_data_dir: bool) -> String {
         let c = self.config(family, has_data_dir);
         format!(
-            "{} (epochs {}, patience {}, lr {}, batch {}, crop {} s, {}{}{}{}{}{}{})",
+            "{} (epochs {}, patience {}, lr {}, batch {}, crop {} s, {}{}{}{}{}{}{}{})",
             self.preset(has_data_dir).name(),
             c.epochs,
             c.patience,
@@ -224,7 +249,14 @@ impl RecipeArgs {
                 format!(", label smoothing {}", c.label_smoothing)
             } else {
                 String::new()
-            }
+            },
+            c.augment
+                .wave_noise
+                .map(|w| format!(
+                    ", wave noise {} copies at {}-{} dB SNR, p {}",
+                    w.copies, w.snr_db.0, w.snr_db.1, w.prob
+                ))
+                .unwrap_or_default()
         )
     }
 }
@@ -334,6 +366,65 @@ mod tests {
                     ..Default::default()
                 },
                 "--label-smoothing",
+            ),
+        ] {
+            let err = args.config(Family::Crnn, true).validate().unwrap_err();
+            assert!(err.to_string().contains(flag), "{err}");
+        }
+    }
+
+    #[test]
+    fn wave_noise_flags_reach_the_config_and_are_validated() {
+        let a = RecipeArgs {
+            wave_noise: Some(2),
+            ..Default::default()
+        };
+        let c = a.config(Family::Crnn, true);
+        let w = c.augment.wave_noise.unwrap();
+        assert_eq!((w.copies, w.snr_db, w.prob), (2, (10.0, 30.0), 0.5));
+        c.validate().unwrap();
+        assert!(
+            a.describe(Family::Crnn, true)
+                .ends_with("wave noise 2 copies at 10-30 dB SNR, p 0.5)")
+        );
+        assert_eq!(
+            RecipeArgs::default()
+                .config(Family::Crnn, true)
+                .augment
+                .wave_noise,
+            None
+        );
+        for (args, flag) in [
+            (
+                RecipeArgs {
+                    wave_noise: Some(2),
+                    wave_noise_snr: Some(vec![30.0, 10.0]),
+                    ..Default::default()
+                },
+                "--wave-noise-snr",
+            ),
+            (
+                RecipeArgs {
+                    wave_noise: Some(2),
+                    wave_noise_snr: Some(vec![10.0]),
+                    ..Default::default()
+                },
+                "--wave-noise-snr",
+            ),
+            (
+                RecipeArgs {
+                    wave_noise: Some(2),
+                    wave_noise_prob: Some(1.5),
+                    ..Default::default()
+                },
+                "--wave-noise-prob",
+            ),
+            (
+                RecipeArgs {
+                    wave_noise: Some(100),
+                    ..Default::default()
+                },
+                "--wave-noise",
             ),
         ] {
             let err = args.config(Family::Crnn, true).validate().unwrap_err();

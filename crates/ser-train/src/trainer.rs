@@ -235,9 +235,21 @@ pub fn train_on(cfg: &TrainConfig, ds: &Dataset) -> Result<TrainOutcome> {
             let key = ((epoch as u64) << 32) | bi as u64;
             train_device.seed(SplitMix64::derive(cfg.seed, key).next_u64());
             let mut rng = SplitMix64::derive(cfg.seed ^ 0xA5A5_5A5A, key);
+            // Waveform-noise copies come from their own stream, drawn only when enabled, so
+            // runs without them draw exactly what they did before.
+            let mut noise_rng = SplitMix64::derive(cfg.seed ^ 0x4E01_5E00, key);
+            let noise_prob = cfg.augment.wave_noise.map_or(0.0, |w| f64::from(w.prob));
             let clips: Vec<_> = chunk
                 .iter()
-                .map(|&i| (&ds.items[i].features.data, ds.items[i].label))
+                .map(|&i| {
+                    let item = &ds.items[i];
+                    let features = if !item.noisy.is_empty() && noise_rng.next_f64() < noise_prob {
+                        &item.noisy[noise_rng.below(item.noisy.len())]
+                    } else {
+                        &item.features.data
+                    };
+                    (features, item.label)
+                })
                 .collect();
             let mut hb = train_batch(
                 &clips,

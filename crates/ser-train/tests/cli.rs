@@ -135,11 +135,18 @@ fn interrupted_run_resumes_from_its_checkpoint() {
 }
 
 #[test]
-fn mixup_and_label_smoothing_train_and_are_saved_in_the_artifact() {
+fn mixup_label_smoothing_and_wave_noise_train_and_are_saved_in_the_artifact() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("mix");
     let mut args = tiny_args(out.to_str().unwrap(), "crnn");
-    args.extend(["--mixup", "0.4", "--label-smoothing", "0.1"]);
+    args.extend([
+        "--mixup",
+        "0.4",
+        "--label-smoothing",
+        "0.1",
+        "--wave-noise",
+        "1",
+    ]);
     let o = run(&args);
     assert!(o.status.success(), "{}", text(&o));
     let c = Classifier::load(&out).unwrap();
@@ -152,6 +159,7 @@ fn mixup_and_label_smoothing_train_and_are_saved_in_the_artifact() {
         (training["label_smoothing"].as_f64().unwrap() - 0.1).abs() < 1e-6,
         "{training}"
     );
+    assert_eq!(training["augment"]["wave_noise"]["copies"], 1, "{training}");
     // Every epoch's training loss is a finite number (the mixed loss is well formed).
     let log = std::fs::read_to_string(out.join("log.csv")).unwrap();
     let header: Vec<&str> = log.lines().next().unwrap().split(',').collect();
