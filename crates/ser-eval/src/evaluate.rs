@@ -7,6 +7,7 @@
 
 use std::collections::BTreeSet;
 
+use ravdess_loader::rng::SplitMix64;
 use ravdess_loader::{Audio, Corpus, Filter, LoadOptions, Utterance, load_audio};
 
 use crate::error::{EvalError, Result};
@@ -46,6 +47,10 @@ pub struct EvalOptions {
     pub batch_size: usize,
     /// Model description for the protocol section (its directory).
     pub model_name: String,
+    /// Robustness check: add white noise this many dB below each clip's RMS (before the
+    /// classifier's own preprocessing), seeded by the clip id so that every run and every
+    /// model hears the same noise. `None` = the clips as recorded.
+    pub noise_snr_db: Option<f64>,
 }
 
 impl Default for EvalOptions {
@@ -54,6 +59,7 @@ impl Default for EvalOptions {
             actors: None,
             bootstrap: BootstrapConfig::default(),
             batch_size: 32,
+            noise_snr_db: None,
             model_name: String::new(),
         }
     }
@@ -66,6 +72,13 @@ pub struct Evaluation {
     pub report: EvalReport,
     /// One record per evaluated utterance (for `predictions.csv`).
     pub records: Vec<PredictionRecord>,
+}
+
+/// A stable 64-bit seed from a clip id (FNV-1a), so that added noise depends on the clip only.
+fn id_seed(id: &str) -> u64 {
+    id.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// Evaluates `predictor` on `corpus`.
@@ -140,9 +153,16 @@ pub fn evaluate_corpus(
     let mut done = 0;
     for chunk in work.chunks(batch_size) {
         let utts: Vec<Utterance> = chunk.iter().map(|(u, _)| u.clone()).collect();
-        let loaded = load_audio(utts, &load, |_, _| {}).map_err(|e| EvalError::Loader {
+        let mut loaded = load_audio(utts, &load, |_, _| {}).map_err(|e| EvalError::Loader {
             source: Box::new(e),
         })?;
+        if let Some(snr) = opts.noise_snr_db {
+            for u in &mut loaded.utterances {
+                if let Some(a) = u.audio.as_mut() {
+                    a.add_white_noise(snr, &mut SplitMix64::new(id_seed(&u.id)));
+                }
+            }
+        }
         skipped.extend(loaded.problems.iter().map(|p| SkippedFile {
             path: p.path.display().to_string(),
             reason: p.reason.clone(),
@@ -180,6 +200,9 @@ pub fn evaluate_corpus(
             .collect(),
         training_actors: predictor.training_speakers(),
         validation_actors: predictor.validation_speakers(),
+        perturbation: opts.noise_snr_db.map(|snr| {
+            format!("white noise {snr} dB below each clip's RMS, added before preprocessing (seeded by clip id)")
+        }),
         ..Protocol::default()
     };
     protocol.check_overlap();
@@ -368,5 +391,46 @@ mod tests {
         let err = evaluate_corpus(&p, corpus(vec![5]), &opts, &|_, _| {}).unwrap_err();
         assert!(err.to_string().contains("actors 21"), "{err}");
         assert!(err.to_string().contains("05"), "{err}");
+    }
+
+    #[test]
+    fn added_noise_is_seeded_by_clip_and_recorded_in_the_protocol() {
+        let p = Loudness {
+            labels: emotions(),
+            train: None,
+        };
+        let clean =
+            evaluate_corpus(&p, corpus(vec![5]), &EvalOptions::default(), &|_, _| {}).unwrap();
+        assert_eq!(clean.report.protocol.perturbation, None);
+        let noisy_opts = EvalOptions {
+            noise_snr_db: Some(0.0),
+            ..Default::default()
+        };
+        let noisy = evaluate_corpus(&p, corpus(vec![5]), &noisy_opts, &|_, _| {}).unwrap();
+        let again = evaluate_corpus(&p, corpus(vec![5]), &noisy_opts, &|_, _| {}).unwrap();
+        assert_eq!(noisy.records, again.records, "the same noise every run");
+        assert!(
+            noisy
+                .report
+                .protocol
+                .perturbation
+                .as_deref()
+                .unwrap()
+                .contains("0 dB"),
+            "{:?}",
+            noisy.report.protocol.perturbation
+        );
+        // The loudness "model" sees noise at 0 dB SNR as louder clips (RMS x ~1.41).
+        let (mut louder, n) = (0, clean.records.len());
+        for (c, z) in clean.records.iter().zip(&noisy.records) {
+            assert_eq!(c.id, z.id);
+            assert!(
+                z.predicted_index >= c.predicted_index,
+                "{} got quieter",
+                c.id
+            );
+            louder += usize::from(z.predicted_index > c.predicted_index);
+        }
+        assert!(louder > n / 2, "only {louder} of {n} clips got louder");
     }
 }

@@ -188,6 +188,9 @@ fn notes_text(report: &EvalReport) -> String {
         None => "unknown: the model manifest does not record its training actors".to_string(),
     };
     let _ = writeln!(s, "  speaker-independent: {status}");
+    if let Some(pert) = &p.perturbation {
+        let _ = writeln!(s, "  clips perturbed: {pert}");
+    }
     if let Some(n) = validation_note(report) {
         let _ = writeln!(s, "  note: {n}");
     }

@@ -73,6 +73,10 @@ pub struct Protocol {
     /// when they overlap (the numbers are then NOT a speaker-independent result), `null`
     /// when it cannot be checked.
     pub speaker_independent: Option<bool>,
+    /// How the clips were altered before prediction (a robustness check such as
+    /// `ser-eval --noise-snr 20`); absent when they were evaluated as recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub perturbation: Option<String>,
 }
 
 impl Protocol {

@@ -239,18 +239,13 @@ fn extract_noisy(
         .map(|(u, a)| {
             let digest = md5::compute(u.id.as_bytes()).0;
             let clip_seed = u64::from_le_bytes(digest[..8].try_into().unwrap_or_default());
-            let n = a.samples.len().max(1) as f64;
-            let rms = (a.samples.iter().map(|&x| f64::from(x).powi(2)).sum::<f64>() / n).sqrt();
             let out = (0..w.copies)
                 .map(|k| {
                     let mut rng = SplitMix64::derive(clip_seed, k as u64);
                     let (lo, hi) = w.snr_db;
                     let snr = rng.uniform(f64::from(lo), f64::from(hi.max(lo)));
-                    let sigma = rms / 10f64.powf(snr / 20.0);
                     let mut noisy = a.clone();
-                    for x in &mut noisy.samples {
-                        *x += (sigma * rng.normal()) as f32;
-                    }
+                    noisy.add_white_noise(snr, &mut rng);
                     cfg.preprocess.apply(&mut noisy);
                     Ok((noisy_id(&u.id, k), extractor.extract(&noisy.samples)?.data))
                 })

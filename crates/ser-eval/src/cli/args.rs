@@ -118,6 +118,11 @@ pub struct EvalArgs {
     /// Clips loaded and predicted together (bounds memory).
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..))]
     pub batch_size: u64,
+
+    /// Robustness check: add white noise DB decibels below each clip's RMS before predicting
+    /// (seeded by clip id, so every model hears the same noise), e.g. 20. The report says so.
+    #[arg(long, value_name = "DB", allow_negative_numbers = true)]
+    pub noise_snr: Option<f64>,
 }
 
 /// Bootstrap settings shared by both commands.

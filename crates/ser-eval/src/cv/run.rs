@@ -163,6 +163,7 @@ pub fn run_cv_folds(
             bootstrap: config.bootstrap,
             batch_size: 32,
             model_name: format!("cv fold {number} ({})", config.model_type),
+            noise_snr_db: None,
         };
         let corpus = Corpus::from_utterances(config.data.clone(), Layout::Generated, test);
         let eval = evaluate_corpus(&model, corpus, &opts, &|_, _| {})?;
