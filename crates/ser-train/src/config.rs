@@ -146,6 +146,10 @@ fn is_zero(v: &f32) -> bool {
     *v == 0.0
 }
 
+fn is_zero_usize(v: &usize) -> bool {
+    *v == 0
+}
+
 /// Where the training data comes from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -230,6 +234,9 @@ pub struct TrainConfig {
     /// `1 - label_smoothing` on the true class and spreads the rest evenly. 0 = off.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub label_smoothing: f32,
+    /// Early stopping never ends a run before this many epochs (0 = patience alone decides).
+    #[serde(default, skip_serializing_if = "is_zero_usize")]
+    pub min_epochs: usize,
 }
 
 impl TrainConfig {
@@ -264,6 +271,7 @@ impl TrainConfig {
             channels: None,
             hidden: None,
             label_smoothing: 0.0,
+            min_epochs: 0,
         }
     }
 

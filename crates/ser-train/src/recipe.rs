@@ -114,6 +114,9 @@ pub struct RecipeArgs {
     /// Stop after this many epochs without a better validation UA [default: from the preset].
     #[arg(long)]
     pub patience: Option<usize>,
+    /// Never stop early before this many epochs [default: 0 = patience alone decides].
+    #[arg(long, value_name = "N")]
+    pub min_epochs: Option<usize>,
     /// Training crop length in seconds [default: 3].
     #[arg(long)]
     pub crop_seconds: Option<f32>,
@@ -190,6 +193,9 @@ impl RecipeArgs {
         if let Some(v) = self.patience {
             cfg.patience = v;
         }
+        if let Some(v) = self.min_epochs {
+            cfg.min_epochs = v;
+        }
         if let Some(v) = self.crop_seconds {
             cfg.augment.crop_seconds = v;
         }
@@ -220,10 +226,15 @@ impl RecipeArgs {
     pub fn describe(&self, family: Family, has_data_dir: bool) -> String {
         let c = self.config(family, has_data_dir);
         format!(
-            "{} (epochs {}, patience {}, lr {}, batch {}, crop {} s, {}{}{}{}{}{}{}{})",
+            "{} (epochs {}, patience {}{}, lr {}, batch {}, crop {} s, {}{}{}{}{}{}{}{})",
             self.preset(has_data_dir).name(),
             c.epochs,
             c.patience,
+            if c.min_epochs > 0 {
+                format!(" after epoch {}", c.min_epochs)
+            } else {
+                String::new()
+            },
             c.lr,
             c.batch_size,
             c.augment.crop_seconds,

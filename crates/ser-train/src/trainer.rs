@@ -211,7 +211,11 @@ pub fn train_on(cfg: &TrainConfig, ds: &Dataset) -> Result<TrainOutcome> {
         INTERRUPT.load(Ordering::SeqCst) || stop_after.is_some_and(|n| batches >= n)
     };
 
-    while state.epoch < cfg.epochs && state.bad_epochs < cfg.patience.max(1) {
+    // Early stopping never fires before `min_epochs`: on 2 validation actors an early lucky
+    // epoch can outlast the patience of a slowly learning, heavily augmented run.
+    while state.epoch < cfg.epochs
+        && (state.epoch < cfg.min_epochs || state.bad_epochs < cfg.patience.max(1))
+    {
         let epoch = state.epoch;
         let started = Instant::now();
         let mut order = train_idx.clone();
@@ -702,6 +706,9 @@ fn fingerprint(cfg: &TrainConfig, model: &ModelConfig, split: &SpeakerSplit) -> 
         "lr": cfg.lr, "class_weights": cfg.class_weights,
     });
     let mut parts = parts;
+    if cfg.min_epochs > 0 {
+        parts["min_epochs"] = serde_json::json!(cfg.min_epochs);
+    }
     if cfg.label_smoothing > 0.0 {
         // Only when on, so fingerprints of runs without it match those of older versions.
         parts["label_smoothing"] = serde_json::json!(cfg.label_smoothing);

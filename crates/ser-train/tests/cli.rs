@@ -171,6 +171,29 @@ fn mixup_label_smoothing_and_wave_noise_train_and_are_saved_in_the_artifact() {
 }
 
 #[test]
+fn min_epochs_holds_off_early_stopping() {
+    let epochs_run = |extra: &[&str]| {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("m");
+        let mut args = tiny_args(out.to_str().unwrap(), "crnn");
+        let e = args.iter().position(|a| *a == "--epochs").unwrap();
+        args[e + 1] = "4";
+        args.extend(["--patience", "1"]);
+        args.extend(extra);
+        let o = run(&args);
+        assert!(o.status.success(), "{}", text(&o));
+        std::fs::read_to_string(out.join("log.csv"))
+            .unwrap()
+            .lines()
+            .count()
+            - 1
+    };
+    // With patience 1 this seed's tiny run stops after epoch 2; --min-epochs 4 runs all 4.
+    assert!(epochs_run(&[]) < 4);
+    assert_eq!(epochs_run(&["--min-epochs", "4"]), 4);
+}
+
+#[test]
 fn bad_flags_are_rejected_with_clear_messages() {
     let o = run(&["--model", "transformer"]);
     assert!(!o.status.success());
