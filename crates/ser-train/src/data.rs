@@ -203,6 +203,24 @@ pub fn load_dataset(cfg: &TrainConfig, progress: impl Fn(usize, usize) + Sync) -
     })
 }
 
+/// Audio of every clip at the feature rate: decoded from disk, or generated again for the
+/// generated corpus (whose utterances are kept without audio), then `preprocess`ed if given.
+fn load_clips(
+    cfg: &TrainConfig,
+    utts: Vec<Utterance>,
+    preprocess: Option<Preprocess>,
+) -> Result<ravdess_loader::Loaded> {
+    let utts = match &cfg.data {
+        DataSource::Synth(s) => synth::generate(s),
+        DataSource::Dir(_) => utts,
+    };
+    let opts = LoadOptions {
+        target_rate: cfg.features.sample_rate,
+        preprocess,
+    };
+    Ok(load_audio(utts, &opts, |_, _| {})?)
+}
+
 /// Cache id of noisy copy `k` of clip `id`.
 fn noisy_id(id: &str, k: usize) -> String {
     format!("{id}#noise{k}")
@@ -219,15 +237,7 @@ fn extract_noisy(
     w: &WaveNoise,
     progress: &(impl Fn(usize, usize) + Sync),
 ) -> Result<Vec<(String, Array2<f32>)>> {
-    let utts = match &cfg.data {
-        DataSource::Synth(s) => synth::generate(s),
-        DataSource::Dir(_) => utts,
-    };
-    let opts = LoadOptions {
-        target_rate: cfg.features.sample_rate,
-        preprocess: None,
-    };
-    let loaded = load_audio(utts, &opts, |_, _| {})?;
+    let loaded = load_clips(cfg, utts, None)?;
     let extractor = FeatureExtractor::new(cfg.features.clone())?;
     let total = loaded.utterances.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
@@ -265,15 +275,7 @@ fn extract(
     utts: Vec<Utterance>,
     progress: &(impl Fn(usize, usize) + Sync),
 ) -> Result<Vec<(String, Array2<f32>)>> {
-    let utts = match &cfg.data {
-        DataSource::Synth(s) => synth::generate(s),
-        DataSource::Dir(_) => utts,
-    };
-    let opts = LoadOptions {
-        target_rate: cfg.features.sample_rate,
-        preprocess: Some(cfg.preprocess),
-    };
-    let loaded = load_audio(utts, &opts, |_, _| {})?;
+    let loaded = load_clips(cfg, utts, Some(cfg.preprocess))?;
     for p in &loaded.problems {
         eprintln!("warning: skipped {p:?}");
     }
