@@ -24,7 +24,7 @@ pub struct Item {
     /// Features `[bins, frames]`.
     pub features: FeatureMatrix,
     /// Features of noisy copies of the clip (waveform-domain noise, see
-    /// [`WaveNoise`](crate::WaveNoise)); empty unless the config asks for them.
+    /// [`WaveNoise`]); empty unless the config asks for them.
     pub noisy: Vec<Array2<f32>>,
 }
 
