@@ -2,7 +2,8 @@
 //!
 //! [`train`] loads a corpus (or generates one), extracts features once (cached on disk),
 //! holds out test and validation speakers, trains a CNN, RNN or CRNN from `ser-models` with
-//! augmentation (random crop, SpecAugment, gain, noise) and class weighting, stops early on
+//! augmentation (random crop, SpecAugment, gain, noise in the features and in the waveform,
+//! low-pass, frequency warp, optional mixup) and class weighting, stops early on
 //! validation UA, and writes a model artifact with its test-speaker metrics. Ctrl-C (after
 //! [`install_ctrlc_handler`]) or [`TrainConfig::stop_after_batches`] leaves a checkpoint that
 //! [`TrainConfig::resume`] continues.
