@@ -65,7 +65,7 @@ pub struct AugmentConfig {
     /// blended with a shuffled copy of itself, `x = l x_i + (1 - l) x_j`, and the loss mixes
     /// both labels with the same weight `l ~ Beta(alpha, alpha)`. 0 turns it off; the paper
     /// uses 0.1-0.4 for speech commands.
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "is_default")]
     pub mixup_alpha: f32,
     /// Noise added to the waveform, before preprocessing and feature extraction, as a user's
     /// recording would carry it (the feature-domain `noise_prob` above adds it after the
@@ -142,12 +142,8 @@ impl AugmentConfig {
 
 /// Options added after the first release are left out of saved configs while off, so that
 /// configs and checkpoint fingerprints of runs that do not use them stay as they were.
-fn is_zero(v: &f32) -> bool {
-    *v == 0.0
-}
-
-fn is_zero_usize(v: &usize) -> bool {
-    *v == 0
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
 }
 
 /// Where the training data comes from.
@@ -232,10 +228,10 @@ pub struct TrainConfig {
     pub hidden: Option<usize>,
     /// Label smoothing of the training loss (Szegedy et al. 2016): the target puts
     /// `1 - label_smoothing` on the true class and spreads the rest evenly. 0 = off.
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "is_default")]
     pub label_smoothing: f32,
     /// Early stopping never ends a run before this many epochs (0 = patience alone decides).
-    #[serde(default, skip_serializing_if = "is_zero_usize")]
+    #[serde(default, skip_serializing_if = "is_default")]
     pub min_epochs: usize,
 }
 

@@ -295,6 +295,14 @@ impl RecipeArgs {
 mod tests {
     use super::*;
 
+    /// The speech CRNN config of default flags changed by `set` fails validation naming `flag`.
+    fn rejected(set: impl FnOnce(&mut RecipeArgs), flag: &str) {
+        let mut args = RecipeArgs::default();
+        set(&mut args);
+        let err = args.config(Family::Crnn, true).validate().unwrap_err();
+        assert!(err.to_string().contains(flag), "{err}");
+    }
+
     #[test]
     fn speech_is_the_default_for_a_corpus_on_disk() {
         let a = RecipeArgs::default();
@@ -347,18 +355,8 @@ mod tests {
                 .contains("channels [32, 64, 128, 128], hidden 128, wave noise")
         );
         c.validate().unwrap();
-        let bad = RecipeArgs {
-            channels: Some(vec![32, 0]),
-            ..Default::default()
-        };
-        let err = bad.config(Family::Crnn, true).validate().unwrap_err();
-        assert!(err.to_string().contains("--channels"), "{err}");
-        let bad = RecipeArgs {
-            hidden: Some(0),
-            ..Default::default()
-        };
-        let err = bad.config(Family::Crnn, true).validate().unwrap_err();
-        assert!(err.to_string().contains("--hidden"), "{err}");
+        rejected(|a| a.channels = Some(vec![32, 0]), "--channels");
+        rejected(|a| a.hidden = Some(0), "--hidden");
     }
 
     #[test]
@@ -382,25 +380,8 @@ mod tests {
             !json.contains("mixup") && !json.contains("label_smoothing"),
             "{json}"
         );
-        for (args, flag) in [
-            (
-                RecipeArgs {
-                    mixup: Some(-1.0),
-                    ..Default::default()
-                },
-                "--mixup",
-            ),
-            (
-                RecipeArgs {
-                    label_smoothing: Some(1.0),
-                    ..Default::default()
-                },
-                "--label-smoothing",
-            ),
-        ] {
-            let err = args.config(Family::Crnn, true).validate().unwrap_err();
-            assert!(err.to_string().contains(flag), "{err}");
-        }
+        rejected(|a| a.mixup = Some(-1.0), "--mixup");
+        rejected(|a| a.label_smoothing = Some(1.0), "--label-smoothing");
     }
 
     #[test]
@@ -448,41 +429,28 @@ mod tests {
         };
         let w = snr.config(Family::Crnn, true).augment.wave_noise.unwrap();
         assert_eq!((w.copies, w.snr_db), (2, (5.0, 15.0)));
-        for (args, flag) in [
-            (
-                RecipeArgs {
-                    wave_noise: Some(2),
-                    wave_noise_snr: Some(vec![30.0, 10.0]),
-                    ..Default::default()
-                },
-                "--wave-noise-snr",
-            ),
-            (
-                RecipeArgs {
-                    wave_noise: Some(2),
-                    wave_noise_snr: Some(vec![10.0]),
-                    ..Default::default()
-                },
-                "--wave-noise-snr",
-            ),
-            (
-                RecipeArgs {
-                    wave_noise: Some(2),
-                    wave_noise_prob: Some(1.5),
-                    ..Default::default()
-                },
-                "--wave-noise-prob",
-            ),
-            (
-                RecipeArgs {
-                    wave_noise: Some(100),
-                    ..Default::default()
-                },
-                "--wave-noise",
-            ),
-        ] {
-            let err = args.config(Family::Crnn, true).validate().unwrap_err();
-            assert!(err.to_string().contains(flag), "{err}");
-        }
+        let two_copies = |a: &mut RecipeArgs| a.wave_noise = Some(2);
+        rejected(
+            |a| {
+                two_copies(a);
+                a.wave_noise_snr = Some(vec![30.0, 10.0]);
+            },
+            "--wave-noise-snr",
+        );
+        rejected(
+            |a| {
+                two_copies(a);
+                a.wave_noise_snr = Some(vec![10.0]);
+            },
+            "--wave-noise-snr",
+        );
+        rejected(
+            |a| {
+                two_copies(a);
+                a.wave_noise_prob = Some(1.5);
+            },
+            "--wave-noise-prob",
+        );
+        rejected(|a| a.wave_noise = Some(100), "--wave-noise");
     }
 }
