@@ -97,6 +97,15 @@ pub fn evaluate_corpus(
     opts: &EvalOptions,
     progress: &dyn Fn(usize, usize),
 ) -> Result<Evaluation> {
+    if let Some(snr) = opts.noise_snr_db
+        && !snr.is_finite()
+    {
+        return Err(EvalError::InvalidConfig {
+            field: "noise_snr_db (--noise-snr)",
+            value: snr.to_string(),
+            expected: "a finite number of dB below each clip's RMS, e.g. 20",
+        });
+    }
     let data_name = corpus.root.display().to_string();
     let mut skipped: Vec<SkippedFile> = corpus
         .problems
@@ -432,5 +441,12 @@ mod tests {
             louder += usize::from(z.predicted_index > c.predicted_index);
         }
         assert!(louder > n / 2, "only {louder} of {n} clips got louder");
+
+        let nan = EvalOptions {
+            noise_snr_db: Some(f64::NAN),
+            ..Default::default()
+        };
+        let err = evaluate_corpus(&p, corpus(vec![5]), &nan, &|_, _| {}).unwrap_err();
+        assert!(err.to_string().contains("--noise-snr"), "{err}");
     }
 }

@@ -28,11 +28,6 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
             data.display()
         );
     }
-    if let Some(snr) = args.noise_snr
-        && !snr.is_finite()
-    {
-        anyhow::bail!("--noise-snr {snr}: give a finite number of dB, e.g. 20");
-    }
     let opts = EvalOptions {
         noise_snr_db: args.noise_snr,
         actors: args.actors.as_deref().map(normalize_actors),
