@@ -121,8 +121,8 @@ fn cross_validation_by_actor_trains_evaluates_and_resumes() {
     );
 }
 
-/// Folds trained by separate processes (`--fold`), a second training seed, and
-/// `cv-combine` scoring the seed ensemble and writing it as one artifact.
+/// Folds trained by separate processes (`--fold`), a second training seed, `cv-combine`
+/// scoring the seed ensemble and writing it as one artifact, and a run distilled from both.
 #[test]
 fn parallel_folds_and_a_combined_seed_ensemble() {
     let root = tempfile::tempdir().unwrap();
@@ -201,4 +201,31 @@ fn parallel_folds_and_a_combined_seed_ensemble() {
     ]);
     assert!(!o.status.success());
     assert!(text(&o.stderr).contains("nope"), "{}", text(&o.stderr));
+
+    // Distillation: fold K learns from fold K's model of each teacher run.
+    let o = cv(
+        &dir("kd"),
+        &["--teacher-runs", &runs, "--distill-weight", "0.6"],
+    );
+    assert!(o.status.success(), "stderr: {}", text(&o.stderr));
+    for k in 1..=3 {
+        let m: Value = serde_json::from_slice(
+            &std::fs::read(dir("kd").join(format!("fold-{k}/model/manifest.json"))).unwrap(),
+        )
+        .unwrap();
+        let d = &m["training"]["config"]["distill"];
+        for (i, run) in ["t0", "t1"].iter().enumerate() {
+            let want = dir(run).join(format!("fold-{k}")).join("model");
+            assert_eq!(d["teachers"][i], path_str(&want), "{d}");
+        }
+    }
+    let md = std::fs::read_to_string(dir("kd").join("cv.md")).unwrap();
+    assert!(md.contains("distilled from the fold models of"), "{md}");
+    // Teachers from other folds (fold seed 1) heard this run's test actors: refused.
+    let o = cv(&dir("s1"), &["--seed", "1"]);
+    assert!(o.status.success(), "stderr: {}", text(&o.stderr));
+    let o = cv(&dir("kd-bad"), &["--teacher-runs", path_str(&dir("s1"))]);
+    assert!(!o.status.success());
+    let err = text(&o.stderr);
+    assert!(err.contains("has heard test speaker"), "{err}");
 }

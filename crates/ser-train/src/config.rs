@@ -140,6 +140,27 @@ impl AugmentConfig {
     }
 }
 
+/// Knowledge distillation (Hinton, Vinyals and Dean 2015, "Distilling the Knowledge in a
+/// Neural Network"): the training loss becomes `(1 - weight) CE(label) + weight CE(teacher)`,
+/// where the second target is the mean of the teachers' class probabilities on the clean clip
+/// (computed once, before the first epoch, through the teachers' own preprocessing). A
+/// teacher must never have heard the run's test speakers; [`crate::train_on`] refuses one that
+/// has (its soft labels would carry what it learned about them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Distill {
+    /// Teacher artifacts (any model, single or ensemble, with the run's features and labels).
+    pub teachers: Vec<PathBuf>,
+    /// Weight of the teachers' targets in the loss, in (0, 1].
+    pub weight: f32,
+}
+
+impl Distill {
+    /// Labels and teachers weighed equally: Hinton et al. (2015, section 2.1) found a weighted
+    /// average of the two objectives best, and with teachers of the student's own size no
+    /// prior favours either side.
+    pub const DEFAULT_WEIGHT: f32 = 0.5;
+}
+
 /// Options added after the first release are left out of saved configs while off, so that
 /// configs and checkpoint fingerprints of runs that do not use them stay as they were.
 fn is_default<T: Default + PartialEq>(v: &T) -> bool {
@@ -233,6 +254,9 @@ pub struct TrainConfig {
     /// Early stopping never ends a run before this many epochs (0 = patience alone decides).
     #[serde(default, skip_serializing_if = "is_default")]
     pub min_epochs: usize,
+    /// Learn from teacher models' probabilities as well as the labels. `None` = off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distill: Option<Distill>,
 }
 
 impl TrainConfig {
@@ -268,6 +292,7 @@ impl TrainConfig {
             hidden: None,
             label_smoothing: 0.0,
             min_epochs: 0,
+            distill: None,
         }
     }
 
@@ -335,6 +360,23 @@ impl TrainConfig {
                 return Err(TrainError::config(
                     "--wave-noise-prob",
                     format!("{} is not a probability in [0, 1]", w.prob),
+                ));
+            }
+        }
+        if let Some(d) = &self.distill {
+            if d.teachers.is_empty() {
+                return Err(TrainError::config(
+                    "--teacher",
+                    "distillation needs at least one teacher model directory",
+                ));
+            }
+            if !(d.weight > 0.0 && d.weight <= 1.0) {
+                return Err(TrainError::config(
+                    "--distill-weight",
+                    format!(
+                        "{} is not in (0, 1]; 0.5 weighs labels and teachers equally",
+                        d.weight
+                    ),
                 ));
             }
         }

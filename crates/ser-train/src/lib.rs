@@ -28,13 +28,16 @@ pub mod cache;
 pub mod checkpoint;
 mod config;
 pub mod data;
+mod distill;
 mod error;
 pub mod metrics;
 pub mod recipe;
 pub mod report;
 mod trainer;
 
-pub use config::{AugmentConfig, BackendKind, DataSource, SpeakerSplit, TrainConfig, WaveNoise};
+pub use config::{
+    AugmentConfig, BackendKind, DataSource, Distill, SpeakerSplit, TrainConfig, WaveNoise,
+};
 pub use data::{Dataset, Item, load_dataset, resolve_split};
 pub use error::{Result, TrainError};
 pub use metrics::Metrics;

@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use clap::{Parser, ValueEnum};
 use ravdess_loader::{split, synth};
 use ser_models::Family;
-use ser_train::{BackendKind, DataSource, RecipeArgs, SpeakerSplit, TrainStatus};
+use ser_train::{BackendKind, DataSource, Distill, RecipeArgs, SpeakerSplit, TrainStatus};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum ModelArg {
@@ -54,6 +54,15 @@ struct Args {
     /// Compute backend (only those compiled in: flex always; ndarray, wgpu by cargo feature).
     #[arg(long, value_enum, default_value = "flex")]
     backend: BackendArg,
+    /// Knowledge distillation: also learn from these trained models' class probabilities
+    /// (artifact directories, comma separated; the target is their mean on each clip). A
+    /// teacher must not have heard the test actors: ser-train checks its manifest.
+    #[arg(long, value_delimiter = ',', value_name = "DIR")]
+    teacher: Vec<PathBuf>,
+    /// Weight of the teachers' probabilities in the loss, in (0, 1]; the labels get the rest
+    /// [default: 0.5].
+    #[arg(long, value_name = "W", requires = "teacher")]
+    distill_weight: Option<f32>,
     /// Output artifact directory (default runs/<model>).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -136,6 +145,12 @@ fn run() -> anyhow::Result<ExitCode> {
         val: a.val_actors.iter().map(|s| speaker(s)).collect(),
     };
     cfg.tiny = a.tiny;
+    if !a.teacher.is_empty() {
+        cfg.distill = Some(Distill {
+            teachers: a.teacher.clone(),
+            weight: a.distill_weight.unwrap_or(Distill::DEFAULT_WEIGHT),
+        });
+    }
     ser_train::install_ctrlc_handler()?;
 
     let Some(k) = a.folds else {

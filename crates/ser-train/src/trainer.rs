@@ -9,6 +9,7 @@ use burn::grad_clipping::GradientClippingConfig;
 use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
 use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
+use burn::tensor::activation::log_softmax;
 use dsp_features::{FeatureKind, FeatureMatrix, NormStats};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use ravdess_loader::rng::SplitMix64;
@@ -134,6 +135,27 @@ pub fn train_on(cfg: &TrainConfig, ds: &Dataset) -> Result<TrainOutcome> {
         .round()
         .max(model_cfg.min_frames() as f32) as usize;
     let log_power = ds.features.kind == FeatureKind::LogMel && !ds.features.cmvn;
+    // Teacher probabilities for every training clip, once per run (not cached: the teachers
+    // may change while the features stay).
+    let soft = match &cfg.distill {
+        Some(d) => {
+            let bar = if cfg.progress {
+                ProgressBar::new(0)
+            } else {
+                ProgressBar::hidden()
+            };
+            bar.set_style(style(
+                "teacher targets {bar:30} {pos}/{len} clips {elapsed} (ETA {eta})",
+            ));
+            let t = crate::distill::teacher_targets(d, ds, &train_idx, &split.test, |done, n| {
+                bar.set_length(n as u64);
+                bar.set_position(done as u64);
+            })?;
+            bar.finish_and_clear();
+            Some((t, d.weight))
+        }
+        None => None,
+    };
 
     let device = crate::backend::device(cfg.backend)?;
     let train_device = device.clone().autodiff();
@@ -267,8 +289,31 @@ pub fn train_on(cfg: &TrainConfig, ds: &Dataset) -> Result<TrainOutcome> {
             // Drawn after the augmentation, so a run without mixup draws exactly what it did
             // before mixup existed.
             let mix = mixup(&mut hb, cfg.augment.mixup_alpha, &mut rng);
-            let (loss, correct) =
-                train_step(&mut model, &mut optim, &ce, hb, mix, lr, &train_device)?;
+            // The teachers' targets of the batch's clips, row by row, mixed as the inputs were.
+            let soft_batch = soft.as_ref().map(|(t, w)| {
+                let rows: Vec<&[f32]> = chunk.iter().map(|&i| t[i].as_slice()).collect();
+                let q: Vec<f32> = match &mix {
+                    None => rows.concat(),
+                    Some(m) => rows
+                        .iter()
+                        .zip(&m.partner)
+                        .flat_map(|(r, &p)| {
+                            r.iter()
+                                .zip(rows[p])
+                                .map(|(a, b)| m.lambda * a + (1.0 - m.lambda) * b)
+                        })
+                        .collect(),
+                };
+                (q, *w)
+            });
+            let (loss, correct) = train_step(
+                &mut model,
+                &mut optim,
+                &ce,
+                (hb, mix, soft_batch),
+                lr,
+                &train_device,
+            )?;
             state.loss_sum += loss * chunk.len() as f64;
             state.correct += correct;
             state.seen += chunk.len();
@@ -513,16 +558,21 @@ fn length_bucketed_batches(
     batches
 }
 
+/// A training batch: inputs and labels, the mixup partners if any, and the teachers' target
+/// probabilities (`[batch * classes]`, row-major) with their weight when distilling.
+type StepInput = (HostBatch, Option<Mixup>, Option<(Vec<f32>, f32)>);
+
 /// One optimisation step; returns (mean loss, correct count). With mixup the loss is
 /// `lambda CE(y) + (1 - lambda) CE(y_partner)` (Zhang et al. 2018, eq. 1 applied to the loss,
-/// which is the same for cross-entropy) and "correct" counts the dominant label.
-#[allow(clippy::too_many_arguments)]
+/// which is the same for cross-entropy) and "correct" counts the dominant label. With
+/// teacher targets `q` of weight `w` it is `(1 - w)` times that plus `w CE(q)`, where
+/// `CE(q) = -sum_c q_c log softmax(logits)_c` averaged over the batch (Hinton et al. 2015
+/// at temperature 1).
 fn train_step(
     model: &mut Model,
     optim: &mut ModuleOptimizer,
     ce: &CrossEntropyLoss,
-    hb: HostBatch,
-    mix: Option<Mixup>,
+    (hb, mix, soft): StepInput,
     lr: f64,
     device: &Device,
 ) -> Result<(f64, usize)> {
@@ -539,11 +589,20 @@ fn train_step(
         .zip(&hb.labels)
         .filter(|(p, l)| **p == **l as i64)
         .count();
-    let loss = match mix {
-        None => ce.forward(logits, y),
+    let hard = match mix {
+        None => ce.forward(logits.clone(), y),
         Some(Mixup { partner, lambda }) => {
             let other = labels_tensor(partner.iter().map(|&p| hb.labels[p] as i64).collect());
-            ce.forward(logits.clone(), y) * lambda + ce.forward(logits, other) * (1.0 - lambda)
+            ce.forward(logits.clone(), y) * lambda
+                + ce.forward(logits.clone(), other) * (1.0 - lambda)
+        }
+    };
+    let loss = match soft {
+        None => hard,
+        Some((q, w)) => {
+            let classes = logits.dims()[1];
+            let q = Tensor::<2>::from_data(TensorData::new(q, [b, classes]), device);
+            hard * (1.0 - w) + soft_cross_entropy(logits, q) * w
         }
     };
     let loss_value = read_floats(loss.clone())?
@@ -559,6 +618,12 @@ fn train_step(
     let grads = GradientsParams::from_grads(loss.backward(), &*model);
     *model = optim.step(lr, model.clone(), grads);
     Ok((loss_value, correct))
+}
+
+/// `-sum_c q_c log softmax(logits)_c`, averaged over the batch: cross-entropy against soft
+/// targets `q` (rows summing to 1), `[batch, classes]` x2 -> `[1]`.
+fn soft_cross_entropy(logits: Tensor<2>, q: Tensor<2>) -> Tensor<1> {
+    (log_softmax(logits, 1) * q).sum_dim(1).mean().neg()
 }
 
 fn read_floats<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>> {
@@ -709,6 +774,9 @@ fn fingerprint(cfg: &TrainConfig, model: &ModelConfig, split: &SpeakerSplit) -> 
     if cfg.min_epochs > 0 {
         parts["min_epochs"] = serde_json::json!(cfg.min_epochs);
     }
+    if let Some(d) = &cfg.distill {
+        parts["distill"] = serde_json::json!(d);
+    }
     if cfg.label_smoothing > 0.0 {
         // Only when on, so fingerprints of runs without it match those of older versions.
         parts["label_smoothing"] = serde_json::json!(cfg.label_smoothing);
@@ -720,6 +788,37 @@ fn fingerprint(cfg: &TrainConfig, model: &ModelConfig, split: &SpeakerSplit) -> 
 mod bucket_tests {
     use super::*;
     use ser_models::Family;
+
+    #[test]
+    fn soft_cross_entropy_matches_hand_computation_and_hard_ce_on_one_hot_targets() {
+        let dev = Device::flex();
+        let logits = Tensor::<2>::from_data(
+            TensorData::new(vec![1.0f32, 2.0, 3.0, 0.0, 0.0, 0.0], [2, 3]),
+            &dev,
+        );
+        let q = |v: Vec<f32>| Tensor::<2>::from_data(TensorData::new(v, [2, 3]), &dev);
+        let value = |t: Tensor<1>| read_floats(t).unwrap()[0];
+        // Row 1: log(e + e^2 + e^3) - 3; row 2 (uniform logits, target split over two
+        // classes): log 3. Mean of the two.
+        let e = std::f32::consts::E;
+        let want = ((e + e * e + e * e * e).ln() - 3.0 + 3f32.ln()) / 2.0;
+        let got = value(soft_cross_entropy(
+            logits.clone(),
+            q(vec![0.0, 0.0, 1.0, 0.5, 0.5, 0.0]),
+        ));
+        // f32 log-softmax of values of order 1: agreement to ~1e-6 relative.
+        const TOL: f32 = 1e-5;
+        assert!((got - want).abs() < TOL, "{got} vs {want}");
+        // One-hot targets give burn's (unweighted) cross-entropy.
+        let ce = CrossEntropyLossConfig::new().init(&dev);
+        let labels = Tensor::<1, Int>::from_data(TensorData::new(vec![2i64, 0], [2]), &dev);
+        let hard = value(ce.forward(logits.clone(), labels));
+        let soft = value(soft_cross_entropy(
+            logits,
+            q(vec![0.0, 0.0, 1.0, 1.0, 0.0, 0.0]),
+        ));
+        assert!((hard - soft).abs() < TOL, "{hard} vs {soft}");
+    }
 
     #[test]
     fn width_overrides_shape_the_default_models() {

@@ -171,6 +171,57 @@ fn mixup_label_smoothing_and_wave_noise_train_and_are_saved_in_the_artifact() {
 }
 
 #[test]
+fn distillation_learns_from_teachers_that_never_heard_the_test_actors() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    // A teacher with the student's split (test actor 05), and one that trained on actor 05.
+    let (teacher, heard) = (path("teacher"), path("heard"));
+    let o = run(&tiny_args(&teacher, "crnn"));
+    assert!(o.status.success(), "{}", text(&o));
+    let mut args = tiny_args(&heard, "crnn");
+    args.extend(["--test-actors", "1", "--val-actors", "2"]);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", text(&o));
+
+    let student = path("student");
+    let mut args = tiny_args(&student, "crnn");
+    args.extend(["--teacher", &teacher, "--distill-weight", "0.7"]);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    let c = Classifier::load(&student).unwrap();
+    let distill = &c.manifest().training["config"]["distill"];
+    assert_eq!(distill["teachers"][0], teacher.as_str(), "{distill}");
+    assert!(
+        (distill["weight"].as_f64().unwrap() - 0.7).abs() < 1e-6,
+        "{distill}"
+    );
+    let log = std::fs::read_to_string(Path::new(&student).join("log.csv")).unwrap();
+    for row in log.lines().skip(1) {
+        let loss: f64 = row.split(',').nth(1).unwrap().parse().unwrap();
+        assert!(loss.is_finite() && loss > 0.0, "{row}");
+    }
+
+    // Refused: a teacher that heard the test actor, a missing one, a weight out of range.
+    let mut args = tiny_args(&student, "crnn");
+    args.extend(["--teacher", &heard]);
+    let o = run(&args);
+    assert!(!o.status.success());
+    let t = text(&o);
+    assert!(t.contains("--teacher") && t.contains("\"05\""), "{t}");
+    let mut args = tiny_args(&student, "crnn");
+    let missing = path("missing");
+    args.extend(["--teacher", &missing]);
+    let o = run(&args);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("invalid --teacher"), "{}", text(&o));
+    let mut args = tiny_args(&student, "crnn");
+    args.extend(["--teacher", &teacher, "--distill-weight", "1.5"]);
+    let o = run(&args);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("--distill-weight"), "{}", text(&o));
+}
+
+#[test]
 fn min_epochs_holds_off_early_stopping() {
     let epochs_run = |extra: &[&str]| {
         let dir = tempfile::tempdir().unwrap();

@@ -175,6 +175,17 @@ pub struct CvArgs {
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub fold: Option<Vec<usize>>,
 
+    /// Knowledge distillation: fold K learns from the fold-K model of each of these earlier
+    /// `ser-eval cv` runs as well as from the labels (run directories, comma separated; they
+    /// must use the same --folds and --seed, so no teacher has heard the fold's test actors,
+    /// which ser-train checks).
+    #[arg(long, value_name = "RUNS", value_delimiter = ',')]
+    pub teacher_runs: Option<Vec<PathBuf>>,
+
+    /// Weight of the teachers' probabilities in the loss, in (0, 1] [default: 0.5].
+    #[arg(long, value_name = "W", requires = "teacher_runs")]
+    pub distill_weight: Option<f32>,
+
     /// How every fold is trained: the same recipe flags as `ser-train`.
     #[command(flatten)]
     pub recipe: ser_train::RecipeArgs,

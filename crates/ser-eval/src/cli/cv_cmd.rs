@@ -15,7 +15,9 @@ use ser_eval::fsutil::write_atomic;
 use ser_eval::model::ArtifactPredictor;
 use ser_eval::plot;
 use ser_models::Family;
-use ser_train::{DataSource, Dataset, SpeakerSplit, TrainConfig, TrainStatus, load_dataset};
+use ser_train::{
+    DataSource, Dataset, Distill, SpeakerSplit, TrainConfig, TrainStatus, load_dataset,
+};
 
 use super::args::{CvArgs, CvCombineArgs, ModelType, normalize_actors};
 use super::eval_cmd::bootstrap_config;
@@ -30,7 +32,22 @@ pub fn run(args: &CvArgs) -> anyhow::Result<ExitCode> {
     };
     let actors = args.actors.as_deref().map(normalize_actors);
     let mut base: TrainConfig = args.recipe.config(family, args.data.is_some());
-    let recipe = args.recipe.describe(family, args.data.is_some());
+    let mut recipe = args.recipe.describe(family, args.data.is_some());
+    if let Some(runs) = &args.teacher_runs {
+        // Fold K's teachers are <run>/fold-K/model (set per fold by SerTrainFolds).
+        let weight = args.distill_weight.unwrap_or(Distill::DEFAULT_WEIGHT);
+        base.distill = Some(Distill {
+            teachers: runs.clone(),
+            weight,
+        });
+        recipe.push_str(&format!(
+            ", distilled from the fold models of {} (weight {weight})",
+            runs.iter()
+                .map(|r| r.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
     eprintln!("recipe: {recipe}");
     base.seed = args.train_seed.unwrap_or(args.seed);
     base.tiny = args.tiny;
@@ -283,6 +300,12 @@ impl FoldTrainer for SerTrainFolds {
     ) -> Result<Box<dyn Predictor>, String> {
         let mut cfg = self.base.clone();
         cfg.out = dir.join("model");
+        if let Some(d) = cfg.distill.as_mut() {
+            // Each teacher run's model of this fold: trained without this fold's test actors.
+            for run in &mut d.teachers {
+                *run = run.join(format!("fold-{fold}")).join("model");
+            }
+        }
         // A fold that trained but was interrupted before its evaluation keeps its model.
         if cfg.out.join("manifest.json").is_file() {
             eprintln!(
