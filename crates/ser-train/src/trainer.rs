@@ -75,20 +75,26 @@ pub struct TrainOutcome {
 /// Loads the data of `cfg` (with the feature cache) and trains.
 pub fn train(cfg: &TrainConfig) -> Result<TrainOutcome> {
     cfg.validate()?;
-    let bar = if cfg.progress {
-        ProgressBar::new(0)
-    } else {
-        ProgressBar::hidden()
-    };
-    bar.set_style(style(
-        "features {bar:30} {pos}/{len} clips {elapsed} (ETA {eta})",
-    ));
+    let bar = clip_bar(cfg.progress, "features");
     let ds = load_dataset(cfg, |done, total| {
         bar.set_length(total as u64);
         bar.set_position(done as u64);
     })?;
     bar.finish_and_clear();
     train_on(cfg, &ds)
+}
+
+/// A bar counting clips for a one-off pass over the corpus (hidden without `progress`).
+fn clip_bar(progress: bool, what: &str) -> ProgressBar {
+    let bar = if progress {
+        ProgressBar::new(0)
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(style(&format!(
+        "{what} {{bar:30}} {{pos}}/{{len}} clips {{elapsed}} (ETA {{eta}})"
+    )));
+    bar
 }
 
 fn style(template: &str) -> ProgressStyle {
@@ -139,14 +145,7 @@ pub fn train_on(cfg: &TrainConfig, ds: &Dataset) -> Result<TrainOutcome> {
     // may change while the features stay).
     let soft = match &cfg.distill {
         Some(d) => {
-            let bar = if cfg.progress {
-                ProgressBar::new(0)
-            } else {
-                ProgressBar::hidden()
-            };
-            bar.set_style(style(
-                "teacher targets {bar:30} {pos}/{len} clips {elapsed} (ETA {eta})",
-            ));
+            let bar = clip_bar(cfg.progress, "teacher targets");
             let t = crate::distill::teacher_targets(d, ds, &train_idx, &split.test, |done, n| {
                 bar.set_length(n as u64);
                 bar.set_position(done as u64);
