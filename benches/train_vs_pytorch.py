@@ -64,8 +64,9 @@ def run_ser(args, work):
 
 def run_torch(args, work, manifest):
     import torch
-    import torch.nn as nn
     import torch.nn.functional as F
+
+    from torch_crnn import Crnn
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -83,41 +84,9 @@ def run_torch(args, work, manifest):
         emotion = ident.split("/")[-1].split("-")[2]  # RAVDESS code 01..08
         clips.append(((m - mean) / std, int(emotion) - 1))
     cfg = member["model"]
-    assert cfg["family"] == "crnn"
     crop = 300
 
-    class Crnn(nn.Module):
-        def __init__(self):
-            super().__init__()
-            blocks, cin = [], 1
-            for i, (c, tp) in enumerate(zip(cfg["channels"], cfg["time_pools"])):
-                if i == 0 and cfg.get("strided_stem", False):
-                    # ser's strided first block: the conv's stride downsamples, no max-pool.
-                    blocks += [nn.Conv2d(cin, c, 3, stride=(2, tp), padding=1), nn.BatchNorm2d(c), nn.ReLU()]
-                else:
-                    blocks += [nn.Conv2d(cin, c, 3, padding=1), nn.BatchNorm2d(c), nn.ReLU(), nn.MaxPool2d((2, tp))]
-                cin = c
-            self.conv = nn.Sequential(*blocks)
-            f = cfg["n_bins"] >> len(cfg["channels"])
-            self.proj = nn.Linear(cin * f, cfg["projection"])
-            self.rnn = nn.GRU(cfg["projection"], cfg["hidden"], batch_first=True, bidirectional=True)
-            self.att = nn.Linear(2 * cfg["hidden"], 1)
-            self.drop = nn.Dropout(cfg["dropout"])
-            self.head = nn.Linear(4 * cfg["hidden"], cfg["n_classes"])
-
-        def forward(self, x, mask):  # x [B, bins, T], mask [B, T']
-            h = self.conv(x.unsqueeze(1))
-            b, c, f, t = h.shape
-            h = h.permute(0, 3, 1, 2).reshape(b, t, c * f)
-            h = F.relu(self.proj(self.drop(h)))
-            h, _ = self.rnn(h)
-            s = self.att(h).squeeze(2) + (mask - 1) * 1e4
-            w = torch.softmax(s, 1).unsqueeze(2)
-            att = (h * w).sum(1)
-            mx = (h + (mask.unsqueeze(2) - 1) * 1e4).max(1).values
-            return self.head(self.drop(torch.cat([att, mx], 1)))
-
-    model = Crnn()
+    model = Crnn(cfg)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1e-4)
     counts = np.bincount([l for _, l in clips], minlength=len(labels)).astype(np.float32)
     weights = torch.tensor(len(clips) / (len(labels) * np.maximum(counts, 1)))
@@ -147,14 +116,7 @@ def run_torch(args, work, manifest):
             seg = m[:, start:start + width]
             x[j, :, :seg.shape[1]] = seg
             lens.append(seg.shape[1])
-        # Output steps of the conv stack: a stride-`tp` 3-wide conv with padding 1 gives
-        # floor((T - 1) / tp) + 1, a max-pool floor(T / tp).
-        t_out = width
-        for i, tp in enumerate(cfg["time_pools"]):
-            t_out = (t_out - 1) // tp + 1 if i == 0 and cfg.get("strided_stem") else t_out // tp
-        mask = torch.zeros(len(idx), t_out)
-        for j, l in enumerate(lens):
-            mask[j, :max(1, -(-l * t_out // width))] = 1
+        mask = model.mask(lens, width)
         y = torch.tensor([clips[k][1] for k in idx])
         loss = F.cross_entropy(model(torch.from_numpy(x), mask), y, weight=weights)
         opt.zero_grad()

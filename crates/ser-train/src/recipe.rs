@@ -129,6 +129,10 @@ pub struct RecipeArgs {
     /// Never stop early before this many epochs [default: 30 for `speech`, 0 for `generated`].
     #[arg(long, value_name = "N")]
     pub min_epochs: Option<usize>,
+    /// Keep the last epoch's model instead of the best validation epoch's, and train every
+    /// epoch (no early stopping; validation is still logged).
+    #[arg(long)]
+    pub keep_last: bool,
     /// Training crop length in seconds [default: 3].
     #[arg(long)]
     pub crop_seconds: Option<f32>,
@@ -187,6 +191,7 @@ impl RecipeArgs {
         }
         cfg.features.cmvn |= self.cmvn;
         cfg.pooled_stem |= self.pooled_stem;
+        cfg.keep_last |= self.keep_last;
         if let Some(ch) = &self.channels {
             cfg.channels = Some(ch.clone());
         }
@@ -245,7 +250,7 @@ impl RecipeArgs {
     pub fn describe(&self, family: Family, has_data_dir: bool) -> String {
         let c = self.config(family, has_data_dir);
         format!(
-            "{} (epochs {}, patience {}{}, lr {}, batch {}, crop {} s, {}{}{}{}{}{}{}{})",
+            "{} (epochs {}, patience {}{}, lr {}, batch {}, crop {} s, {}{}{}{}{}{}{}{}{})",
             self.preset(has_data_dir).name(),
             c.epochs,
             c.patience,
@@ -264,6 +269,7 @@ impl RecipeArgs {
             },
             if c.features.cmvn { ", cmvn" } else { "" },
             if c.pooled_stem { ", pooled stem" } else { "" },
+            if c.keep_last { ", last epoch kept" } else { "" },
             c.channels
                 .map(|ch| format!(", channels {ch:?}"))
                 .unwrap_or_default(),

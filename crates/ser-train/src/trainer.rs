@@ -362,7 +362,8 @@ pub fn train_on(cfg: &TrainConfig, ds: &Dataset) -> Result<TrainOutcome> {
             lr: learning_rate(cfg, epoch, n_batches - 1, n_batches),
             seconds: secs,
         };
-        if val.ua > state.best_ua + 1e-9 {
+        // With `keep_last` every epoch replaces the kept model, so early stopping never fires.
+        if val.ua > state.best_ua + 1e-9 || cfg.keep_last {
             state.best_ua = val.ua;
             state.best_epoch = epoch + 1;
             state.best_metrics = Some(val.clone());
@@ -380,7 +381,9 @@ pub fn train_on(cfg: &TrainConfig, ds: &Dataset) -> Result<TrainOutcome> {
             row.val_ua,
             row.val_wa,
             row.seconds,
-            if state.best_epoch == epoch + 1 {
+            if cfg.keep_last {
+                ""
+            } else if state.best_epoch == epoch + 1 {
                 " *best"
             } else {
                 ""
@@ -775,6 +778,9 @@ fn fingerprint(cfg: &TrainConfig, model: &ModelConfig, split: &SpeakerSplit) -> 
     }
     if let Some(d) = &cfg.distill {
         parts["distill"] = serde_json::json!(d);
+    }
+    if cfg.keep_last {
+        parts["keep_last"] = serde_json::json!(true);
     }
     if cfg.label_smoothing > 0.0 {
         // Only when on, so fingerprints of runs without it match those of older versions.

@@ -239,9 +239,33 @@ fn min_epochs_holds_off_early_stopping() {
             .count()
             - 1
     };
-    // With patience 1 this seed's tiny run stops after epoch 2; --min-epochs 4 runs all 4.
+    // With patience 1 this seed's tiny run stops after epoch 2; --min-epochs 4 runs all 4,
+    // and so does --keep-last, which keeps the last epoch's model.
     assert!(epochs_run(&[]) < 4);
     assert_eq!(epochs_run(&["--min-epochs", "4"]), 4);
+    assert_eq!(epochs_run(&["--keep-last"]), 4);
+}
+
+#[test]
+fn keep_last_keeps_the_final_epoch_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("m");
+    let mut args = tiny_args(out.to_str().unwrap(), "crnn");
+    let e = args.iter().position(|a| *a == "--epochs").unwrap();
+    args[e + 1] = "3";
+    args.push("--keep-last");
+    let o = run(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    let c = Classifier::load(&out).unwrap();
+    let training = &c.manifest().training;
+    assert_eq!(training["best_epoch"], 3, "{training}");
+    assert_eq!(training["config"]["keep_last"], true, "{training}");
+    // The recorded validation UA is the kept (last) epoch's, as logged.
+    let log = std::fs::read_to_string(out.join("log.csv")).unwrap();
+    let last: Vec<&str> = log.lines().last().unwrap().split(',').collect();
+    let logged: f64 = last[4].parse().unwrap();
+    let recorded = c.manifest().metrics["validation"]["ua"].as_f64().unwrap();
+    assert!((logged - recorded).abs() < 1e-9, "{logged} vs {recorded}");
 }
 
 #[test]
