@@ -8,29 +8,13 @@ use ser_models::artifact::Classifier;
 use crate::error::{EvalError, Result};
 use crate::evaluate::{Predictor, Scored};
 
-/// Keys under the manifest's `training` object that may list the training speakers, in the
-/// order they are looked up. `ser-train` records its split there; any of these names, holding
-/// an array of speaker ids (strings, or RAVDESS actor numbers), is understood.
-pub const TRAINING_SPEAKER_KEYS: [&str; 4] = [
-    "train_speakers",
-    "train_actors",
-    "training_speakers",
-    "training_actors",
-];
+/// Where a manifest may record its training and validation speakers (read by
+/// [`ser_models::Manifest::training_speakers`] and [`ser_models::Manifest::validation_speakers`]).
+pub use ser_models::artifact::{TRAINING_SPEAKER_KEYS, VALIDATION_SPEAKER_KEYS};
 
-/// Where the validation (early-stopping) speakers may be recorded: `(object, key)` pairs of
-/// the manifest, looked up in order (`ser-train` writes `metrics.val_actors`).
-pub const VALIDATION_SPEAKER_KEYS: [(&str, &str); 3] = [
-    ("metrics", "val_actors"),
-    ("training", "val_speakers"),
-    ("training", "val_actors"),
-];
-
-/// A loaded model artifact plus the training speakers its manifest records.
+/// A loaded model artifact; the speakers it heard come from its manifest.
 pub struct ArtifactPredictor {
     classifier: Classifier,
-    training_speakers: Option<Vec<String>>,
-    validation_speakers: Option<Vec<String>>,
 }
 
 impl ArtifactPredictor {
@@ -50,21 +34,7 @@ impl ArtifactPredictor {
 
     /// Wraps an already loaded classifier.
     pub fn new(classifier: Classifier) -> Self {
-        let m = classifier.manifest();
-        let training_speakers = training_speakers(&m.training);
-        let validation_speakers = VALIDATION_SPEAKER_KEYS.iter().find_map(|(obj, key)| {
-            let section = if *obj == "metrics" {
-                &m.metrics
-            } else {
-                &m.training
-            };
-            section.get(key).and_then(speaker_list)
-        });
-        Self {
-            classifier,
-            training_speakers,
-            validation_speakers,
-        }
+        Self { classifier }
     }
 
     /// The wrapped classifier.
@@ -83,11 +53,11 @@ impl Predictor for ArtifactPredictor {
     }
 
     fn training_speakers(&self) -> Option<Vec<String>> {
-        self.training_speakers.clone()
+        self.classifier.manifest().training_speakers()
     }
 
     fn validation_speakers(&self) -> Option<Vec<String>> {
-        self.validation_speakers.clone()
+        self.classifier.manifest().validation_speakers()
     }
 
     fn predict_batch(&self, audio: &[Audio]) -> std::result::Result<Vec<Scored>, String> {
@@ -100,46 +70,5 @@ impl Predictor for ArtifactPredictor {
                     .collect()
             })
             .map_err(|e| e.to_string())
-    }
-}
-
-/// Reads the training speakers from the manifest's `training` object (see
-/// [`TRAINING_SPEAKER_KEYS`]); numbers are zero-padded to two digits like RAVDESS actors.
-pub fn training_speakers(training: &serde_json::Value) -> Option<Vec<String>> {
-    TRAINING_SPEAKER_KEYS
-        .iter()
-        .find_map(|k| training.get(k).and_then(speaker_list))
-}
-
-/// An array of speaker ids (strings, or numbers zero-padded to two digits), sorted.
-fn speaker_list(value: &serde_json::Value) -> Option<Vec<String>> {
-    let list = value.as_array()?;
-    let mut out: Vec<String> = list
-        .iter()
-        .filter_map(|v| match v {
-            serde_json::Value::String(s) => Some(s.clone()),
-            serde_json::Value::Number(n) => n.as_u64().map(|n| format!("{n:02}")),
-            _ => None,
-        })
-        .collect();
-    out.sort();
-    out.dedup();
-    Some(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_training_speakers_in_either_form() {
-        let v = serde_json::json!({"train_actors": [3, 1, "02"]});
-        assert_eq!(
-            training_speakers(&v),
-            Some(vec!["01".into(), "02".into(), "03".into()])
-        );
-        let v = serde_json::json!({"epochs": 3});
-        assert_eq!(training_speakers(&v), None);
-        assert_eq!(training_speakers(&serde_json::Value::Null), None);
     }
 }

@@ -16,6 +16,24 @@ pub const FORMAT_VERSION: u32 = 1;
 /// File name of the manifest inside an artifact directory.
 pub const MANIFEST_FILE: &str = "manifest.json";
 
+/// Keys under the manifest's `training` object that may list the training speakers, in the
+/// order they are looked up. `ser-train` records its split there; any of these names, holding
+/// an array of speaker ids (strings, or RAVDESS actor numbers), is understood.
+pub const TRAINING_SPEAKER_KEYS: [&str; 4] = [
+    "train_speakers",
+    "train_actors",
+    "training_speakers",
+    "training_actors",
+];
+
+/// Where the validation (early-stopping) speakers may be recorded: `(object, key)` pairs of
+/// the manifest, looked up in order (`ser-train` writes `metrics.val_actors`).
+pub const VALIDATION_SPEAKER_KEYS: [(&str, &str); 3] = [
+    ("metrics", "val_actors"),
+    ("training", "val_speakers"),
+    ("training", "val_actors"),
+];
+
 /// One model or an ensemble whose members' probabilities are averaged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -67,6 +85,27 @@ pub struct Manifest {
 }
 
 impl Manifest {
+    /// The training speakers the manifest records (see [`TRAINING_SPEAKER_KEYS`]), sorted,
+    /// numbers zero-padded to two digits like RAVDESS actors; `None` when it records none.
+    pub fn training_speakers(&self) -> Option<Vec<String>> {
+        TRAINING_SPEAKER_KEYS
+            .iter()
+            .find_map(|k| self.training.get(k).and_then(speaker_list))
+    }
+
+    /// The validation (early-stopping) speakers the manifest records (see
+    /// [`VALIDATION_SPEAKER_KEYS`]); `None` when it records none.
+    pub fn validation_speakers(&self) -> Option<Vec<String>> {
+        VALIDATION_SPEAKER_KEYS.iter().find_map(|(obj, key)| {
+            let section = if *obj == "metrics" {
+                &self.metrics
+            } else {
+                &self.training
+            };
+            section.get(key).and_then(speaker_list)
+        })
+    }
+
     /// A manifest for one model (weights in `model.bpk`) with no preprocessing, no
     /// normalisation statistics and empty training record and metrics: what tests, examples and
     /// load benchmarks use to save an untrained artifact. Trained artifacts come from ser-train.
@@ -232,5 +271,66 @@ impl Manifest {
             field: "manifest".into(),
             reason: e.to_string(),
         })
+    }
+}
+
+/// An array of speaker ids (strings, or numbers zero-padded to two digits), sorted.
+fn speaker_list(value: &serde_json::Value) -> Option<Vec<String>> {
+    let list = value.as_array()?;
+    let mut out: Vec<String> = list
+        .iter()
+        .filter_map(|v| match v {
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Number(n) => n.as_u64().map(|n| format!("{n:02}")),
+            _ => None,
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Family;
+
+    fn recording(training: serde_json::Value, metrics: serde_json::Value) -> Manifest {
+        let mut m = Manifest::single(
+            "m",
+            ModelConfig::default_for(Family::Crnn, 64, 8),
+            FeatureConfig::default(),
+            (0..8).map(|i| i.to_string()).collect(),
+            "",
+        );
+        m.training = training;
+        m.metrics = metrics;
+        m
+    }
+
+    #[test]
+    fn reads_training_speakers_in_either_form() {
+        let m = recording(
+            serde_json::json!({"train_actors": [3, 1, "02"]}),
+            serde_json::Value::Null,
+        );
+        assert_eq!(
+            m.training_speakers(),
+            Some(vec!["01".into(), "02".into(), "03".into()])
+        );
+        let m = recording(serde_json::json!({"epochs": 3}), serde_json::Value::Null);
+        assert_eq!(m.training_speakers(), None);
+        let m = recording(serde_json::Value::Null, serde_json::Value::Null);
+        assert_eq!(m.training_speakers(), None);
+        assert_eq!(m.validation_speakers(), None);
+        // ser-train writes the validation actors under metrics.
+        let m = recording(
+            serde_json::json!({"train_speakers": ["05"]}),
+            serde_json::json!({"val_actors": ["20", "19"]}),
+        );
+        assert_eq!(
+            m.validation_speakers(),
+            Some(vec!["19".into(), "20".into()])
+        );
     }
 }

@@ -13,5 +13,8 @@ mod manifest;
 mod writer;
 
 pub use classifier::{Classifier, Prediction};
-pub use manifest::{ArtifactKind, FORMAT_VERSION, MANIFEST_FILE, Manifest, Member};
+pub use manifest::{
+    ArtifactKind, FORMAT_VERSION, MANIFEST_FILE, Manifest, Member, TRAINING_SPEAKER_KEYS,
+    VALIDATION_SPEAKER_KEYS,
+};
 pub use writer::{combine, save, save_with_files};
