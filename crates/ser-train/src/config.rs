@@ -143,7 +143,8 @@ impl AugmentConfig {
 /// Knowledge distillation (Hinton, Vinyals and Dean 2015, "Distilling the Knowledge in a
 /// Neural Network"): the training loss becomes `(1 - weight) CE(label) + weight CE(teacher)`,
 /// where the second target is the mean of the teachers' class probabilities on the clean clip
-/// (computed once, before the first epoch, through the teachers' own preprocessing). A
+/// (computed once, before the first epoch, on the run's cached features normalised with each
+/// teacher's own statistics; teachers must share the run's features and preprocessing). A
 /// teacher must never have heard the run's test speakers; [`crate::train_on`] refuses one that
 /// has (its soft labels would carry what it learned about them).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -155,6 +156,15 @@ pub struct Distill {
 }
 
 impl Distill {
+    /// Distillation from `teachers` with `weight`, or [`Self::DEFAULT_WEIGHT`] when none is
+    /// given (what `ser-train --teacher` and `ser-eval cv --teacher-runs` build).
+    pub fn new(teachers: Vec<PathBuf>, weight: Option<f32>) -> Self {
+        Self {
+            teachers,
+            weight: weight.unwrap_or(Self::DEFAULT_WEIGHT),
+        }
+    }
+
     /// Labels and teachers weighed equally: Hinton et al. (2015, section 2.1) found a weighted
     /// average of the two objectives best, and with teachers of the student's own size no
     /// prior favours either side.

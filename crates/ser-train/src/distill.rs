@@ -6,29 +6,14 @@ use crate::config::Distill;
 use crate::data::Dataset;
 use crate::error::{Result, TrainError};
 
-/// The speakers an artifact has heard: its training speakers plus, for a single model, the
-/// validation speakers that chose its best epoch. `None` when the manifest does not say.
-fn heard_speakers(c: &Classifier) -> Option<Vec<String>> {
-    let m = c.manifest();
-    let list = |v: &serde_json::Value| -> Option<Vec<String>> {
-        v.as_array()?
-            .iter()
-            .map(|s| s.as_str().map(str::to_string))
-            .collect()
-    };
-    let mut heard = list(&m.training["train_speakers"])?;
-    if let Some(val) = list(&m.metrics["val_actors"]) {
-        heard.extend(val);
-    }
-    Some(heard)
-}
-
-/// The mean class probabilities of the teachers of `d` on every clip of `idx` (clean
-/// features, whole clips), indexed by dataset item; items outside `idx` get an empty vector.
+/// The mean class probabilities of the teachers of `d` on every clip of `idx` (the
+/// dataset's clean features of whole clips, normalised with each teacher's own statistics),
+/// indexed by dataset item; items outside `idx` get an empty vector.
 ///
-/// Refuses a teacher that cannot be loaded, uses other features or labels than the dataset,
-/// does not record the speakers it heard, or heard one of `test` (a test speaker's voice
-/// would then reach the student through the soft labels).
+/// Refuses a teacher that cannot be loaded, uses other features, preprocessing or labels than
+/// the dataset (it would be scoring inputs it was not trained on), does not record the
+/// speakers it heard, or heard one of `test` (a test speaker's voice would then reach the
+/// student through the soft labels).
 pub(crate) fn teacher_targets(
     d: &Distill,
     ds: &Dataset,
@@ -54,15 +39,23 @@ pub(crate) fn teacher_targets(
                 ds.labels
             )));
         }
-        if teacher.manifest().features != ds.features {
+        let m = teacher.manifest();
+        if m.features != ds.features || m.preprocess != Some(ds.preprocess) {
             return Err(bad(
-                "it was trained on other features than this run's; train the teacher with the same feature flags"
+                "it was trained on other features or preprocessing than this run's; train the \
+                 teacher with the same feature flags"
                     .into(),
             ));
         }
-        let heard = heard_speakers(&teacher).ok_or_else(|| {
-            bad("its manifest does not record the speakers it was trained on, so it cannot be checked against the test speakers".into())
+        // Training speakers, plus the validation speakers that chose its kept epoch.
+        let mut heard = m.training_speakers().ok_or_else(|| {
+            bad(
+                "its manifest does not record the speakers it was trained on, so it cannot be \
+                 checked against the test speakers"
+                    .into(),
+            )
         })?;
+        heard.extend(m.validation_speakers().unwrap_or_default());
         let leaked: Vec<&String> = test.iter().filter(|s| heard.contains(s)).collect();
         if !leaked.is_empty() {
             return Err(bad(format!(

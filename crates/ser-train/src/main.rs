@@ -146,10 +146,7 @@ fn run() -> anyhow::Result<ExitCode> {
     };
     cfg.tiny = a.tiny;
     if !a.teacher.is_empty() {
-        cfg.distill = Some(Distill {
-            teachers: a.teacher.clone(),
-            weight: a.distill_weight.unwrap_or(Distill::DEFAULT_WEIGHT),
-        });
+        cfg.distill = Some(Distill::new(a.teacher.clone(), a.distill_weight));
     }
     ser_train::install_ctrlc_handler()?;
 

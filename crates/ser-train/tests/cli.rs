@@ -201,13 +201,24 @@ fn distillation_learns_from_teachers_that_never_heard_the_test_actors() {
         assert!(loss.is_finite() && loss > 0.0, "{row}");
     }
 
-    // Refused: a teacher that heard the test actor, a missing one, a weight out of range.
+    // Refused: a teacher that heard the test actor, one trained on other features, a
+    // missing one, a weight out of range.
     let mut args = tiny_args(&student, "crnn");
     args.extend(["--teacher", &heard]);
     let o = run(&args);
     assert!(!o.status.success());
     let t = text(&o);
     assert!(t.contains("--teacher") && t.contains("\"05\""), "{t}");
+    let cmvn = path("cmvn");
+    let mut args = tiny_args(&cmvn, "crnn");
+    args.push("--cmvn");
+    let o = run(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    let mut args = tiny_args(&student, "crnn");
+    args.extend(["--teacher", &cmvn]);
+    let o = run(&args);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("other features"), "{}", text(&o));
     let mut args = tiny_args(&student, "crnn");
     let missing = path("missing");
     args.extend(["--teacher", &missing]);

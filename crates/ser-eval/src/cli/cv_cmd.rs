@@ -35,18 +35,16 @@ pub fn run(args: &CvArgs) -> anyhow::Result<ExitCode> {
     let mut recipe = args.recipe.describe(family, args.data.is_some());
     if let Some(runs) = &args.teacher_runs {
         // Fold K's teachers are <run>/fold-K/model (set per fold by SerTrainFolds).
-        let weight = args.distill_weight.unwrap_or(Distill::DEFAULT_WEIGHT);
-        base.distill = Some(Distill {
-            teachers: runs.clone(),
-            weight,
-        });
+        let d = Distill::new(runs.clone(), args.distill_weight);
         recipe.push_str(&format!(
-            ", distilled from the fold models of {} (weight {weight})",
+            ", distilled from the fold models of {} (weight {})",
             runs.iter()
                 .map(|r| r.display().to_string())
                 .collect::<Vec<_>>()
-                .join(", ")
+                .join(", "),
+            d.weight
         ));
+        base.distill = Some(d);
     }
     eprintln!("recipe: {recipe}");
     base.seed = args.train_seed.unwrap_or(args.seed);
