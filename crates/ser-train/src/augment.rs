@@ -145,6 +145,25 @@ pub struct Mixup {
     pub lambda: f32,
 }
 
+impl Mixup {
+    /// Blends row-major items of `width` values each (`rows.len() = batch * width`) as the
+    /// inputs were blended: item `b` becomes `lambda * rows_b + (1 - lambda) * rows_partner[b]`.
+    /// Used for the input features and for per-item targets such as teacher probabilities.
+    pub fn blend(&self, rows: &[f32], width: usize) -> Vec<f32> {
+        let item = |b: usize| &rows[b * width..(b + 1) * width];
+        self.partner
+            .iter()
+            .enumerate()
+            .flat_map(|(b, &p)| {
+                item(b)
+                    .iter()
+                    .zip(item(p))
+                    .map(|(u, v)| self.lambda * u + (1.0 - self.lambda) * v)
+            })
+            .collect()
+    }
+}
+
 /// Mixup in place (Zhang et al. 2018): draws `lambda ~ Beta(alpha, alpha)`, folded to
 /// `max(lambda, 1 - lambda)` so that each item's own label stays the dominant one (what the
 /// training accuracy counts), and a random partner for every item. Lengths become the longer
@@ -159,26 +178,13 @@ pub fn mixup(batch: &mut HostBatch, alpha: f32, rng: &mut SplitMix64) -> Option<
     let lambda = x.max(1.0 - x) as f32;
     let mut partner: Vec<usize> = (0..n).collect();
     rng.shuffle(&mut partner);
-    let source = batch.data.clone();
-    let item = bins * frames;
-    for (b, &p) in partner.iter().enumerate() {
-        let (own, other) = (
-            &source[b * item..(b + 1) * item],
-            &source[p * item..(p + 1) * item],
-        );
-        for ((d, &u), &v) in batch.data[b * item..(b + 1) * item]
-            .iter_mut()
-            .zip(own)
-            .zip(other)
-        {
-            *d = lambda * u + (1.0 - lambda) * v;
-        }
-    }
+    let m = Mixup { partner, lambda };
+    batch.data = m.blend(&batch.data, bins * frames);
     let lengths = batch.lengths.clone();
-    for (b, &p) in partner.iter().enumerate() {
+    for (b, &p) in m.partner.iter().enumerate() {
         batch.lengths[b] = lengths[b].max(lengths[p]);
     }
-    Some(Mixup { partner, lambda })
+    Some(m)
 }
 
 /// `Beta(a, a)` as `X / (X + Y)` with `X, Y ~ Gamma(a)` (the textbook construction).
@@ -301,6 +307,17 @@ mod tests {
             batch.labels, before.labels,
             "labels stay; the loss mixes them"
         );
+
+        // Per-item targets (e.g. teacher probabilities) blend with the same partners.
+        let targets = [1.0, 0.0, 0.0, 1.0, 0.5, 0.5];
+        let mixed = m.blend(&targets, 2);
+        for (b, &p) in m.partner.iter().enumerate() {
+            for k in 0..2 {
+                let want = m.lambda * targets[b * 2 + k] + (1.0 - m.lambda) * targets[p * 2 + k];
+                assert!((mixed[b * 2 + k] - want).abs() < 1e-6);
+            }
+            assert!((mixed[b * 2] + mixed[b * 2 + 1] - 1.0).abs() < 1e-6);
+        }
 
         let mut off = before.clone();
         assert_eq!(mixup(&mut off, 0.0, &mut SplitMix64::new(3)), None);

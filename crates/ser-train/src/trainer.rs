@@ -290,18 +290,10 @@ pub fn train_on(cfg: &TrainConfig, ds: &Dataset) -> Result<TrainOutcome> {
             let mix = mixup(&mut hb, cfg.augment.mixup_alpha, &mut rng);
             // The teachers' targets of the batch's clips, row by row, mixed as the inputs were.
             let soft_batch = soft.as_ref().map(|(t, w)| {
-                let rows: Vec<&[f32]> = chunk.iter().map(|&i| t[i].as_slice()).collect();
-                let q: Vec<f32> = match &mix {
-                    None => rows.concat(),
-                    Some(m) => rows
-                        .iter()
-                        .zip(&m.partner)
-                        .flat_map(|(r, &p)| {
-                            r.iter()
-                                .zip(rows[p])
-                                .map(|(a, b)| m.lambda * a + (1.0 - m.lambda) * b)
-                        })
-                        .collect(),
+                let q: Vec<f32> = chunk.iter().flat_map(|&i| t[i].iter().copied()).collect();
+                let q = match &mix {
+                    Some(m) => m.blend(&q, n_classes),
+                    None => q,
                 };
                 (q, *w)
             });
