@@ -200,6 +200,21 @@ fn distillation_learns_from_teachers_that_never_heard_the_test_actors() {
         let loss: f64 = row.split(',').nth(1).unwrap().parse().unwrap();
         assert!(loss.is_finite() && loss > 0.0, "{row}");
     }
+    // The teacher ran with the student's seed and split (training is deterministic), so the
+    // teachers' term alone makes the student's first-epoch validation loss (plain
+    // cross-entropy on the validation actor) differ from the teacher's.
+    let val_loss = |dir: &str| -> f64 {
+        let log = std::fs::read_to_string(Path::new(dir).join("log.csv")).unwrap();
+        log.lines()
+            .nth(1)
+            .unwrap()
+            .split(',')
+            .nth(3)
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert_ne!(val_loss(&student), val_loss(&teacher));
 
     // Refused: a teacher that heard the test actor, one trained on other features, a
     // missing one, a weight out of range.
@@ -277,6 +292,28 @@ fn keep_last_keeps_the_final_epoch_and_says_so() {
     let logged: f64 = last[4].parse().unwrap();
     let recorded = c.manifest().metrics["validation"]["ua"].as_f64().unwrap();
     assert!((logged - recorded).abs() < 1e-9, "{logged} vs {recorded}");
+
+    // Against the default on a run where they differ: with patience 1 this seed's run stops
+    // on an epoch that did not improve, so the best-validation model is not the last one;
+    // --keep-last trains all 4 epochs and keeps the 4th.
+    let kept_and_run = |extra: &[&str]| {
+        let out = dir.path().join(format!("p1{}", extra.len()));
+        let mut args = tiny_args(out.to_str().unwrap(), "crnn");
+        let e = args.iter().position(|a| *a == "--epochs").unwrap();
+        args[e + 1] = "4";
+        args.extend(["--patience", "1"]);
+        args.extend(extra);
+        let o = run(&args);
+        assert!(o.status.success(), "{}", text(&o));
+        let training = Classifier::load(&out).unwrap().manifest().training.clone();
+        (
+            training["best_epoch"].clone(),
+            training["epochs_run"].clone(),
+        )
+    };
+    let (best, ran) = kept_and_run(&[]);
+    assert_ne!(best, ran, "the default keeps an earlier epoch here");
+    assert_eq!(kept_and_run(&["--keep-last"]), (4.into(), 4.into()));
 }
 
 #[test]
