@@ -23,6 +23,7 @@ warp or waveform-noise augmentation. Every configuration is in CONFIGS below.
 """
 
 import argparse
+import functools
 import glob
 import json
 import math
@@ -48,10 +49,12 @@ CONFIGS = {
 }
 
 
-def load_clips(args):
-    """[(features [bins, frames] float32, actor, emotion index)] in cache order."""
-    if args.npz:
-        z = np.load(args.npz)
+@functools.lru_cache(maxsize=1)
+def load_clips(npz, cv_run):
+    """[(features [bins, frames] float32, actor, emotion index)] in cache order, read once per
+    process (each worker trains several folds)."""
+    if npz:
+        z = np.load(npz)
         feats, lens, ids = z["feats"].astype(np.float32), z["lens"], z["ids"]
         items, o = [], 0
         for n, ident in zip(lens, ids):
@@ -60,9 +63,9 @@ def load_clips(args):
     else:
         from train_vs_pytorch import read_cache
 
-        files = sorted(glob.glob(os.path.join(args.cv_run, ".cache", "features-*.bin")), key=os.path.getsize)
+        files = sorted(glob.glob(os.path.join(cv_run, ".cache", "features-*.bin")), key=os.path.getsize)
         if not files:
-            sys.exit(f"no feature cache in {args.cv_run}/.cache: run ser-eval cv there first, or pass --npz")
+            sys.exit(f"no feature cache in {cv_run}/.cache: run ser-eval cv there first, or pass --npz")
         items = read_cache(files[0])
     clips = []
     for ident, m in items:
@@ -72,6 +75,7 @@ def load_clips(args):
     return clips
 
 
+@functools.lru_cache(maxsize=1)
 def folds_of(cv_run):
     """Test and validation actors of each fold of a finished `ser-eval cv` run, and its model config."""
     folds, k = [], 1
@@ -90,7 +94,8 @@ def make_batch(model, clips, idx, rng, crop, specaug, device):
     import torch
 
     longest = max(clips[k][0].shape[1] for k in idx)
-    width = max(min(crop, longest), 8)
+    # At least one frame per time-pooling step of the conv stack (8 for ser's CRNN).
+    width = max(min(crop, longest), int(np.prod(model.cfg["time_pools"])))
     bins = clips[idx[0]][0].shape[0]
     x = np.zeros((len(idx), bins, width), np.float32)
     lens = []
@@ -147,7 +152,7 @@ def train_fold(job):
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     fold = folds_of(args.cv_run)[fold_no] if args.cv_run else json.load(open(args.folds))[fold_no]
-    raw = load_clips(args)
+    raw = load_clips(args.npz, args.cv_run)
     held = set(fold["test"]) | set(fold["val"])
     tr = [i for i, (_, a, _) in enumerate(raw) if a not in held]
     va = [i for i, (_, a, _) in enumerate(raw) if a in fold["val"]]
@@ -212,7 +217,7 @@ def train_fold(job):
 
 
 def export_npz(args):
-    clips = load_clips(args)
+    clips = load_clips(args.npz, args.cv_run)
     np.savez(args.export_npz, feats=np.concatenate([m for m, _, _ in clips], 1).astype(np.float16),
              lens=np.array([m.shape[1] for m, _, _ in clips]),
              ids=np.array([f"Actor_{a}/03-01-{e + 1:02d}" + "-00" * 4 for _, a, e in clips]))
