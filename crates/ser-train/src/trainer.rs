@@ -758,25 +758,22 @@ fn tiny(c: ModelConfig) -> ModelConfig {
     }
 }
 
+/// Options that joined [`TrainConfig`] later. Their fields are skipped when serialised at
+/// their default (`skip_serializing_if`), so copying them from the serialised config adds them
+/// to a fingerprint only when set: runs without them keep the fingerprints of older versions.
+const LATER_FINGERPRINT_KEYS: [&str; 4] = ["min_epochs", "distill", "keep_last", "label_smoothing"];
+
 fn fingerprint(cfg: &TrainConfig, model: &ModelConfig, split: &SpeakerSplit) -> String {
-    let parts = serde_json::json!({
+    let mut parts = serde_json::json!({
         "model": model, "features": cfg.features, "preprocess": cfg.preprocess, "split": split,
         "seed": cfg.seed, "batch_size": cfg.batch_size, "data": cfg.data, "augment": cfg.augment,
         "lr": cfg.lr, "class_weights": cfg.class_weights,
     });
-    let mut parts = parts;
-    if cfg.min_epochs > 0 {
-        parts["min_epochs"] = serde_json::json!(cfg.min_epochs);
-    }
-    if let Some(d) = &cfg.distill {
-        parts["distill"] = serde_json::json!(d);
-    }
-    if cfg.keep_last {
-        parts["keep_last"] = serde_json::json!(true);
-    }
-    if cfg.label_smoothing > 0.0 {
-        // Only when on, so fingerprints of runs without it match those of older versions.
-        parts["label_smoothing"] = serde_json::json!(cfg.label_smoothing);
+    let saved = serde_json::to_value(cfg).unwrap_or_default();
+    for key in LATER_FINGERPRINT_KEYS {
+        if let Some(v) = saved.get(key) {
+            parts[key] = v.clone();
+        }
     }
     crate::cache::key(&[parts.to_string().as_bytes()])
 }
@@ -815,6 +812,43 @@ mod bucket_tests {
             q(vec![0.0, 0.0, 1.0, 1.0, 0.0, 0.0]),
         ));
         assert!((hard - soft).abs() < TOL, "{hard} vs {soft}");
+    }
+
+    #[test]
+    fn fingerprint_takes_later_options_only_when_set_as_before() {
+        let model = ModelConfig::default_for(Family::Crnn, 64, 8);
+        let split = SpeakerSplit::default();
+        let base = TrainConfig::new(Family::Crnn);
+        let mut all = base.clone();
+        all.min_epochs = 30;
+        all.keep_last = true;
+        all.label_smoothing = 0.1;
+        all.distill = Some(crate::Distill::new(vec!["t".into()], None));
+        // With the later options off, the fingerprint is that of the original ten settings
+        // (checked equal to the former one-`if`-per-option code for `base` and `all` when
+        // this was written: 0fb77db6... and f9ffd42d...).
+        let original = serde_json::json!({
+            "model": model, "features": base.features, "preprocess": base.preprocess,
+            "split": split, "seed": base.seed, "batch_size": base.batch_size,
+            "data": base.data, "augment": base.augment, "lr": base.lr,
+            "class_weights": base.class_weights,
+        });
+        assert_eq!(
+            fingerprint(&base, &model, &split),
+            crate::cache::key(&[original.to_string().as_bytes()])
+        );
+        // Each later option changes the fingerprint (a resume with it changed is refused).
+        assert_ne!(
+            fingerprint(&base, &model, &split),
+            fingerprint(&all, &model, &split)
+        );
+        // Options outside the fingerprint (where the artifact goes) do not.
+        let mut moved = base.clone();
+        moved.out = "elsewhere".into();
+        assert_eq!(
+            fingerprint(&base, &model, &split),
+            fingerprint(&moved, &model, &split)
+        );
     }
 
     #[test]
