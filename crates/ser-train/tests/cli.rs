@@ -247,29 +247,33 @@ fn distillation_learns_from_teachers_that_never_heard_the_test_actors() {
     assert!(text(&o).contains("--distill-weight"), "{}", text(&o));
 }
 
+/// A 4-epoch tiny run with patience 1 plus `extra`: (epochs run, epoch of the kept model),
+/// from its manifest.
+fn patience_one(extra: &[&str]) -> (u64, u64) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("m");
+    let mut args = tiny_args(out.to_str().unwrap(), "crnn");
+    let e = args.iter().position(|a| *a == "--epochs").unwrap();
+    args[e + 1] = "4";
+    args.extend(["--patience", "1"]);
+    args.extend(extra);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    let training = Classifier::load(&out).unwrap().manifest().training.clone();
+    let field = |k: &str| training[k].as_u64().unwrap();
+    (field("epochs_run"), field("best_epoch"))
+}
+
 #[test]
 fn min_epochs_holds_off_early_stopping() {
-    let epochs_run = |extra: &[&str]| {
-        let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("m");
-        let mut args = tiny_args(out.to_str().unwrap(), "crnn");
-        let e = args.iter().position(|a| *a == "--epochs").unwrap();
-        args[e + 1] = "4";
-        args.extend(["--patience", "1"]);
-        args.extend(extra);
-        let o = run(&args);
-        assert!(o.status.success(), "{}", text(&o));
-        std::fs::read_to_string(out.join("log.csv"))
-            .unwrap()
-            .lines()
-            .count()
-            - 1
-    };
-    // With patience 1 this seed's tiny run stops after epoch 2; --min-epochs 4 runs all 4,
-    // and so does --keep-last, which keeps the last epoch's model.
-    assert!(epochs_run(&[]) < 4);
-    assert_eq!(epochs_run(&["--min-epochs", "4"]), 4);
-    assert_eq!(epochs_run(&["--keep-last"]), 4);
+    // With patience 1 this seed's tiny run stops after epoch 2, on an epoch that did not
+    // improve, so the best-validation model is not the last one. --min-epochs 4 runs all 4,
+    // and so does --keep-last, which keeps the 4th epoch's model.
+    let (ran, best) = patience_one(&[]);
+    assert!(ran < 4);
+    assert_ne!(best, ran, "the default keeps an earlier epoch here");
+    assert_eq!(patience_one(&["--min-epochs", "4"]).0, 4);
+    assert_eq!(patience_one(&["--keep-last"]), (4, 4));
 }
 
 #[test]
@@ -292,28 +296,6 @@ fn keep_last_keeps_the_final_epoch_and_says_so() {
     let logged: f64 = last[4].parse().unwrap();
     let recorded = c.manifest().metrics["validation"]["ua"].as_f64().unwrap();
     assert!((logged - recorded).abs() < 1e-9, "{logged} vs {recorded}");
-
-    // Against the default on a run where they differ: with patience 1 this seed's run stops
-    // on an epoch that did not improve, so the best-validation model is not the last one;
-    // --keep-last trains all 4 epochs and keeps the 4th.
-    let kept_and_run = |extra: &[&str]| {
-        let out = dir.path().join(format!("p1{}", extra.len()));
-        let mut args = tiny_args(out.to_str().unwrap(), "crnn");
-        let e = args.iter().position(|a| *a == "--epochs").unwrap();
-        args[e + 1] = "4";
-        args.extend(["--patience", "1"]);
-        args.extend(extra);
-        let o = run(&args);
-        assert!(o.status.success(), "{}", text(&o));
-        let training = Classifier::load(&out).unwrap().manifest().training.clone();
-        (
-            training["best_epoch"].clone(),
-            training["epochs_run"].clone(),
-        )
-    };
-    let (best, ran) = kept_and_run(&[]);
-    assert_ne!(best, ran, "the default keeps an earlier epoch here");
-    assert_eq!(kept_and_run(&["--keep-last"]), (4.into(), 4.into()));
 }
 
 #[test]
