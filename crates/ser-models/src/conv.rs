@@ -66,8 +66,9 @@ impl ConvBlock {
     /// # Shapes
     /// `[batch, c_in, bins, frames]` -> `[batch, c_out, bins / freq_pool, frames / time_pool]`
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        self.pool
-            .forward(relu(self.norm.forward(self.conv.forward(x))))
+        let y = crate::fastconv::conv2d(x, &self.conv);
+        let y = relu(crate::fastconv::batch_norm(y, &self.norm));
+        crate::fastconv::max_pool2d(y, &self.pool)
     }
 }
 

@@ -32,6 +32,7 @@ pub mod cnn;
 pub mod conv;
 pub mod crnn;
 mod error;
+pub mod fastconv;
 mod model;
 pub mod pooling;
 pub mod recurrent;

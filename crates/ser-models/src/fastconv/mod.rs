@@ -1,0 +1,324 @@
+//! A faster 2-D convolution for burn's Flex CPU backend, forward and backward.
+//!
+//! Training a CRNN on a CPU spends most of its time in the convolutions' backward pass. burn
+//! Flex 0.22.1 computes the weight gradient as a convolution whose kernel is the whole output
+//! gradient (a GEMM only `kh * kw` columns wide); [`kernel`] computes it as Caffe and PyTorch's
+//! CPU fallback do, one well-shaped GEMM per image on its patch matrix, which reuses that
+//! patch matrix for the input gradient. On the reference CRNN's layers (batch 32, one thread)
+//! that takes forward + backward from 516 to 280 ms (32->64 channels on 32x150), 338 to 227 ms
+//! and 133 to 102 ms (docs/benchmarks.md).
+//!
+//! [`conv2d`] is the entry point: it takes a burn [`Conv2d`] module and runs it through this
+//! kernel when the tensors are f32 on Flex (with or without autodiff) and the layer is a plain
+//! convolution (no groups, no dilation, symmetric padding); anything else goes to burn's own
+//! `Conv2d::forward`, so every backend keeps working.
+//!
+//! ```
+//! use burn::nn::conv::Conv2dConfig;
+//! use burn::nn::PaddingConfig2d;
+//! use burn::prelude::*;
+//!
+//! let device = Device::flex();
+//! let conv = Conv2dConfig::new([2, 4], [3, 3])
+//!     .with_padding(PaddingConfig2d::Same)
+//!     .init(&device);
+//! let x = Tensor::<4>::ones([1, 2, 8, 10], &device);
+//! let y = ser_models::fastconv::conv2d(x.clone(), &conv);
+//! let reference = conv.forward(x);
+//! assert!(y.sub(reference).abs().max().into_scalar::<f32>() < 1e-5);
+//! ```
+
+#[cfg(feature = "flex-conv")]
+mod backend;
+pub mod kernel;
+pub mod norm;
+pub mod pool;
+
+#[cfg(feature = "flex-conv")]
+use burn::backend::{Dispatch, DispatchDevice};
+use burn::nn::BatchNorm;
+#[cfg(feature = "flex-conv")]
+use burn::nn::PaddingConfig2d;
+use burn::nn::conv::Conv2d;
+use burn::nn::pool::MaxPool2d;
+use burn::prelude::*;
+#[cfg(feature = "flex-conv")]
+use burn::tensor::DType;
+
+#[cfg(feature = "flex-conv")]
+pub use backend::GemmConv2dBackend;
+
+/// The symmetric zero padding `[rows, columns]` of `conv`, or `None` when it has none
+/// (`Same` with an even kernel or a stride pads unequally; so can `Explicit`).
+#[cfg(feature = "flex-conv")]
+fn symmetric_padding(conv: &Conv2d) -> Option<[usize; 2]> {
+    let [kh, kw] = conv.kernel_size;
+    match conv.padding {
+        PaddingConfig2d::Valid => Some([0, 0]),
+        PaddingConfig2d::Same if conv.stride == [1, 1] && kh % 2 == 1 && kw % 2 == 1 => {
+            Some([(kh - 1) / 2, (kw - 1) / 2])
+        }
+        PaddingConfig2d::Explicit(top, left, bottom, right) if top == bottom && left == right => {
+            Some([top, left])
+        }
+        _ => None,
+    }
+}
+
+/// Whether [`kernel`] can run `conv` on `x`: f32 on Flex (autodiff or not), a plain layer.
+#[cfg(feature = "flex-conv")]
+fn uses_kernel(x: &Tensor<4>, conv: &Conv2d) -> Option<[usize; 2]> {
+    let plain = conv.groups == 1 && conv.dilation == [1, 1] && conv.bias.is_some();
+    if !(plain && on_flex_f32(x) && on_flex_f32(&conv.weight.val())) {
+        return None;
+    }
+    let padding = symmetric_padding(conv)?;
+    let [_, _, h, w] = x.dims();
+    let fits =
+        h + 2 * padding[0] >= conv.kernel_size[0] && w + 2 * padding[1] >= conv.kernel_size[1];
+    fits.then_some(padding)
+}
+
+/// `conv.forward(x)`, through [`kernel`] where it applies (see the module docs).
+///
+/// # Shapes
+/// `[batch, c_in, h, w]` -> `[batch, c_out, oh, ow]`, as [`Conv2d::forward`].
+pub fn conv2d(x: Tensor<4>, conv: &Conv2d) -> Tensor<4> {
+    #[cfg(feature = "flex-conv")]
+    if let (Some(padding), Some(bias)) = (uses_kernel(&x, conv), conv.bias.as_ref()) {
+        let y = <Dispatch as GemmConv2dBackend>::gemm_conv2d(
+            x.into_dispatch(),
+            conv.weight.val().into_dispatch(),
+            bias.val().into_dispatch(),
+            conv.stride,
+            padding,
+        );
+        return Tensor::from_dispatch(y);
+    }
+    conv.forward(x)
+}
+
+/// Whether `x` lives on Flex (with or without autodiff) as f32.
+#[cfg(feature = "flex-conv")]
+fn on_flex_f32<const D: usize>(x: &Tensor<D>) -> bool {
+    matches!(x.device().inner().as_dispatch(), DispatchDevice::Flex(_)) && x.dtype() == DType::F32
+}
+
+/// `norm.forward(x)`, with the training-mode pass through [`norm`] on Flex.
+///
+/// Training mode is burn's own test (an autodiff device and the layer's training flag); the
+/// running statistics are updated exactly as `BatchNorm::forward` does (momentum-weighted,
+/// from the batch's mean and biased variance). Inference uses burn's `forward` unchanged.
+pub fn batch_norm(x: Tensor<4>, norm: &BatchNorm) -> Tensor<4> {
+    #[cfg(feature = "flex-conv")]
+    if x.device().is_autodiff() && norm.training.is_enabled() && on_flex_f32(&x) {
+        let (y, mean, var) = <Dispatch as GemmConv2dBackend>::fast_batch_norm_train(
+            x.into_dispatch(),
+            norm.gamma.val().into_dispatch(),
+            norm.beta.val().into_dispatch(),
+            norm.epsilon,
+        );
+        let (mean, var) = (
+            Tensor::<1>::from_dispatch(mean),
+            Tensor::<1>::from_dispatch(var),
+        );
+        let device = mean.device();
+        let update = |old: Tensor<1>, batch: Tensor<1>| {
+            old.to_device(&device)
+                .mul_scalar(1.0 - norm.momentum)
+                .add(batch.detach().mul_scalar(norm.momentum))
+                .detach()
+        };
+        norm.running_mean
+            .update(update(norm.running_mean.value_sync(), mean));
+        norm.running_var
+            .update(update(norm.running_var.value_sync(), var));
+        return Tensor::from_dispatch(y);
+    }
+    norm.forward(x)
+}
+
+/// `pool.forward(x)`, through [`pool`] on Flex when the windows do not overlap (stride =
+/// kernel, no padding, no dilation, floor mode), as the conv blocks' pools are.
+pub fn max_pool2d(x: Tensor<4>, pool: &MaxPool2d) -> Tensor<4> {
+    #[cfg(feature = "flex-conv")]
+    {
+        let [_, _, h, w] = x.dims();
+        let plain = pool.stride == pool.kernel_size
+            && pool.dilation == [1, 1]
+            && !pool.ceil_mode
+            && matches!(pool.padding, PaddingConfig2d::Valid)
+            && h >= pool.kernel_size[0]
+            && w >= pool.kernel_size[1];
+        if plain && on_flex_f32(&x) {
+            let y = <Dispatch as GemmConv2dBackend>::fast_max_pool2d(
+                x.into_dispatch(),
+                pool.kernel_size,
+            );
+            return Tensor::from_dispatch(y);
+        }
+    }
+    pool.forward(x)
+}
+
+#[cfg(all(test, feature = "flex-conv"))]
+mod tests {
+    use super::*;
+    use burn::nn::conv::Conv2dConfig;
+    use burn::tensor::Distribution;
+
+    /// f32 sums of a few hundred products of N(0, 1) inputs and small weights, computed in a
+    /// different order by burn's kernel and ours: 1e-4 absolute is ~10x the spread we see.
+    const TOL: f32 = 1e-4;
+
+    fn max_abs_diff<const D: usize>(a: Tensor<D>, b: Tensor<D>) -> f32 {
+        a.sub(b).abs().max().into_scalar::<f32>()
+    }
+
+    fn layers(device: &Device) -> Vec<Conv2d> {
+        vec![
+            Conv2dConfig::new([3, 5], [3, 3])
+                .with_padding(PaddingConfig2d::Same)
+                .init(device),
+            Conv2dConfig::new([1, 4], [3, 3])
+                .with_stride([2, 2])
+                .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+                .init(device),
+            Conv2dConfig::new([2, 3], [1, 5])
+                .with_padding(PaddingConfig2d::Valid)
+                .init(device),
+        ]
+    }
+
+    #[test]
+    fn forward_and_gradients_match_burn_conv2d_on_autodiff_flex() {
+        let device = Device::flex().autodiff();
+        for conv in layers(&device) {
+            let c_in = conv.weight.dims()[1];
+            let x = Tensor::<4>::random([3, c_in, 9, 13], Distribution::Normal(0.0, 1.0), &device)
+                .require_grad();
+            assert!(
+                uses_kernel(&x, &conv).is_some(),
+                "{:?} should use the kernel",
+                conv.padding
+            );
+            // A loss that is not linear in y, so dy varies per position.
+            let ours = conv2d(x.clone(), &conv);
+            let theirs = conv.forward(x.clone());
+            assert!(max_abs_diff(ours.clone(), theirs.clone()) < TOL);
+            let g_ours = ours.powi_scalar(2).sum().backward();
+            let g_theirs = theirs.powi_scalar(2).sum().backward();
+            let grad = |g: &burn::tensor::Gradients| {
+                (
+                    x.grad(g).expect("x grad"),
+                    conv.weight.grad(g).expect("weight grad"),
+                    conv.bias
+                        .as_ref()
+                        .expect("bias")
+                        .grad(g)
+                        .expect("bias grad"),
+                )
+            };
+            let (dx_o, dw_o, db_o) = grad(&g_ours);
+            let (dx_t, dw_t, db_t) = grad(&g_theirs);
+            // Weight and bias gradients sum over every position of 3 images: scale the
+            // tolerance by the number of terms.
+            assert!(max_abs_diff(dx_o, dx_t) < TOL, "dx, {:?}", conv.padding);
+            assert!(
+                max_abs_diff(dw_o, dw_t) < TOL * 30.0,
+                "dw, {:?}",
+                conv.padding
+            );
+            assert!(
+                max_abs_diff(db_o, db_t) < TOL * 30.0,
+                "db, {:?}",
+                conv.padding
+            );
+        }
+    }
+
+    #[test]
+    fn inference_on_flex_matches_burn_conv2d() {
+        let device = Device::flex();
+        for conv in layers(&device) {
+            let c_in = conv.weight.dims()[1];
+            let x = Tensor::<4>::random([2, c_in, 8, 11], Distribution::Normal(0.0, 1.0), &device);
+            assert!(max_abs_diff(conv2d(x.clone(), &conv), conv.forward(x)) < TOL);
+        }
+    }
+
+    #[test]
+    fn batch_norm_matches_burn_in_training_and_inference() {
+        use burn::nn::BatchNormConfig;
+        let device = Device::flex().autodiff();
+        let ours = BatchNormConfig::new(3).init(&device);
+        let theirs = BatchNormConfig::new(3).init(&device);
+        // Two steps, so the running statistics carry over from the first.
+        for seed in 0..2 {
+            let x = Tensor::<4>::random(
+                [4, 3, 5, 7],
+                Distribution::Normal(seed as f64, 2.0),
+                &device,
+            )
+            .require_grad();
+            let (y_o, y_t) = (batch_norm(x.clone(), &ours), theirs.forward(x.clone()));
+            assert!(max_abs_diff(y_o.clone(), y_t.clone()) < TOL);
+            let weights = Tensor::<4>::random([4, 3, 5, 7], Distribution::Default, &device);
+            let g_o = (y_o * weights.clone()).sum().backward();
+            let g_t = (y_t * weights).sum().backward();
+            assert!(max_abs_diff(x.grad(&g_o).expect("dx"), x.grad(&g_t).expect("dx")) < TOL);
+            let dgamma = |g| ours.gamma.grad(g).expect("dgamma");
+            let dgamma_t = |g| theirs.gamma.grad(g).expect("dgamma");
+            assert!(max_abs_diff(dgamma(&g_o), dgamma_t(&g_t)) < TOL * 10.0);
+            let dbeta = ours.beta.grad(&g_o).expect("dbeta");
+            assert!(max_abs_diff(dbeta, theirs.beta.grad(&g_t).expect("dbeta")) < TOL * 10.0);
+            let stats = |n: &BatchNorm| (n.running_mean.value(), n.running_var.value());
+            let ((m_o, v_o), (m_t, v_t)) = (stats(&ours), stats(&theirs));
+            assert!(max_abs_diff(m_o, m_t) < TOL && max_abs_diff(v_o, v_t) < TOL);
+        }
+        // Inference (no autodiff) uses the running statistics on both paths.
+        let x = Tensor::<4>::random([2, 3, 4, 4], Distribution::Default, &Device::flex());
+        let (ours, theirs) = (ours.valid(), theirs.valid());
+        assert!(max_abs_diff(batch_norm(x.clone(), &ours), theirs.forward(x)) < TOL);
+    }
+
+    #[test]
+    fn max_pool_matches_burn_forward_and_backward() {
+        use burn::nn::pool::MaxPool2dConfig;
+        let device = Device::flex().autodiff();
+        for kernel in [[2, 2], [2, 1], [2, 3]] {
+            let pool = MaxPool2dConfig::new(kernel).init();
+            // Odd sizes: the floor mode drops the last row or column.
+            let x = Tensor::<4>::random([2, 3, 9, 11], Distribution::Normal(0.0, 1.0), &device)
+                .require_grad();
+            let (ours, theirs) = (max_pool2d(x.clone(), &pool), pool.forward(x.clone()));
+            assert_eq!(ours.dims(), theirs.dims());
+            assert!(max_abs_diff(ours.clone(), theirs.clone()) == 0.0);
+            let weights = Tensor::<4>::random(ours.dims(), Distribution::Default, &device);
+            let g_o = (ours * weights.clone()).sum().backward();
+            let g_t = (theirs * weights).sum().backward();
+            let (dx_o, dx_t) = (x.grad(&g_o).expect("dx"), x.grad(&g_t).expect("dx"));
+            assert!(max_abs_diff(dx_o, dx_t) == 0.0, "{kernel:?}");
+        }
+    }
+
+    #[test]
+    fn unsupported_layers_fall_back_to_burn() {
+        let device = Device::flex();
+        let grouped = Conv2dConfig::new([4, 4], [3, 3])
+            .with_groups(2)
+            .init(&device);
+        let dilated = Conv2dConfig::new([1, 2], [3, 3])
+            .with_dilation([2, 2])
+            .init(&device);
+        let uneven = Conv2dConfig::new([1, 2], [2, 2])
+            .with_padding(PaddingConfig2d::Same)
+            .init(&device);
+        for conv in [grouped, dilated, uneven] {
+            let c_in = conv.weight.dims()[1] * conv.groups;
+            let x = Tensor::<4>::ones([1, c_in, 7, 7], &device);
+            assert!(uses_kernel(&x, &conv).is_none());
+            assert!(max_abs_diff(conv2d(x.clone(), &conv), conv.forward(x)) == 0.0);
+        }
+    }
+}
