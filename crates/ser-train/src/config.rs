@@ -276,6 +276,13 @@ pub struct TrainConfig {
     /// Learn from teacher models' probabilities as well as the labels. `None` = off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub distill: Option<Distill>,
+    /// Train (and evaluate) with burn Flex's own convolution, batch norm and max pool instead
+    /// of `ser_models::fastconv`'s kernels, process-wide. The kernels make an epoch ~1.5x
+    /// faster but sum in another order, so a run is then a different draw; with this set, a
+    /// run made before they existed (2026-11-25, the shipped `models/default` among them) is
+    /// reproduced bit for bit.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub burn_ops: bool,
 }
 
 impl TrainConfig {
@@ -313,6 +320,7 @@ impl TrainConfig {
             min_epochs: 0,
             keep_last: false,
             distill: None,
+            burn_ops: false,
         }
     }
 

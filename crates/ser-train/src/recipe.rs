@@ -133,6 +133,11 @@ pub struct RecipeArgs {
     /// epoch (no early stopping; validation is still logged).
     #[arg(long)]
     pub keep_last: bool,
+    /// Use burn Flex's own convolution, batch norm and max pool instead of ser's faster
+    /// kernels (ser_models::fastconv). Training is then ~1.5x slower but reproduces runs made
+    /// before the kernels existed bit for bit, the shipped models/default among them.
+    #[arg(long)]
+    pub burn_ops: bool,
     /// Training crop length in seconds [default: 3].
     #[arg(long)]
     pub crop_seconds: Option<f32>,
@@ -192,6 +197,7 @@ impl RecipeArgs {
         cfg.features.cmvn |= self.cmvn;
         cfg.pooled_stem |= self.pooled_stem;
         cfg.keep_last |= self.keep_last;
+        cfg.burn_ops |= self.burn_ops;
         if let Some(ch) = &self.channels {
             cfg.channels = Some(ch.clone());
         }
@@ -250,7 +256,7 @@ impl RecipeArgs {
     pub fn describe(&self, family: Family, has_data_dir: bool) -> String {
         let c = self.config(family, has_data_dir);
         format!(
-            "{} (epochs {}, patience {}{}, lr {}, batch {}, crop {} s, {}{}{}{}{}{}{}{}{})",
+            "{} (epochs {}, patience {}{}, lr {}, batch {}, crop {} s, {}{}{}{}{}{}{}{}{}{})",
             self.preset(has_data_dir).name(),
             c.epochs,
             c.patience,
@@ -270,6 +276,7 @@ impl RecipeArgs {
             if c.features.cmvn { ", cmvn" } else { "" },
             if c.pooled_stem { ", pooled stem" } else { "" },
             if c.keep_last { ", last epoch kept" } else { "" },
+            if c.burn_ops { ", burn's ops" } else { "" },
             c.channels
                 .map(|ch| format!(", channels {ch:?}"))
                 .unwrap_or_default(),

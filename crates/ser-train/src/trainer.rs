@@ -105,6 +105,8 @@ fn style(template: &str) -> ProgressStyle {
 /// every fold with its own `cfg.split`).
 pub fn train_on(cfg: &TrainConfig, ds: &Dataset) -> Result<TrainOutcome> {
     cfg.validate()?;
+    // Process-wide, before any model runs (see `TrainConfig::burn_ops`).
+    ser_models::fastconv::set_enabled(!cfg.burn_ops);
     let split = resolve_split(ds, &cfg.split)?;
     let test_idx = ds.indices(&split.test, true);
     let val_idx = ds.indices(&split.val, true);
@@ -761,7 +763,13 @@ fn tiny(c: ModelConfig) -> ModelConfig {
 /// Options that joined [`TrainConfig`] later. Their fields are skipped when serialised at
 /// their default (`skip_serializing_if`), so copying them from the serialised config adds them
 /// to a fingerprint only when set: runs without them keep the fingerprints of older versions.
-const LATER_FINGERPRINT_KEYS: [&str; 4] = ["min_epochs", "distill", "keep_last", "label_smoothing"];
+const LATER_FINGERPRINT_KEYS: [&str; 5] = [
+    "min_epochs",
+    "distill",
+    "keep_last",
+    "label_smoothing",
+    "burn_ops",
+];
 
 fn fingerprint(cfg: &TrainConfig, model: &ModelConfig, split: &SpeakerSplit) -> String {
     let mut parts = serde_json::json!({
@@ -841,6 +849,12 @@ mod bucket_tests {
         assert_ne!(
             fingerprint(&base, &model, &split),
             fingerprint(&all, &model, &split)
+        );
+        let mut ops = base.clone();
+        ops.burn_ops = true;
+        assert_ne!(
+            fingerprint(&base, &model, &split),
+            fingerprint(&ops, &model, &split)
         );
         // Options outside the fingerprint (where the artifact goes) do not.
         let mut moved = base.clone();

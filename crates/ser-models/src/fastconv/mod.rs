@@ -13,6 +13,11 @@
 //! convolution (no groups, no dilation, symmetric padding); anything else goes to burn's own
 //! `Conv2d::forward`, so every backend keeps working.
 //!
+//! [`set_enabled`]`(false)` sends everything to burn's ops for the rest of the process: runs
+//! trained before these kernels existed (the shipped `models/default` among them) are
+//! reproduced bit for bit only that way, since the kernels sum in a different order
+//! (`ser-train --burn-ops`).
+//!
 //! ```
 //! use burn::nn::conv::Conv2dConfig;
 //! use burn::nn::PaddingConfig2d;
@@ -47,6 +52,23 @@ use burn::tensor::DType;
 
 #[cfg(feature = "flex-conv")]
 pub use backend::GemmConv2dBackend;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Whether [`conv2d`], [`batch_norm`] and [`max_pool2d`] may use ser's kernels.
+static ENABLED: AtomicBool = AtomicBool::new(true);
+
+/// Turns ser's kernels on (the default) or off for the whole process; off, every layer runs
+/// burn's own op. Meant to be set once, before a model runs (ser-train's `--burn-ops`).
+pub fn set_enabled(on: bool) {
+    ENABLED.store(on, Ordering::Relaxed);
+}
+
+/// Whether ser's kernels are on (see [`set_enabled`]); without the `flex-conv` feature they
+/// are never used.
+pub fn is_enabled() -> bool {
+    cfg!(feature = "flex-conv") && ENABLED.load(Ordering::Relaxed)
+}
 
 /// The symmetric zero padding `[rows, columns]` of `conv`, or `None` when it has none
 /// (`Same` with an even kernel or a stride pads unequally; so can `Explicit`).
@@ -101,7 +123,9 @@ pub fn conv2d(x: Tensor<4>, conv: &Conv2d) -> Tensor<4> {
 /// Whether `x` lives on Flex (with or without autodiff) as f32.
 #[cfg(feature = "flex-conv")]
 fn on_flex_f32<const D: usize>(x: &Tensor<D>) -> bool {
-    matches!(x.device().inner().as_dispatch(), DispatchDevice::Flex(_)) && x.dtype() == DType::F32
+    is_enabled()
+        && matches!(x.device().inner().as_dispatch(), DispatchDevice::Flex(_))
+        && x.dtype() == DType::F32
 }
 
 /// `norm.forward(x)`, with the training-mode pass through [`norm`] on Flex.
