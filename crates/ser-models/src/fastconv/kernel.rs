@@ -384,34 +384,25 @@ mod tests {
             let b0 = vec![0.0f32; g.c_out];
             let (dx, dw, db) = conv2d_backward(&g, &x, &w, &r);
             let base = loss(&x, &w, &b0);
-            // The loss is linear in x (and in w, and in b): a unit step gives the derivative.
-            for (i, &got) in dx.iter().enumerate() {
-                let mut x1 = x.clone();
-                x1[i] += 1.0;
-                let want = loss(&x1, &w, &b0) - base;
-                assert!(
-                    (got as f64 - want).abs() < TOL,
-                    "{g:?} dx[{i}] = {got}, want {want}"
-                );
-            }
-            for (i, &got) in dw.iter().enumerate() {
-                let mut w1 = w.clone();
-                w1[i] += 1.0;
-                let want = loss(&x, &w1, &b0) - base;
-                assert!(
-                    (got as f64 - want).abs() < TOL,
-                    "{g:?} dw[{i}] = {got}, want {want}"
-                );
-            }
-            for (i, &got) in db.iter().enumerate() {
-                let mut b1 = b0.clone();
-                b1[i] += 1.0;
-                let want = loss(&x, &w, &b1) - base;
-                assert!(
-                    (got as f64 - want).abs() < TOL,
-                    "{g:?} db[{i}] = {got}, want {want}"
-                );
-            }
+            // The loss is linear in x (and in w, and in b): a unit step in element i of one
+            // argument changes it by exactly that element's derivative.
+            let check = |name: &str, got: &[f32], stepped: &dyn Fn(usize) -> f64| {
+                for (i, &got) in got.iter().enumerate() {
+                    let want = stepped(i) - base;
+                    assert!(
+                        (got as f64 - want).abs() < TOL,
+                        "{g:?} {name}[{i}] = {got}, want {want}"
+                    );
+                }
+            };
+            let step = |v: &[f32], i: usize| {
+                let mut v = v.to_vec();
+                v[i] += 1.0;
+                v
+            };
+            check("dx", &dx, &|i| loss(&step(&x, i), &w, &b0));
+            check("dw", &dw, &|i| loss(&x, &step(&w, i), &b0));
+            check("db", &db, &|i| loss(&x, &w, &step(&b0, i)));
         }
     }
 
