@@ -77,7 +77,9 @@ fn geometry(
     }
 }
 
-fn f32_data(t: &FlexTensor) -> FlexTensor {
+/// A contiguous, offset-0 copy-or-share of `t`, so that `storage()` is exactly its elements
+/// in row-major order (`to_contiguous` shares the buffer when it already is).
+fn contiguous(t: &FlexTensor) -> FlexTensor {
     t.to_contiguous()
 }
 
@@ -99,7 +101,7 @@ impl GemmConv2dBackend for Flex {
             stride,
             padding,
         );
-        let (x, weight, bias) = (f32_data(&x), f32_data(&weight), f32_data(&bias));
+        let (x, weight, bias) = (contiguous(&x), contiguous(&weight), contiguous(&bias));
         let y = conv2d_forward(
             &g,
             x.storage::<f32>(),
@@ -116,7 +118,7 @@ impl GemmConv2dBackend for Flex {
         epsilon: f64,
     ) -> (FlexTensor, FlexTensor, FlexTensor) {
         let shape = x.shape().as_slice().to_vec();
-        let (x, gamma, beta) = (f32_data(&x), f32_data(&gamma), f32_data(&beta));
+        let (x, gamma, beta) = (contiguous(&x), contiguous(&gamma), contiguous(&beta));
         let (y, mean, var) = batch_norm_train(
             x.storage::<f32>(),
             norm_shape(&shape),
@@ -134,7 +136,7 @@ impl GemmConv2dBackend for Flex {
 
     fn fast_max_pool2d(x: FlexTensor, kernel: [usize; 2]) -> FlexTensor {
         let (planes, out_shape) = pool_shapes(x.shape().as_slice(), kernel);
-        let (y, _) = max_pool2d_forward(f32_data(&x).storage::<f32>(), planes, kernel);
+        let (y, _) = max_pool2d_forward(contiguous(&x).storage::<f32>(), planes, kernel);
         from_vec(y, out_shape)
     }
 }
@@ -152,7 +154,7 @@ impl Backward<Flex, 1> for MaxPoolGrad {
         let dy = grads.consume::<Flex>(&ops.node);
         let (planes, x_shape, idx) = ops.state;
         if let Some(node) = node_x {
-            let dx = max_pool2d_backward(f32_data(&dy).storage::<f32>(), &idx, planes);
+            let dx = max_pool2d_backward(contiguous(&dy).storage::<f32>(), &idx, planes);
             grads.register::<Flex>(node.id, from_vec(dx, x_shape));
         }
     }
@@ -172,7 +174,7 @@ impl Backward<Flex, 3> for BatchNormGrad {
         let (x, gamma, mean, var, epsilon) = ops.state;
         let shape = x.shape().as_slice().to_vec();
         let c = shape[1];
-        let [x, gamma, mean, var, dy] = [&x, &gamma, &mean, &var, &dy].map(f32_data);
+        let [x, gamma, mean, var, dy] = [&x, &gamma, &mean, &var, &dy].map(contiguous);
         let (dx, dgamma, dbeta) = batch_norm_train_backward(
             x.storage::<f32>(),
             norm_shape(&shape),
@@ -216,7 +218,7 @@ impl Backward<Flex, 3> for GemmConv2dGrad {
             x.shape().as_slice().to_vec(),
             weight.shape().as_slice().to_vec(),
         );
-        let (x, weight, dy) = (f32_data(&x), f32_data(&weight), f32_data(&dy));
+        let (x, weight, dy) = (contiguous(&x), contiguous(&weight), contiguous(&dy));
         let (dx, dw, db) = conv2d_backward(
             &g,
             x.storage::<f32>(),
@@ -307,7 +309,7 @@ impl<C: CheckpointStrategy> GemmConv2dBackend for Autodiff<Flex, C> {
         let x = x.into_primitive();
         let x_shape = x.shape().as_slice().to_vec();
         let (planes, out_shape) = pool_shapes(&x_shape, kernel);
-        let (y, idx) = max_pool2d_forward(f32_data(&x).storage::<f32>(), planes, kernel);
+        let (y, idx) = max_pool2d_forward(contiguous(&x).storage::<f32>(), planes, kernel);
         let y = from_vec(y, out_shape);
         match prepared {
             OpsKind::Tracked(prep) => prep.finish((planes, x_shape, Arc::new(idx)), y),

@@ -10,9 +10,9 @@
 //!
 //! This is the formulation of Caffe and of PyTorch's non-oneDNN CPU path
 //! (`aten/src/ATen/native/ConvolutionMM2d.cpp`). burn Flex 0.22.1 computes the weight
-//! gradient as a convolution whose kernel is the whole output gradient, giving a GEMM with
-//! `N = kh * kw = 9` columns and a patch matrix of `c_in` times the input; the shapes here are
-//! all large on every side, which is what a GEMM wants.
+//! gradient as a convolution whose kernel is the whole output gradient, giving GEMMs only
+//! `N = kh * kw = 9` columns wide (burn-backend 0.22.1, `conv2d_weight_backward`); the shapes
+//! here are large on every side, which is what a GEMM wants.
 //!
 //! Images run in parallel on the rayon pool (each with its own patch buffer); the GEMMs are
 //! `matrixmultiply`'s (through `ndarray::linalg::general_mat_mul`), single-threaded, so one
