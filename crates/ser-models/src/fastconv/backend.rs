@@ -1,5 +1,6 @@
-//! The [`kernel`](super::kernel) as a burn backend extension: one operation on Flex, and its
-//! hand-written backward pass on `Autodiff<Flex>`.
+//! The [`kernel`](super::kernel), [`norm`](super::norm) and [`pool`](super::pool) slice
+//! kernels as a burn backend extension: three operations on Flex, each with a hand-written
+//! backward pass on `Autodiff<Flex>`.
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
@@ -44,12 +45,14 @@ pub trait GemmConv2dBackend: Backend {
     fn fast_max_pool2d(x: FloatTensor<Self>, kernel: [usize; 2]) -> FloatTensor<Self>;
 }
 
-/// `([b * c, h, w], output shape)` of a max-pool input.
-fn pool_shapes(x: &[usize], [kh, kw]: [usize; 2]) -> ([usize; 3], Vec<usize>) {
-    (
-        [x[0] * x[1], x[2], x[3]],
-        vec![x[0], x[1], x[2] / kh, x[3] / kw],
-    )
+/// `[b * c, h, w]`: the planes of a max-pool input `[b, c, h, w]`.
+fn pool_planes(x: &[usize]) -> [usize; 3] {
+    [x[0] * x[1], x[2], x[3]]
+}
+
+/// The max-pool output shape `[b, c, h / kh, w / kw]`.
+fn pool_output(x: &[usize], [kh, kw]: [usize; 2]) -> Vec<usize> {
+    vec![x[0], x[1], x[2] / kh, x[3] / kw]
 }
 
 /// `[batch, channels, product of the other dims]` of a batch-norm input.
@@ -135,9 +138,10 @@ impl GemmConv2dBackend for Flex {
     }
 
     fn fast_max_pool2d(x: FlexTensor, kernel: [usize; 2]) -> FlexTensor {
-        let (planes, out_shape) = pool_shapes(x.shape().as_slice(), kernel);
-        let (y, _) = max_pool2d_forward(contiguous(&x).storage::<f32>(), planes, kernel);
-        from_vec(y, out_shape)
+        let shape = x.shape().as_slice().to_vec();
+        let (y, _) =
+            max_pool2d_forward(contiguous(&x).storage::<f32>(), pool_planes(&shape), kernel);
+        from_vec(y, pool_output(&shape, kernel))
     }
 }
 
@@ -146,15 +150,16 @@ impl GemmConv2dBackend for Flex {
 struct MaxPoolGrad;
 
 impl Backward<Flex, 1> for MaxPoolGrad {
-    /// `[b * c, h, w]`, the input shape, and the winning offsets of the forward pass.
-    type State = ([usize; 3], Vec<usize>, Arc<Vec<u32>>);
+    /// The input shape and the winning offsets of the forward pass.
+    type State = (Vec<usize>, Arc<Vec<u32>>);
 
     fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
         let [node_x] = ops.parents;
         let dy = grads.consume::<Flex>(&ops.node);
-        let (planes, x_shape, idx) = ops.state;
+        let (x_shape, idx) = ops.state;
         if let Some(node) = node_x {
-            let dx = max_pool2d_backward(contiguous(&dy).storage::<f32>(), &idx, planes);
+            let dy = contiguous(&dy);
+            let dx = max_pool2d_backward(dy.storage::<f32>(), &idx, pool_planes(&x_shape));
             grads.register::<Flex>(node.id, from_vec(dx, x_shape));
         }
     }
@@ -208,22 +213,19 @@ impl Backward<Flex, 3> for GemmConv2dGrad {
         let [node_x, node_w, node_b] = ops.parents;
         let dy = grads.consume::<Flex>(&ops.node);
         let (x, weight, stride, padding) = ops.state;
-        let g = geometry(
-            x.shape().as_slice(),
-            weight.shape().as_slice(),
-            stride,
-            padding,
-        );
         let (x_shape, w_shape) = (
             x.shape().as_slice().to_vec(),
             weight.shape().as_slice().to_vec(),
         );
+        let g = geometry(&x_shape, &w_shape, stride, padding);
         let (x, weight, dy) = (contiguous(&x), contiguous(&weight), contiguous(&dy));
+        // The first block's input (the features) needs no gradient: skip its GEMM and col2im.
         let (dx, dw, db) = conv2d_backward(
             &g,
             x.storage::<f32>(),
             weight.storage::<f32>(),
             dy.storage::<f32>(),
+            node_x.is_some(),
         );
         if let Some(node) = node_x {
             grads.register::<Flex>(node.id, from_vec(dx, x_shape));
@@ -245,31 +247,23 @@ impl<C: CheckpointStrategy> GemmConv2dBackend for Autodiff<Flex, C> {
         stride: [usize; 2],
         padding: [usize; 2],
     ) -> FloatTensor<Self> {
-        match GemmConv2dGrad
+        let prepared = GemmConv2dGrad
             .prepare::<C>([x.node(), weight.node(), bias.node()])
             .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => {
-                // The input and weight are kept (reference-counted, not copied) for the
-                // backward pass, as burn's own conv2d keeps them.
-                let (x, weight) = (x.into_primitive(), weight.into_primitive());
-                let y = Flex::gemm_conv2d(
-                    x.clone(),
-                    weight.clone(),
-                    bias.into_primitive(),
-                    stride,
-                    padding,
-                );
-                prep.finish((x, weight, stride, padding), y)
-            }
-            OpsKind::UnTracked(prep) => prep.finish(Flex::gemm_conv2d(
-                x.into_primitive(),
-                weight.into_primitive(),
-                bias.into_primitive(),
-                stride,
-                padding,
-            )),
+            .stateful();
+        // The input and weight are kept (reference-counted, not copied) for the backward
+        // pass, as burn's own conv2d keeps them.
+        let (x, weight) = (x.into_primitive(), weight.into_primitive());
+        let y = Flex::gemm_conv2d(
+            x.clone(),
+            weight.clone(),
+            bias.into_primitive(),
+            stride,
+            padding,
+        );
+        match prepared {
+            OpsKind::Tracked(prep) => prep.finish((x, weight, stride, padding), y),
+            OpsKind::UnTracked(prep) => prep.finish(y),
         }
     }
 
@@ -308,11 +302,14 @@ impl<C: CheckpointStrategy> GemmConv2dBackend for Autodiff<Flex, C> {
             .stateful();
         let x = x.into_primitive();
         let x_shape = x.shape().as_slice().to_vec();
-        let (planes, out_shape) = pool_shapes(&x_shape, kernel);
-        let (y, idx) = max_pool2d_forward(contiguous(&x).storage::<f32>(), planes, kernel);
-        let y = from_vec(y, out_shape);
+        let (y, idx) = max_pool2d_forward(
+            contiguous(&x).storage::<f32>(),
+            pool_planes(&x_shape),
+            kernel,
+        );
+        let y = from_vec(y, pool_output(&x_shape, kernel));
         match prepared {
-            OpsKind::Tracked(prep) => prep.finish((planes, x_shape, Arc::new(idx)), y),
+            OpsKind::Tracked(prep) => prep.finish((x_shape, Arc::new(idx)), y),
             OpsKind::UnTracked(prep) => prep.finish(y),
         }
     }

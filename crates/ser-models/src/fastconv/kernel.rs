@@ -66,12 +66,16 @@ impl ConvGeometry {
         self.out_h() * self.out_w()
     }
 
-    /// Whether the kernel fits the padded input (otherwise there is no output).
+    /// Whether the kernels can run this convolution: a non-empty input and kernel, non-zero
+    /// strides, and a kernel that fits the padded input (otherwise there is no output).
     pub fn is_valid(&self) -> bool {
         self.stride[0] > 0
             && self.stride[1] > 0
             && self.kh > 0
             && self.kw > 0
+            && self.c_in > 0
+            && self.h > 0
+            && self.w > 0
             && self.h + 2 * self.padding[0] >= self.kh
             && self.w + 2 * self.padding[1] >= self.kw
     }
@@ -214,7 +218,9 @@ pub fn conv2d_forward(g: &ConvGeometry, x: &[f32], w: &[f32], bias: Option<&[f32
     y
 }
 
-/// Gradients of [`conv2d_forward`] for the output gradient `dy`: `(dx, dw, dbias)`.
+/// Gradients of [`conv2d_forward`] for the output gradient `dy`: `(dx, dw, dbias)`. With
+/// `want_dx` false (an input that needs no gradient, as the first layer's features) `dx` is
+/// empty and its GEMM and col2im are skipped.
 ///
 /// # Panics
 /// When the slice lengths do not match `g`.
@@ -223,6 +229,7 @@ pub fn conv2d_backward(
     x: &[f32],
     w: &[f32],
     dy: &[f32],
+    want_dx: bool,
 ) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
     check_lengths(g, x.len(), w.len());
     let (k, l) = (g.k(), g.l());
@@ -232,8 +239,13 @@ pub fn conv2d_backward(
         "output gradient length for {g:?}"
     );
     let in_len = g.c_in * g.h * g.w;
-    let mut dx = vec![0.0f32; x.len()];
+    // Without dx, each image still gets a one-element placeholder chunk to zip with.
+    let dx_chunk = if want_dx { in_len } else { 1 };
+    let mut dx = vec![0.0f32; g.batch * dx_chunk];
     if g.batch == 0 || l == 0 {
+        if !want_dx {
+            dx.clear();
+        }
         return (dx, vec![0.0; w.len()], vec![0.0; g.c_out]);
     }
     let wt = view(w, g.c_out, k).reversed_axes(); // [K, c_out]
@@ -242,7 +254,7 @@ pub fn conv2d_backward(
     // accumulates its own (dW, db) partial sums; they are added at the end.
     let zero = || (vec![0.0f32; w.len()], vec![0.0f32; g.c_out]);
     let (dw, db) = dx
-        .par_chunks_mut(in_len)
+        .par_chunks_mut(dx_chunk)
         .zip(x.par_chunks(in_len))
         .zip(dy.par_chunks(g.c_out * l))
         .fold(
@@ -261,9 +273,11 @@ pub fn conv2d_backward(
                 for (acc, row) in db.iter_mut().zip(dyb.chunks_exact(l)) {
                     *acc += row.iter().sum::<f32>();
                 }
-                // dcol = Wᵀ · dy[b], reusing the patch buffer.
-                general_mat_mul(1.0, &wt, &dyv, 0.0, &mut view_mut(&mut col, k, l));
-                col2im_add(g, &col, dxb);
+                if want_dx {
+                    // dcol = Wᵀ · dy[b], reusing the patch buffer.
+                    general_mat_mul(1.0, &wt, &dyv, 0.0, &mut view_mut(&mut col, k, l));
+                    col2im_add(g, &col, dxb);
+                }
                 ((dw, db), col)
             },
         )
@@ -273,6 +287,9 @@ pub fn conv2d_backward(
             db.iter_mut().zip(&db2).for_each(|(a, b)| *a += b);
             (dw, db)
         });
+    if !want_dx {
+        dx.clear();
+    }
     (dx, dw, db)
 }
 
@@ -382,7 +399,11 @@ mod tests {
                     .sum()
             };
             let b0 = vec![0.0f32; g.c_out];
-            let (dx, dw, db) = conv2d_backward(&g, &x, &w, &r);
+            let (dx, dw, db) = conv2d_backward(&g, &x, &w, &r, true);
+            // Without dx: the same weight and bias gradients, bit for bit, and no dx.
+            let (no_dx, dw2, db2) = conv2d_backward(&g, &x, &w, &r, false);
+            assert!(no_dx.is_empty());
+            assert_eq!((&dw2, &db2), (&dw, &db));
             let base = loss(&x, &w, &b0);
             // The loss is linear in x (and in w, and in b): a unit step in element i of one
             // argument changes it by exactly that element's derivative.

@@ -1,4 +1,5 @@
-//! A faster 2-D convolution for burn's Flex CPU backend, forward and backward.
+//! Faster conv-block layers for burn's Flex CPU backend, forward and backward: convolution,
+//! training-mode batch norm and non-overlapping max pool.
 //!
 //! Training a CRNN on a CPU spends most of its time in the convolutions' backward pass. burn
 //! Flex 0.22.1 computes the weight gradient as a convolution whose kernel is the whole output
@@ -87,18 +88,30 @@ fn symmetric_padding(conv: &Conv2d) -> Option<[usize; 2]> {
     }
 }
 
-/// Whether [`kernel`] can run `conv` on `x`: f32 on Flex (autodiff or not), a plain layer.
+/// What [`kernel`] needs to run `conv` on `x` (its symmetric padding and the bias), or `None`
+/// when it cannot: not f32 on Flex (autodiff or not), not a plain layer, or a geometry the
+/// kernel rejects ([`kernel::ConvGeometry::is_valid`]).
 #[cfg(feature = "flex-conv")]
-fn uses_kernel(x: &Tensor<4>, conv: &Conv2d) -> Option<[usize; 2]> {
-    let plain = conv.groups == 1 && conv.dilation == [1, 1] && conv.bias.is_some();
-    if !(plain && on_flex_f32(x) && on_flex_f32(&conv.weight.val())) {
+fn kernel_args(x: &Tensor<4>, conv: &Conv2d) -> Option<([usize; 2], Tensor<1>)> {
+    let bias = conv.bias.as_ref()?.val();
+    let weight = conv.weight.val();
+    if conv.groups != 1 || conv.dilation != [1, 1] || !kernels_take(x) || !kernels_take(&weight) {
         return None;
     }
     let padding = symmetric_padding(conv)?;
-    let [_, _, h, w] = x.dims();
-    let fits =
-        h + 2 * padding[0] >= conv.kernel_size[0] && w + 2 * padding[1] >= conv.kernel_size[1];
-    fits.then_some(padding)
+    let ([batch, c_in, h, w], [c_out, _, kh, kw]) = (x.dims(), weight.dims());
+    let geometry = kernel::ConvGeometry {
+        batch,
+        c_in,
+        h,
+        w,
+        c_out,
+        kh,
+        kw,
+        stride: conv.stride,
+        padding,
+    };
+    geometry.is_valid().then_some((padding, bias))
 }
 
 /// `conv.forward(x)`, through [`kernel`] where it applies (see the module docs).
@@ -107,11 +120,11 @@ fn uses_kernel(x: &Tensor<4>, conv: &Conv2d) -> Option<[usize; 2]> {
 /// `[batch, c_in, h, w]` -> `[batch, c_out, oh, ow]`, as [`Conv2d::forward`].
 pub fn conv2d(x: Tensor<4>, conv: &Conv2d) -> Tensor<4> {
     #[cfg(feature = "flex-conv")]
-    if let (Some(padding), Some(bias)) = (uses_kernel(&x, conv), conv.bias.as_ref()) {
+    if let Some((padding, bias)) = kernel_args(&x, conv) {
         let y = <Dispatch as GemmConv2dBackend>::gemm_conv2d(
             x.into_dispatch(),
             conv.weight.val().into_dispatch(),
-            bias.val().into_dispatch(),
+            bias.into_dispatch(),
             conv.stride,
             padding,
         );
@@ -120,9 +133,10 @@ pub fn conv2d(x: Tensor<4>, conv: &Conv2d) -> Tensor<4> {
     conv.forward(x)
 }
 
-/// Whether `x` lives on Flex (with or without autodiff) as f32.
+/// Whether ser's kernels take `x`: they are enabled and `x` is f32 on Flex (with or without
+/// autodiff).
 #[cfg(feature = "flex-conv")]
-fn on_flex_f32<const D: usize>(x: &Tensor<D>) -> bool {
+fn kernels_take<const D: usize>(x: &Tensor<D>) -> bool {
     is_enabled()
         && matches!(x.device().inner().as_dispatch(), DispatchDevice::Flex(_))
         && x.dtype() == DType::F32
@@ -135,7 +149,7 @@ fn on_flex_f32<const D: usize>(x: &Tensor<D>) -> bool {
 /// from the batch's mean and biased variance). Inference uses burn's `forward` unchanged.
 pub fn batch_norm(x: Tensor<4>, norm: &BatchNorm) -> Tensor<4> {
     #[cfg(feature = "flex-conv")]
-    if x.device().is_autodiff() && norm.training.is_enabled() && on_flex_f32(&x) {
+    if x.device().is_autodiff() && norm.training.is_enabled() && kernels_take(&x) {
         let (y, mean, var) = <Dispatch as GemmConv2dBackend>::fast_batch_norm_train(
             x.into_dispatch(),
             norm.gamma.val().into_dispatch(),
@@ -174,7 +188,7 @@ pub fn max_pool2d(x: Tensor<4>, pool: &MaxPool2d) -> Tensor<4> {
             && matches!(pool.padding, PaddingConfig2d::Valid)
             && h >= pool.kernel_size[0]
             && w >= pool.kernel_size[1];
-        if plain && on_flex_f32(&x) {
+        if plain && kernels_take(&x) {
             let y = <Dispatch as GemmConv2dBackend>::fast_max_pool2d(
                 x.into_dispatch(),
                 pool.kernel_size,
@@ -222,7 +236,7 @@ mod tests {
             let x = Tensor::<4>::random([3, c_in, 9, 13], Distribution::Normal(0.0, 1.0), &device)
                 .require_grad();
             assert!(
-                uses_kernel(&x, &conv).is_some(),
+                kernel_args(&x, &conv).is_some(),
                 "{:?} should use the kernel",
                 conv.padding
             );
@@ -341,8 +355,16 @@ mod tests {
         for conv in [grouped, dilated, uneven] {
             let c_in = conv.weight.dims()[1] * conv.groups;
             let x = Tensor::<4>::ones([1, c_in, 7, 7], &device);
-            assert!(uses_kernel(&x, &conv).is_none());
+            assert!(kernel_args(&x, &conv).is_none());
             assert!(max_abs_diff(conv2d(x.clone(), &conv), conv.forward(x)) == 0.0);
         }
+        // An empty input whose padding alone would leave output positions: the kernel's
+        // per-image chunks would be empty (rayon panics on a chunk size of 0), so it is
+        // refused and burn decides.
+        let padded_1x1 = Conv2dConfig::new([1, 2], [1, 1])
+            .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+            .init(&device);
+        let empty = Tensor::<4>::zeros([1, 1, 3, 0], &device);
+        assert!(kernel_args(&empty, &padded_1x1).is_none());
     }
 }
