@@ -2,8 +2,9 @@
 //! test flipping it would race the other unit tests of the library).
 #![cfg(feature = "flex-conv")]
 
-use burn::nn::PaddingConfig2d;
 use burn::nn::conv::Conv2dConfig;
+use burn::nn::pool::MaxPool2dConfig;
+use burn::nn::{BatchNormConfig, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::Distribution;
 use ser_models::fastconv;
@@ -13,7 +14,7 @@ use std::sync::Mutex;
 /// The switch is process-wide: tests that flip it take turns.
 static SWITCH: Mutex<()> = Mutex::new(());
 
-fn bits(t: Tensor<4>) -> Vec<u32> {
+fn bits<const D: usize>(t: Tensor<D>) -> Vec<u32> {
     t.into_data()
         .try_to_vec::<f32>()
         .expect("f32 tensor")
@@ -38,9 +39,25 @@ fn switched_off_every_layer_is_burns_own_bit_for_bit() {
     // the switch is for), none by more than rounding.
     assert_ne!(ours, burn, "the kernel should have run");
 
+    // Batch norm (training mode needs an autodiff device) and max pool, on and off.
+    let ad = device.autodiff();
+    let norm = BatchNormConfig::new(8).init(&ad);
+    let pool = MaxPool2dConfig::new([2, 2]).init();
+    let h = Tensor::<4>::random([2, 8, 12, 20], Distribution::Normal(1.0, 2.0), &ad);
+    let (norm_burn, pool_burn) = (bits(norm.forward(h.clone())), bits(pool.forward(h.clone())));
+    assert_ne!(bits(fastconv::batch_norm(h.clone(), &norm)), norm_burn);
+
     fastconv::set_enabled(false);
     assert_eq!(bits(fastconv::conv2d(x, &conv)), burn);
+    assert_eq!(bits(fastconv::batch_norm(h.clone(), &norm)), norm_burn);
+    assert_eq!(bits(fastconv::max_pool2d(h, &pool)), pool_burn);
     fastconv::set_enabled(true);
+}
+
+/// Largest absolute difference relative to `b`'s largest magnitude.
+fn rel<const D: usize>(a: Tensor<D>, b: Tensor<D>) -> f32 {
+    let scale = b.clone().abs().max().into_scalar::<f32>();
+    a.sub(b).abs().max().into_scalar::<f32>() / scale
 }
 
 /// A whole training step of the CRNN (dropout off so both passes see the same network; batch
@@ -88,14 +105,13 @@ fn a_crnn_training_step_matches_burns_ops() {
     let (loss_b, dx_b, w0_b, w1_b) = run(false);
     fastconv::set_enabled(true);
 
-    let rel = |a: Tensor<3>, b: Tensor<3>| {
-        let scale = b.clone().abs().max().into_scalar::<f32>();
-        a.sub(b).abs().max().into_scalar::<f32>() / scale
-    };
-    let rel4 = |a: Tensor<4>, b: Tensor<4>| {
-        let scale = b.clone().abs().max().into_scalar::<f32>();
-        a.sub(b).abs().max().into_scalar::<f32>() / scale
-    };
+    // The two passes took different paths (else the comparison below proves nothing): the
+    // weight gradient sums ~10^4 products in another order, so its bits differ.
+    assert_ne!(
+        bits(w0_f.clone()),
+        bits(w0_b.clone()),
+        "the switch changed nothing"
+    );
     // f32 sums of up to ~10^4 terms in a different order, through 3 blocks and a GRU:
     // relative differences of ~1e-6 expected; 1e-4 still rules out any wrong term.
     const REL_TOL: f32 = 1e-4;
@@ -104,6 +120,6 @@ fn a_crnn_training_step_matches_burns_ops() {
         "{loss_f} vs {loss_b}"
     );
     assert!(rel(dx_f, dx_b) < REL_TOL, "input gradient");
-    assert!(rel4(w0_f, w0_b) < REL_TOL, "first conv weight gradient");
-    assert!(rel4(w1_f, w1_b) < REL_TOL, "last conv weight gradient");
+    assert!(rel(w0_f, w0_b) < REL_TOL, "first conv weight gradient");
+    assert!(rel(w1_f, w1_b) < REL_TOL, "last conv weight gradient");
 }
