@@ -6,8 +6,8 @@
 //! gradient (a GEMM only `kh * kw` columns wide); [`kernel`] computes it as Caffe and PyTorch's
 //! CPU fallback do, one well-shaped GEMM per image on its patch matrix, which reuses that
 //! patch matrix for the input gradient. On the reference CRNN's layers (batch 32, one thread)
-//! that takes forward + backward from 516 to 280 ms (32->64 channels on 32x150), 338 to 227 ms
-//! and 133 to 102 ms (docs/benchmarks.md).
+//! that takes forward + backward from 469 to 230 ms (32->64 channels on 32x150), 309 to 207 ms
+//! and 135 to 106 ms (`cargo bench -p ser-models --bench fastconv`, docs/benchmarks.md).
 //!
 //! [`conv2d`] is the entry point: it takes a burn [`Conv2d`] module and runs it through this
 //! kernel when the tensors are f32 on Flex (with or without autodiff) and the layer is a plain
