@@ -31,6 +31,17 @@ fn lane_sum(a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f32) -> f64 {
     lanes.iter().map(|&v| v as f64).sum::<f64>() + tail
 }
 
+/// `Σ f(a[i])`, as [`lane_sum`].
+#[inline]
+fn lane_sum1(a: &[f32], f: impl Fn(f32) -> f32) -> f64 {
+    lane_sum(a, a, |v, _| f(v))
+}
+
+/// f64 statistics back to the f32 the tensors hold.
+fn to_f32(v: Vec<f64>) -> Vec<f32> {
+    v.into_iter().map(|v| v as f32).collect()
+}
+
 /// Per-channel sums over `x`'s `[batch, channels, plane]` layout, in parallel over channels.
 fn per_channel<F>(batch: usize, channels: usize, plane: usize, f: F) -> Vec<f64>
 where
@@ -67,15 +78,13 @@ pub fn batch_norm_train(
         "batch norm parameters"
     );
     let n = (batch * plane).max(1) as f64;
-    let mean: Vec<f64> = per_channel(batch, channels, plane, |_, r| {
-        lane_sum(&x[r.clone()], &x[r], |v, _| v)
-    })
-    .into_iter()
-    .map(|s| s / n)
-    .collect();
+    let mean: Vec<f64> = per_channel(batch, channels, plane, |_, r| lane_sum1(&x[r], |v| v))
+        .into_iter()
+        .map(|s| s / n)
+        .collect();
     let var: Vec<f64> = per_channel(batch, channels, plane, |c, r| {
         let m = mean[c] as f32;
-        lane_sum(&x[r.clone()], &x[r], |v, _| (v - m) * (v - m))
+        lane_sum1(&x[r], |v| (v - m) * (v - m))
     })
     .into_iter()
     .map(|s| s / n)
@@ -99,7 +108,6 @@ pub fn batch_norm_train(
                 }
             });
     }
-    let to_f32 = |v: Vec<f64>| v.into_iter().map(|v| v as f32).collect();
     (y, to_f32(mean), to_f32(var))
 }
 
@@ -128,9 +136,7 @@ pub fn batch_norm_train_backward(
         .iter()
         .map(|&v| 1.0 / (v as f64 + epsilon).sqrt())
         .collect();
-    let dbeta = per_channel(batch, channels, plane, |_, r| {
-        lane_sum(&dy[r.clone()], &dy[r], |g, _| g)
-    });
+    let dbeta = per_channel(batch, channels, plane, |_, r| lane_sum1(&dy[r], |g| g));
     let dgamma = per_channel(batch, channels, plane, |c, r| {
         let m = mean[c];
         lane_sum(&dy[r.clone()], &x[r], |g, v| g * (v - m)) * inv_std[c]
@@ -154,6 +160,5 @@ pub fn batch_norm_train_backward(
                 }
             });
     }
-    let to_f32 = |v: Vec<f64>| v.into_iter().map(|v| v as f32).collect();
     (dx, to_f32(dgamma), to_f32(dbeta))
 }
