@@ -283,6 +283,13 @@ pub struct TrainConfig {
     /// reproduced bit for bit.
     #[serde(default, skip_serializing_if = "is_default")]
     pub burn_ops: bool,
+    /// Train on every speaker that is not a test speaker: no validation speakers, so no
+    /// early stopping, and the last epoch's model is kept (as with `keep_last`). With the
+    /// `speech` recipe the validation speakers are 2 of the 16 non-test actors of a RAVDESS
+    /// fold and they only choose among epochs 30-40, a choice that was no better than the
+    /// last epoch (see `keep_last`); this gives their clips to training instead.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub no_val: bool,
 }
 
 impl TrainConfig {
@@ -321,11 +328,19 @@ impl TrainConfig {
             keep_last: false,
             distill: None,
             burn_ops: false,
+            no_val: false,
         }
     }
 
     /// Checks ranges before any work starts.
     pub fn validate(&self) -> Result<()> {
+        if self.no_val && !self.split.val.is_empty() {
+            return Err(TrainError::config(
+                "--no-val",
+                "trains on every non-test speaker, so it cannot be combined with --val-actors; \
+                 drop one of the two",
+            ));
+        }
         if self.epochs == 0 {
             return Err(TrainError::config("--epochs", "must be at least 1"));
         }

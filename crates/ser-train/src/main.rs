@@ -222,15 +222,21 @@ fn report(out: &ser_train::TrainOutcome) -> anyhow::Result<ExitCode> {
                 .as_ref()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default();
+            let kept = if out.split.val.is_empty() {
+                format!("no validation actors, epoch {} kept", out.best_epoch)
+            } else {
+                format!(
+                    "best validation UA {:.3} at epoch {}",
+                    out.best_val_ua, out.best_epoch
+                )
+            };
             println!(
                 "test UA {:.3}, WA {:.3} on {} clips (speaker-independent: test actors {} never seen in training); \
-                 best validation UA {:.3} at epoch {}; {:.0} s",
+                 {kept}; {:.0} s",
                 test.ua,
                 test.wa,
                 test.n,
                 out.split.test.join(", "),
-                out.best_val_ua,
-                out.best_epoch,
                 out.seconds
             );
             for (l, r) in out.labels.iter().zip(&test.recall) {

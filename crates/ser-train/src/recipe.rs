@@ -138,6 +138,11 @@ pub struct RecipeArgs {
     /// before the kernels existed bit for bit, the shipped models/default among them.
     #[arg(long)]
     pub burn_ops: bool,
+    /// Train on every actor that is not held out for testing: no validation actors, no early
+    /// stopping, the last epoch's model kept. (Validation actors are only 1-2 of a fold's
+    /// training actors and chose epochs no better than the last one: docs/results.md.)
+    #[arg(long)]
+    pub no_val: bool,
     /// Training crop length in seconds [default: 3].
     #[arg(long)]
     pub crop_seconds: Option<f32>,
@@ -198,6 +203,7 @@ impl RecipeArgs {
         cfg.pooled_stem |= self.pooled_stem;
         cfg.keep_last |= self.keep_last;
         cfg.burn_ops |= self.burn_ops;
+        cfg.no_val |= self.no_val;
         if let Some(ch) = &self.channels {
             cfg.channels = Some(ch.clone());
         }
@@ -256,7 +262,7 @@ impl RecipeArgs {
     pub fn describe(&self, family: Family, has_data_dir: bool) -> String {
         let c = self.config(family, has_data_dir);
         format!(
-            "{} (epochs {}, patience {}{}, lr {}, batch {}, crop {} s, {}{}{}{}{}{}{}{}{}{})",
+            "{} (epochs {}, patience {}{}, lr {}, batch {}, crop {} s, {}{}{}{}{}{}{}{}{}{}{})",
             self.preset(has_data_dir).name(),
             c.epochs,
             c.patience,
@@ -277,6 +283,11 @@ impl RecipeArgs {
             if c.pooled_stem { ", pooled stem" } else { "" },
             if c.keep_last { ", last epoch kept" } else { "" },
             if c.burn_ops { ", burn's ops" } else { "" },
+            if c.no_val {
+                ", no validation actors (last epoch kept)"
+            } else {
+                ""
+            },
             c.channels
                 .map(|ch| format!(", channels {ch:?}"))
                 .unwrap_or_default(),

@@ -25,12 +25,13 @@ pub struct EpochRow {
     pub train_loss: f64,
     /// Training accuracy (on augmented crops).
     pub train_acc: f64,
-    /// Validation loss (whole clips).
-    pub val_loss: f64,
-    /// Validation unweighted accuracy.
-    pub val_ua: f64,
-    /// Validation weighted accuracy.
-    pub val_wa: f64,
+    /// Validation loss (whole clips); `None` (an empty CSV field) when the run has no
+    /// validation speakers (`--no-val`).
+    pub val_loss: Option<f64>,
+    /// Validation unweighted accuracy (`None` without validation speakers).
+    pub val_ua: Option<f64>,
+    /// Validation weighted accuracy (`None` without validation speakers).
+    pub val_wa: Option<f64>,
     /// Learning rate at the end of the epoch.
     pub lr: f64,
     /// Wall-clock seconds of the epoch (training + validation).
@@ -112,7 +113,8 @@ fn draw<DB: DrawingBackend>(
     let n = rows.len() as f64 + 0.5;
     let max_loss = rows
         .iter()
-        .flat_map(|r| [r.train_loss, r.val_loss])
+        .flat_map(|r| [Some(r.train_loss), r.val_loss])
+        .flatten()
         .filter(|v| v.is_finite())
         .fold(0.1, f64::max);
     let mut c = ChartBuilder::on(&left)
@@ -123,12 +125,13 @@ fn draw<DB: DrawingBackend>(
         .build_cartesian_2d(0.5..n, 0.0..max_loss * 1.05)
         .map_err(e)?;
     c.configure_mesh().x_desc("epoch").draw().map_err(e)?;
-    let series = |f: fn(&EpochRow) -> f64| {
+    // Epochs without a value (no validation speakers) are left out of a series.
+    let series = |f: fn(&EpochRow) -> Option<f64>| {
         rows.iter()
-            .map(move |r| (r.epoch as f64, f(r)))
+            .filter_map(move |r| f(r).map(|v| (r.epoch as f64, v)))
             .collect::<Vec<_>>()
     };
-    c.draw_series(LineSeries::new(series(|r| r.train_loss), &BLUE))
+    c.draw_series(LineSeries::new(series(|r| Some(r.train_loss)), &BLUE))
         .map_err(e)?
         .label("train")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], BLUE));
@@ -149,7 +152,7 @@ fn draw<DB: DrawingBackend>(
         .build_cartesian_2d(0.5..n, 0.0..1.0)
         .map_err(e)?;
     c.configure_mesh().x_desc("epoch").draw().map_err(e)?;
-    c.draw_series(LineSeries::new(series(|r| r.train_acc), &BLUE))
+    c.draw_series(LineSeries::new(series(|r| Some(r.train_acc)), &BLUE))
         .map_err(e)?
         .label("train acc (augmented)")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], BLUE));

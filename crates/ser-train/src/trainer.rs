@@ -107,7 +107,13 @@ pub fn train_on(cfg: &TrainConfig, ds: &Dataset) -> Result<TrainOutcome> {
     cfg.validate()?;
     // Process-wide, before any model runs (see `TrainConfig::burn_ops`).
     ser_models::fastconv::set_enabled(!cfg.burn_ops);
-    let split = resolve_split(ds, &cfg.split)?;
+    let mut split = resolve_split(ds, &cfg.split)?;
+    if cfg.no_val {
+        // Every non-test speaker trains (`TrainConfig::no_val`).
+        split.val.clear();
+    }
+    // Without validation speakers every epoch's model replaces the kept one.
+    let keep_last = cfg.keep_last || split.val.is_empty();
     let test_idx = ds.indices(&split.test, true);
     let val_idx = ds.indices(&split.val, true);
     let held: Vec<String> = split.test.iter().chain(&split.val).cloned().collect();
@@ -343,39 +349,45 @@ pub fn train_on(cfg: &TrainConfig, ds: &Dataset) -> Result<TrainOutcome> {
             min_frames: state.model.min_frames(),
             device: &device,
         };
-        let (val, val_loss) = evaluate(&valid, &val_idx, &ev)?;
+        let val = if val_idx.is_empty() {
+            None
+        } else {
+            Some(evaluate(&valid, &val_idx, &ev)?)
+        };
         let secs = state.epoch_seconds + started.elapsed().as_secs_f64();
         state.seconds += started.elapsed().as_secs_f64();
         let row = EpochRow {
             epoch: epoch + 1,
             train_loss: state.loss_sum / state.seen.max(1) as f64,
             train_acc: state.correct as f64 / state.seen.max(1) as f64,
-            val_loss,
-            val_ua: val.ua,
-            val_wa: val.wa,
+            val_loss: val.as_ref().map(|v| v.1),
+            val_ua: val.as_ref().map(|v| v.0.ua),
+            val_wa: val.as_ref().map(|v| v.0.wa),
             lr: learning_rate(cfg, epoch, n_batches - 1, n_batches),
             seconds: secs,
         };
         // With `keep_last` every epoch replaces the kept model, so early stopping never fires.
-        if val.ua > state.best_ua + 1e-9 || cfg.keep_last {
-            state.best_ua = val.ua;
+        let val_ua = val.as_ref().map_or(0.0, |v| v.0.ua);
+        if val_ua > state.best_ua + 1e-9 || keep_last {
+            state.best_ua = val_ua;
             state.best_epoch = epoch + 1;
-            state.best_metrics = Some(val.clone());
+            state.best_metrics = val.map(|v| v.0);
             state.bad_epochs = 0;
             best = Some(valid);
         } else {
             state.bad_epochs += 1;
         }
+        let val_text = match (row.val_loss, row.val_ua, row.val_wa) {
+            (Some(l), Some(ua), Some(wa)) => format!("val loss {l:.3} UA {ua:.3} WA {wa:.3}"),
+            _ => "no validation actors".to_string(),
+        };
         let line = format!(
-            "epoch {:>3}: train loss {:.3} acc {:.3} | val loss {:.3} UA {:.3} WA {:.3} | {:.1}s{}",
+            "epoch {:>3}: train loss {:.3} acc {:.3} | {val_text} | {:.1}s{}",
             row.epoch,
             row.train_loss,
             row.train_acc,
-            row.val_loss,
-            row.val_ua,
-            row.val_wa,
             row.seconds,
-            if cfg.keep_last {
+            if keep_last {
                 ""
             } else if state.best_epoch == epoch + 1 {
                 " *best"
@@ -396,10 +408,14 @@ pub fn train_on(cfg: &TrainConfig, ds: &Dataset) -> Result<TrainOutcome> {
         state.seen = 0;
         state.epoch_seconds = 0.0;
         epoch_bar.set_position(state.epoch as u64);
-        epoch_bar.set_message(format!(
-            "best val UA {:.3} (epoch {})",
-            state.best_ua, state.best_epoch
-        ));
+        epoch_bar.set_message(if val_idx.is_empty() {
+            "no validation actors: last epoch kept".to_string()
+        } else {
+            format!(
+                "best val UA {:.3} (epoch {})",
+                state.best_ua, state.best_epoch
+            )
+        });
         std::fs::create_dir_all(&ckpt_dir).map_err(|e| TrainError::io(&ckpt_dir, e))?;
         write_csv(&ckpt_dir.join("log.csv"), &state.log)?;
         if let Err(e) = plot(
@@ -441,11 +457,18 @@ pub fn train_on(cfg: &TrainConfig, ds: &Dataset) -> Result<TrainOutcome> {
         features: ds.features.clone(),
         preprocess: Some(ds.preprocess),
         labels: ds.labels.clone(),
-        protocol: format!(
-            "speaker-independent: test actors {} never seen in training (validation actors {} used only for early stopping)",
-            split.test.join(", "),
-            split.val.join(", ")
-        ),
+        protocol: if split.val.is_empty() {
+            format!(
+                "speaker-independent: test actors {} never seen in training (no validation actors: every other actor trained, last epoch kept)",
+                split.test.join(", ")
+            )
+        } else {
+            format!(
+                "speaker-independent: test actors {} never seen in training (validation actors {} used only for early stopping)",
+                split.test.join(", "),
+                split.val.join(", ")
+            )
+        },
         training: serde_json::Value::Null,
         metrics: serde_json::Value::Null,
     };
@@ -763,12 +786,13 @@ fn tiny(c: ModelConfig) -> ModelConfig {
 /// Options that joined [`TrainConfig`] later. Their fields are skipped when serialised at
 /// their default (`skip_serializing_if`), so copying them from the serialised config adds them
 /// to a fingerprint only when set: runs without them keep the fingerprints of older versions.
-const LATER_FINGERPRINT_KEYS: [&str; 5] = [
+const LATER_FINGERPRINT_KEYS: [&str; 6] = [
     "min_epochs",
     "distill",
     "keep_last",
     "label_smoothing",
     "burn_ops",
+    "no_val",
 ];
 
 fn fingerprint(cfg: &TrainConfig, model: &ModelConfig, split: &SpeakerSplit) -> String {
@@ -850,12 +874,15 @@ mod bucket_tests {
             fingerprint(&base, &model, &split),
             fingerprint(&all, &model, &split)
         );
-        let mut ops = base.clone();
-        ops.burn_ops = true;
-        assert_ne!(
-            fingerprint(&base, &model, &split),
-            fingerprint(&ops, &model, &split)
-        );
+        let setters: [fn(&mut TrainConfig); 2] = [|c| c.burn_ops = true, |c| c.no_val = true];
+        for set in setters {
+            let mut other = base.clone();
+            set(&mut other);
+            assert_ne!(
+                fingerprint(&base, &model, &split),
+                fingerprint(&other, &model, &split)
+            );
+        }
         // Options outside the fingerprint (where the artifact goes) do not.
         let mut moved = base.clone();
         moved.out = "elsewhere".into();

@@ -299,6 +299,48 @@ fn keep_last_keeps_the_final_epoch_and_says_so() {
 }
 
 #[test]
+fn no_val_trains_on_every_non_test_actor_and_keeps_the_last_epoch() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("m");
+    let mut args = tiny_args(out.to_str().unwrap(), "crnn");
+    let e = args.iter().position(|a| *a == "--epochs").unwrap();
+    args[e + 1] = "3";
+    // Patience 1 would stop a validated run early; without validation all 3 epochs run.
+    args.extend(["--no-val", "--patience", "1"]);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("no validation actors, epoch 3 kept"),
+        "{}",
+        text(&o)
+    );
+    let c = Classifier::load(&out).unwrap();
+    let (training, metrics) = (&c.manifest().training, &c.manifest().metrics);
+    // Actor 04, the validation actor of the default split, trains; 05 stays held out.
+    assert_eq!(
+        training["train_speakers"],
+        serde_json::json!(["01", "02", "03", "04"]),
+        "{training}"
+    );
+    assert_eq!(
+        (training["n_val"].as_u64(), training["best_epoch"].as_u64()),
+        (Some(0), Some(3))
+    );
+    assert_eq!(metrics["test_actors"], serde_json::json!(["05"]));
+    assert!(metrics["validation"].is_null(), "{metrics}");
+    assert!(c.manifest().protocol.contains("no validation actors"));
+    // The log leaves the validation columns empty rather than inventing numbers.
+    let log = std::fs::read_to_string(out.join("log.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = log
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert_eq!(rows.len(), 3, "{log}");
+    assert!(rows.iter().all(|r| r[3..6] == ["", "", ""]), "{log}");
+}
+
+#[test]
 fn bad_flags_are_rejected_with_clear_messages() {
     let o = run(&["--model", "transformer"]);
     assert!(!o.status.success());
@@ -312,6 +354,9 @@ fn bad_flags_are_rejected_with_clear_messages() {
     let o = run(&["--model", "cnn", "--mixup=-0.5", "--quiet"]);
     assert!(!o.status.success());
     assert!(text(&o).contains("--mixup"), "{}", text(&o));
+    let o = run(&["--model", "cnn", "--no-val", "--val-actors", "4", "--quiet"]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("invalid --no-val"), "{}", text(&o));
     if !cfg!(feature = "wgpu") {
         let o = run(&["--model", "cnn", "--backend", "wgpu"]);
         assert!(!o.status.success());
