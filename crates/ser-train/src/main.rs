@@ -222,13 +222,9 @@ fn report(out: &ser_train::TrainOutcome) -> anyhow::Result<ExitCode> {
                 .as_ref()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default();
-            let kept = if out.split.val.is_empty() {
-                format!("no validation actors, epoch {} kept", out.best_epoch)
-            } else {
-                format!(
-                    "best validation UA {:.3} at epoch {}",
-                    out.best_val_ua, out.best_epoch
-                )
+            let kept = match out.best_val_ua {
+                Some(ua) => format!("best validation UA {ua:.3} at epoch {}", out.best_epoch),
+                None => format!("no validation actors, epoch {} kept", out.best_epoch),
             };
             println!(
                 "test UA {:.3}, WA {:.3} on {} clips (speaker-independent: test actors {} never seen in training); \

@@ -58,9 +58,10 @@ pub struct TrainOutcome {
     pub checkpoint: Option<PathBuf>,
     /// Held-out speakers.
     pub split: SpeakerSplit,
-    /// Best validation UA and its 1-based epoch.
-    pub best_val_ua: f64,
-    /// Epoch of `best_val_ua`.
+    /// The kept epoch's validation UA (the best one's, or the last one's with `keep_last`);
+    /// `None` when the run has no validation speakers (`no_val`) or no epoch finished.
+    pub best_val_ua: Option<f64>,
+    /// 1-based epoch of the kept model (0 before the first epoch ends).
     pub best_epoch: usize,
     /// Metrics on the test speakers (when completed).
     pub test: Option<Metrics>,
@@ -532,7 +533,7 @@ fn outcome(
         artifact,
         checkpoint,
         split: state.split.clone(),
-        best_val_ua: state.best_ua.max(0.0),
+        best_val_ua: state.best_metrics.as_ref().map(|m| m.ua),
         best_epoch: state.best_epoch,
         test,
         labels: ds.labels.clone(),
