@@ -67,6 +67,15 @@ fn rel<const D: usize>(a: Tensor<D>, b: Tensor<D>) -> f32 {
 fn a_crnn_training_step_matches_burns_ops() {
     let _turn = SWITCH.lock().unwrap_or_else(|e| e.into_inner());
     let device = Device::flex().autodiff();
+    // A fixed draw. The two paths round differently, so where a value sits within rounding of
+    // a kink (a max-pool window whose top two values are nearly tied, a ReLU input within
+    // ~1e-7 of 0) they can take the two sides of it and route that element's gradient
+    // differently: both are correct, and the input gradient of the affected clip then differs
+    // by a few percent. Unseeded, about one draw in 10-40 did that (seed 5 of 0-39 does:
+    // dx off by 2% of its largest value, 1405 of the 6144 elements of one clip and ~100 of
+    // each other clip through batch norm, while the loss still agreed to 2e-7); the other
+    // seeds of 0-39 agree to ~1e-6.
+    device.seed(0);
     let ModelConfig::Crnn(config) = ModelConfig::default_for(Family::Crnn, 64, 8) else {
         unreachable!("a CRNN config")
     };
