@@ -75,6 +75,8 @@ fn a_crnn_training_step_matches_burns_ops() {
     // examined looks like that (seed 5 of 0-39: dx off by 2% of its largest value in 1405 of
     // the 6144 elements of one clip and ~100 of each other clip, through batch norm, while
     // the loss still agreed to 2e-7); the other seeds of 0-39 agree to ~1e-6.
+    // With this seed, scaling batch norm's dβ term in `fastconv::norm` by 0.999 still fails
+    // the test (on the last conv weight gradient).
     device.seed(0);
     let ModelConfig::Crnn(config) = ModelConfig::default_for(Family::Crnn, 64, 8) else {
         unreachable!("a CRNN config")
