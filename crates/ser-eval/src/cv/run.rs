@@ -183,6 +183,25 @@ pub fn run_cv_folds(
         on_event(CvEvent::Done(r.clone()));
         results.push(r);
     }
+    // Another process may have finished a pending fold while this one trained: a process
+    // given `--fold 2` looks at fold 1 before its own training starts, so without this second
+    // look the two processes of a `--fold 1` / `--fold 2` pair that both outlive each other's
+    // start would each leave the summary to the other, and neither would write it.
+    let mut still_pending = Vec::new();
+    for number in pending {
+        let done_file = out.join(format!("fold-{number}")).join("fold.json");
+        match read_json::<FoldResult>(&done_file)? {
+            Some(r) => {
+                on_event(CvEvent::Resumed { fold: number });
+                resumed.push(number);
+                results.push(r);
+            }
+            None => still_pending.push(number),
+        }
+    }
+    let pending = still_pending;
+    results.sort_by_key(|r| r.fold);
+    resumed.sort_unstable();
     if !pending.is_empty() {
         return Ok(CvProgress::Partial {
             done: results.iter().map(|r| r.fold).collect(),
@@ -515,6 +534,83 @@ mod tests {
         let err =
             run_cv_folds(utts, &trainer, &cfg, dir.path(), Some(&[4]), &mut |_| {}).unwrap_err();
         assert!(err.to_string().contains("--fold"), "{err}");
+    }
+
+    /// Runs `during` once, in the middle of the first fold it is asked to train, as a second
+    /// process sharing `out` would finish its own folds meanwhile.
+    struct Concurrent<'a> {
+        inner: &'a CentroidTrainer,
+        during: std::cell::RefCell<Option<Box<dyn FnOnce() + 'a>>>,
+    }
+
+    impl FoldTrainer for Concurrent<'_> {
+        fn train_fold(
+            &self,
+            fold: usize,
+            train: &[Utterance],
+            test_speakers: &[String],
+            dir: &Path,
+        ) -> std::result::Result<Box<dyn Predictor>, String> {
+            if let Some(f) = self.during.borrow_mut().take() {
+                f();
+            }
+            self.inner.train_fold(fold, train, test_speakers, dir)
+        }
+    }
+
+    #[test]
+    fn a_fold_finished_by_another_process_during_training_still_completes_the_summary() {
+        // `--fold 2` sees fold 1 unfinished when it starts; the `--fold 1` process finishes
+        // while fold 2 trains. The process that ends last must write the summary.
+        let utts = synth::generate(&SynthConfig {
+            actors: (1..=6).collect(),
+            ..Default::default()
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = config();
+        let other = CentroidTrainer {
+            calls: Cell::new(0),
+        };
+        run_cv_folds(
+            utts.clone(),
+            &other,
+            &cfg,
+            dir.path(),
+            Some(&[3]),
+            &mut |_| {},
+        )
+        .unwrap();
+        let inner = CentroidTrainer {
+            calls: Cell::new(0),
+        };
+        let (u, c, d) = (utts.clone(), cfg.clone(), dir.path().to_path_buf());
+        let other = &other;
+        let trainer = Concurrent {
+            inner: &inner,
+            during: std::cell::RefCell::new(Some(Box::new(move || {
+                let p = run_cv_folds(u, other, &c, &d, Some(&[1]), &mut |_| {}).unwrap();
+                assert!(
+                    matches!(p, CvProgress::Partial { .. }),
+                    "fold 2 is not done yet"
+                );
+            }))),
+        };
+        let mut events = Vec::new();
+        let p = run_cv_folds(utts, &trainer, &cfg, dir.path(), Some(&[2]), &mut |e| {
+            events.push(e)
+        })
+        .unwrap();
+        let CvProgress::Complete(s) = p else {
+            panic!("folds 1 and 3 were finished by the other process")
+        };
+        assert_eq!(inner.calls.get(), 1);
+        assert_eq!(s.resumed_folds, vec![1, 3]);
+        assert_eq!(
+            s.folds.iter().map(|f| f.fold).collect::<Vec<_>>(),
+            vec![1, 2, 3]
+        );
+        assert!(events.contains(&CvEvent::Resumed { fold: 1 }));
+        assert!(dir.path().join("cv.json").is_file());
     }
 
     /// Copies a directory tree (test helper).
