@@ -171,7 +171,8 @@ pub struct CvArgs {
 
     /// Train only these folds (comma separated, from 1), so that several processes can share
     /// one --out and run in parallel (e.g. one per core, each with RAYON_NUM_THREADS=1). The
-    /// summary is written by the run that finds every fold done: re-run without --fold.
+    /// summary is written by the run that finishes last (it looks at the other folds again
+    /// after its own training); if it was stopped, re-run without --fold to write it.
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub fold: Option<Vec<usize>>,
 
