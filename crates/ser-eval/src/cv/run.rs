@@ -73,6 +73,14 @@ pub fn run_cv(
     }
 }
 
+/// A fold's directory in a cross-validation's `out`, numbered from 1.
+fn fold_dir(out: &Path, number: usize) -> PathBuf {
+    out.join(format!("fold-{number}"))
+}
+
+/// Written last in a fold's directory: its presence means the fold is finished.
+const DONE_FILE: &str = "fold.json";
+
 /// Where a cross-validation stands after [`run_cv_folds`].
 #[derive(Debug, Clone)]
 pub enum CvProgress {
@@ -126,8 +134,8 @@ pub fn run_cv_folds(
     let mut pending = Vec::new();
     for (i, fold) in folds.iter().enumerate() {
         let number = i + 1;
-        let dir = out.join(format!("fold-{number}"));
-        let done_file = dir.join("fold.json");
+        let dir = fold_dir(out, number);
+        let done_file = dir.join(DONE_FILE);
         if let Some(r) = read_json::<FoldResult>(&done_file)? {
             on_event(CvEvent::Resumed { fold: number });
             resumed.push(number);
@@ -189,7 +197,7 @@ pub fn run_cv_folds(
     // start would each leave the summary to the other, and neither would write it.
     let mut still_pending = Vec::new();
     for number in pending {
-        let done_file = out.join(format!("fold-{number}")).join("fold.json");
+        let done_file = fold_dir(out, number).join(DONE_FILE);
         match read_json::<FoldResult>(&done_file)? {
             Some(r) => {
                 on_event(CvEvent::Resumed { fold: number });
@@ -400,6 +408,14 @@ mod tests {
         }
     }
 
+    /// The generated corpus with six actors (three folds of two).
+    fn six_actors() -> Vec<Utterance> {
+        synth::generate(&SynthConfig {
+            actors: (1..=6).collect(),
+            ..Default::default()
+        })
+    }
+
     fn config() -> CvConfig {
         CvConfig {
             model_type: "centroid".into(),
@@ -419,10 +435,7 @@ mod tests {
 
     #[test]
     fn cross_validates_by_actor_and_resumes() {
-        let utts = synth::generate(&SynthConfig {
-            actors: (1..=6).collect(),
-            ..Default::default()
-        });
+        let utts = six_actors();
         let dir = tempfile::tempdir().unwrap();
         let trainer = CentroidTrainer {
             calls: Cell::new(0),
@@ -485,10 +498,7 @@ mod tests {
 
     #[test]
     fn trains_only_the_named_folds_and_summarises_once_all_are_done() {
-        let utts = synth::generate(&SynthConfig {
-            actors: (1..=6).collect(),
-            ..Default::default()
-        });
+        let utts = six_actors();
         let dir = tempfile::tempdir().unwrap();
         let trainer = CentroidTrainer {
             calls: Cell::new(0),
@@ -562,10 +572,7 @@ mod tests {
     fn a_fold_finished_by_another_process_during_training_still_completes_the_summary() {
         // `--fold 2` sees fold 1 unfinished when it starts; the `--fold 1` process finishes
         // while fold 2 trains. The process that ends last must write the summary.
-        let utts = synth::generate(&SynthConfig {
-            actors: (1..=6).collect(),
-            ..Default::default()
-        });
+        let utts = six_actors();
         let dir = tempfile::tempdir().unwrap();
         let cfg = config();
         let other = CentroidTrainer {
@@ -630,10 +637,7 @@ mod tests {
     #[test]
     fn combined_runs_average_probabilities_clip_by_clip() {
         use crate::cv::combine_runs;
-        let utts = synth::generate(&SynthConfig {
-            actors: (1..=6).collect(),
-            ..Default::default()
-        });
+        let utts = six_actors();
         let root = tempfile::tempdir().unwrap();
         let (a, b) = (root.path().join("a"), root.path().join("b"));
         let trainer = CentroidTrainer {
