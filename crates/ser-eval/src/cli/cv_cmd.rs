@@ -8,7 +8,7 @@ use ravdess_loader::synth::{self, SynthConfig};
 use ravdess_loader::{Utterance, open_corpus};
 use ser_eval::Predictor;
 use ser_eval::cv::{
-    CvConfig, CvEvent, CvProgress, CvSummary, FoldTrainer, combine_runs, pooled_markdown,
+    CvConfig, CvEvent, CvProgress, CvSummary, FoldTrainer, combine_runs, fold_dir, pooled_markdown,
     pooled_report, run_cv_folds,
 };
 use ser_eval::fsutil::write_atomic;
@@ -224,7 +224,7 @@ fn fold_models(
         .map(|f| {
             (
                 format!("{prefix}fold-{}", f.fold),
-                cv_dir.join(format!("fold-{}", f.fold)).join("model"),
+                fold_dir(cv_dir, f.fold).join("model"),
             )
         })
         .collect()
@@ -301,7 +301,7 @@ impl FoldTrainer for SerTrainFolds {
         if let Some(d) = cfg.distill.as_mut() {
             // Each teacher run's model of this fold: trained without this fold's test actors.
             for run in &mut d.teachers {
-                *run = run.join(format!("fold-{fold}")).join("model");
+                *run = fold_dir(run, fold).join("model");
             }
         }
         // A fold that trained but was interrupted before its evaluation keeps its model.

@@ -17,7 +17,7 @@ use crate::output::write_outputs;
 use crate::report::{EvalReport, PredictionRecord, Protocol};
 
 use super::pooled::read_predictions;
-use super::run::write_json;
+use super::run::{fold_dir, write_json};
 use super::summary::{CvSummary, FoldResult, MeanStd, machine_description, markdown};
 
 /// Reads the `cv.json` of a finished cross-validation run.
@@ -106,15 +106,11 @@ pub fn combine_runs(runs: &[PathBuf], out: &Path) -> Result<(CvSummary, Vec<Stri
             ));
         }
     }
-    let labels = labels_of(
-        &runs[0]
-            .join(format!("fold-{}", first.folds[0].fold))
-            .join("predictions.csv"),
-    )?;
+    let labels = labels_of(&fold_dir(&runs[0], first.folds[0].fold).join("predictions.csv"))?;
     let names: Vec<String> = runs.iter().map(|r| r.display().to_string()).collect();
     let mut results = Vec::with_capacity(first.folds.len());
     for fold in &first.folds {
-        let dir = out.join(format!("fold-{}", fold.fold));
+        let dir = fold_dir(out, fold.fold);
         let records = average_fold(runs, fold.fold, &labels)?;
         let mut protocol = Protocol {
             model: format!(
@@ -207,7 +203,7 @@ pub fn combine_runs(runs: &[PathBuf], out: &Path) -> Result<(CvSummary, Vec<Stri
 /// The clip-by-clip average of every run's probabilities for one fold. Clips are matched by
 /// file name (runs made on different machines store different directories).
 fn average_fold(runs: &[PathBuf], fold: usize, labels: &[String]) -> Result<Vec<PredictionRecord>> {
-    let path_of = |run: &Path| run.join(format!("fold-{fold}")).join("predictions.csv");
+    let path_of = |run: &Path| fold_dir(run, fold).join("predictions.csv");
     let mut base = Vec::new();
     read_predictions(&path_of(&runs[0]), labels, &mut base)?;
     let key = |r: &PredictionRecord| {

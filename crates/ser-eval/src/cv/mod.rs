@@ -14,5 +14,5 @@ mod summary;
 pub use combine::{combine_runs, labels_of, read_summary};
 pub use pooled::{pooled_markdown, pooled_report};
 
-pub use run::{CvEvent, CvProgress, FoldTrainer, run_cv, run_cv_folds};
+pub use run::{CvEvent, CvProgress, FoldTrainer, fold_dir, run_cv, run_cv_folds};
 pub use summary::{CvConfig, CvSummary, FoldResult, MeanStd, machine_description, markdown};

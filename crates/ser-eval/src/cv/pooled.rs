@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{EvalError, Result};
 use crate::report::{EvalReport, PredictionRecord, Protocol};
 
+use super::run::fold_dir;
 use super::summary::CvSummary;
 
 /// Reads `<out>/fold-<i>/predictions.csv` of every fold of `summary` (as `ser-eval` writes
@@ -25,9 +26,7 @@ use super::summary::CvSummary;
 pub fn pooled_report(out: &Path, summary: &CvSummary, labels: &[String]) -> Result<EvalReport> {
     let mut records = Vec::new();
     for fold in &summary.folds {
-        let path = out
-            .join(format!("fold-{}", fold.fold))
-            .join("predictions.csv");
+        let path = fold_dir(out, fold.fold).join("predictions.csv");
         let before = records.len();
         read_predictions(&path, labels, &mut records)?;
         if let Some(r) = records[before..].iter().find(|r| {

@@ -73,8 +73,10 @@ pub fn run_cv(
     }
 }
 
-/// A fold's directory in a cross-validation's `out`, numbered from 1.
-fn fold_dir(out: &Path, number: usize) -> PathBuf {
+/// A fold's directory in a cross-validation's `out` (`<out>/fold-N`, numbered from 1): the one
+/// place that spells the layout `ser-eval cv`, `cv-combine`, the pooled report and the ensemble
+/// export all read.
+pub fn fold_dir(out: &Path, number: usize) -> PathBuf {
     out.join(format!("fold-{number}"))
 }
 
