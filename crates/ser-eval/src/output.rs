@@ -10,11 +10,15 @@ use crate::plot::{confusion_png, confusion_svg};
 use crate::render::{csv_string, json_string, predictions_csv};
 use crate::report::EvalReport;
 
+/// The per-utterance predictions file (see [`predictions_csv`]). Cross-validation reads it back
+/// from every fold to pool the folds and to combine runs, so every reader names it through this.
+pub const PREDICTIONS_FILE: &str = "predictions.csv";
+
 /// File names written by [`write_outputs`], in writing order.
 pub const OUTPUT_FILES: [&str; 6] = [
     "report.json",
     "report.csv",
-    "predictions.csv",
+    PREDICTIONS_FILE,
     "breakdown.csv",
     "confusion.png",
     "confusion.svg",
@@ -31,7 +35,7 @@ pub fn write_outputs(dir: &Path, eval: &Evaluation) -> Result<Vec<PathBuf>> {
     write_atomic(&path("report.json"), json_string(report)?.as_bytes())?;
     write_atomic(&path("report.csv"), csv_string(report)?.as_bytes())?;
     write_atomic(
-        &path("predictions.csv"),
+        &path(PREDICTIONS_FILE),
         predictions_csv(&report.labels, &eval.records)?.as_bytes(),
     )?;
     write_atomic(&path("breakdown.csv"), breakdown_csv(report)?.as_bytes())?;

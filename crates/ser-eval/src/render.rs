@@ -289,7 +289,7 @@ pub fn csv_string(report: &EvalReport) -> Result<String> {
 /// [`EvalError::Csv`] if writing fails.
 pub fn predictions_csv(labels: &[String], records: &[PredictionRecord]) -> Result<String> {
     let err = |source| EvalError::Csv {
-        path: "predictions.csv".into(),
+        path: crate::output::PREDICTIONS_FILE.into(),
         source,
     };
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -321,7 +321,7 @@ pub fn predictions_csv(labels: &[String], records: &[PredictionRecord]) -> Resul
     }
     let bytes = w.into_inner().map_err(|e| EvalError::Io {
         action: "flushing CSV for",
-        path: "predictions.csv".into(),
+        path: crate::output::PREDICTIONS_FILE.into(),
         source: e.into_error(),
     })?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())

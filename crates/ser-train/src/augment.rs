@@ -34,22 +34,63 @@ pub fn train_batch(
     rng: &mut SplitMix64,
 ) -> HostBatch {
     let bins = norm.mean.len();
+    // Time stretch by `beta` (> 1 = slower): a clip is `total * beta` frames long on the
+    // stretched time line, and output frame t reads source frame `(start + t) / beta`. The
+    // factors are drawn first, so that the batch is as long as its longest stretched clip;
+    // nothing is drawn from `rng` when the stretch is off, so runs without it stay
+    // bit-identical to those made before it existed.
+    let betas: Vec<f64> = clips
+        .iter()
+        .map(|_| {
+            if aug.time_stretch > 0.0 {
+                1.0 + rng.uniform(-f64::from(aug.time_stretch), f64::from(aug.time_stretch))
+            } else {
+                1.0
+            }
+        })
+        .collect();
+    let stretched_len = |total: usize, beta: f64| {
+        if beta == 1.0 {
+            total
+        } else {
+            ((total as f64 * beta).round() as usize).max(1)
+        }
+    };
     // Pad to the longest clip of the batch, not to the crop: RAVDESS clips are ~2 s after
     // trimming (median 197 frames), so padding every batch to a 3 s crop wasted about a third
     // of the convolution work. The trainer batches clips of similar length together.
-    let longest = clips.iter().map(|(m, _)| m.ncols()).max().unwrap_or(1);
+    let longest = clips
+        .iter()
+        .zip(&betas)
+        .map(|((m, _), &beta)| stretched_len(m.ncols(), beta))
+        .max()
+        .unwrap_or(1);
     let frames = crop.min(longest).max(min_frames).max(1);
     let mut data = vec![0.0f32; clips.len() * bins * frames];
     let mut lengths = Vec::with_capacity(clips.len());
     let mut labels = Vec::with_capacity(clips.len());
-    for (b, (m, label)) in clips.iter().enumerate() {
+    for (b, ((m, label), &beta)) in clips.iter().zip(&betas).enumerate() {
         let total = m.ncols();
-        let len = total.min(frames);
-        let start = if total > frames {
-            rng.below(total - frames + 1)
+        let stretched = stretched_len(total, beta);
+        let len = stretched.min(frames);
+        let start = if stretched > frames {
+            rng.below(stretched - frames + 1)
         } else {
             0
         };
+        // Source frame pairs and weights of every output frame; (start + t, start + t, 0) when
+        // not stretched.
+        let taps: Vec<(usize, usize, f32)> = (0..len)
+            .map(|t| {
+                if beta == 1.0 {
+                    (start + t, start + t, 0.0)
+                } else {
+                    let src = ((start + t) as f64 / beta).min((total - 1) as f64);
+                    let j0 = src.floor() as usize;
+                    (j0, (j0 + 1).min(total - 1), (src - src.floor()) as f32)
+                }
+            })
+            .collect();
         let out = &mut data[b * bins * frames..(b + 1) * bins * frames];
         let gain = if log_power && aug.gain_db > 0.0 {
             rng.uniform(-f64::from(aug.gain_db), f64::from(aug.gain_db)) as f32
@@ -96,15 +137,17 @@ pub fn train_batch(
             let (i0, frac) = (src.floor() as usize, src - src.floor());
             let i1 = (i0 + 1).min(m.nrows() - 1);
             let (row0, row1) = (m.row(i0), m.row(i1));
+            // Bin `r` at source frame j, interpolated between bins i0 and i1.
+            let at = |j: usize| row0[j] + frac * (row1[j] - row0[j]);
             let dst = &mut out[r * frames..r * frames + len];
-            for ((d, &v0), &v1) in dst
-                .iter_mut()
-                .zip(row0.iter().skip(start))
-                .zip(row1.iter().skip(start))
-            {
+            for (d, &(j0, j1, w)) in dst.iter_mut().zip(&taps) {
                 let mut v = match lowpass {
                     Some((cutoff, floor)) if r >= cutoff => floor,
-                    _ => v0 + frac * (v1 - v0),
+                    // w = 0 gives `at(j0)` exactly (x + 0 * (y - x) == x for finite dB values).
+                    _ => {
+                        let a = at(j0);
+                        a + w * (at(j1) - a)
+                    }
                 } + gain;
                 if let Some(n) = noise_db {
                     v = 10.0 * (10f32.powf(v / 10.0) + 10f32.powf(n / 10.0)).log10();
@@ -388,6 +431,62 @@ mod tests {
         assert!(a.iter().all(|v| v.is_finite()));
         assert_eq!(a, run(7));
         assert_ne!(a, run(8));
+    }
+
+    #[test]
+    fn time_stretch_resamples_frames_linearly_and_changes_the_length() {
+        // A ramp along time: frame j holds the value j in every bin, so a stretch by beta
+        // turns it into a ramp of slope 1 / beta that is round(50 beta) frames long.
+        let m = Array2::from_shape_fn((2, 50), |(_, j)| j as f32);
+        let aug = AugmentConfig {
+            time_stretch: 0.2,
+            ..AugmentConfig::none(10.0)
+        };
+        let mut lengths = Vec::new();
+        for seed in 0..20 {
+            let hb = train_batch(
+                &[(&m, 0)],
+                &norm(2),
+                300,
+                4,
+                &aug,
+                true,
+                &mut SplitMix64::new(seed),
+            );
+            let len = hb.lengths[0];
+            assert!((40..=60).contains(&len), "length {len}");
+            // Undo the normalisation (mean 1, std 2) of bin 1.
+            let x: Vec<f32> = hb.data[hb.shape[2]..hb.shape[2] + len]
+                .iter()
+                .map(|v| v * 2.0 + 1.0)
+                .collect();
+            assert_eq!(x[0], 0.0);
+            let slope = x[1] - x[0];
+            // Linear up to the last source frame, where it is clamped.
+            for (t, &v) in x.iter().enumerate().skip(1) {
+                let want = (t as f32 * slope).min(49.0);
+                assert!((v - want).abs() < 1e-3, "frame {t}: {v} vs {want}");
+            }
+            assert!(
+                (len as f32 - 50.0 / slope).abs() <= 1.0,
+                "len {len}, slope {slope}"
+            );
+            lengths.push(len);
+        }
+        assert!(lengths.iter().any(|&l| l < 50) && lengths.iter().any(|&l| l > 50));
+
+        // Off: the frames are copied as they are.
+        let hb = train_batch(
+            &[(&m, 0)],
+            &norm(2),
+            300,
+            4,
+            &AugmentConfig::none(10.0),
+            true,
+            &mut SplitMix64::new(0),
+        );
+        assert_eq!(hb.lengths, vec![50]);
+        assert!((0..50).all(|j| hb.data[j] * 2.0 + 1.0 == j as f32));
     }
 
     #[test]

@@ -57,6 +57,13 @@ pub struct AugmentConfig {
     pub noise_snr_db: (f32, f32),
     /// Random frequency-axis warp factor range `1 +- freq_warp` (0 = off).
     pub freq_warp: f32,
+    /// Random time-axis stretch factor range `1 +- time_stretch` (0 = off): a clip is
+    /// resampled along its frames by linear interpolation, so 1.1 plays it 10% slower. With
+    /// `freq_warp` above, it approximates the speed perturbation of Ko et al. 2015 ("Audio
+    /// augmentation for speech recognition", factors 0.9, 1.0, 1.1) on the cached features,
+    /// drawing tempo and spectral scale independently instead of coupling them.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub time_stretch: f32,
     /// Probability of a simulated low-pass channel (log-mel only): every band above a random
     /// cut-off between ~3 kHz and the top band is set to the clip's floor, as a telephone
     /// line or an 8 kHz recording would leave it.
@@ -113,6 +120,7 @@ impl Default for AugmentConfig {
             noise_prob: 0.3,
             noise_snr_db: (20.0, 40.0),
             freq_warp: 0.12,
+            time_stretch: 0.0,
             lowpass_prob: 0.2,
             mixup_alpha: 0.0,
             wave_noise: None,
@@ -133,6 +141,7 @@ impl AugmentConfig {
             noise_prob: 0.0,
             noise_snr_db: (30.0, 30.0),
             freq_warp: 0.0,
+            time_stretch: 0.0,
             lowpass_prob: 0.0,
             mixup_alpha: 0.0,
             wave_noise: None,
@@ -355,6 +364,15 @@ impl TrainConfig {
         }
         if !(self.augment.crop_seconds > 0.0 && self.augment.crop_seconds.is_finite()) {
             return Err(TrainError::config("crop_seconds", "must be > 0"));
+        }
+        if !(0.0..0.5).contains(&self.augment.time_stretch) {
+            return Err(TrainError::config(
+                "--time-stretch",
+                format!(
+                    "{} is not in [0, 0.5); 0.1 stretches clips by factors 0.9-1.1",
+                    self.augment.time_stretch
+                ),
+            ));
         }
         if self.split.test.iter().any(|t| self.split.val.contains(t)) {
             return Err(TrainError::config(

@@ -169,6 +169,11 @@ pub struct RecipeArgs {
     /// [default: 0 = off; 0.1 is usual].
     #[arg(long, value_name = "X")]
     pub label_smoothing: Option<f32>,
+    /// Time-stretch augmentation: every training example is resampled along time by a factor
+    /// drawn from 1 +- X (linear interpolation of the cached features; 0.1 gives 0.9-1.1, the
+    /// speed factors of Ko et al. 2015) [default: 0 = off].
+    #[arg(long, value_name = "X")]
+    pub time_stretch: Option<f32>,
     /// Waveform-domain noise: extract N noisy copies of every training clip (white noise
     /// added before trimming and normalisation, as in a noisy recording; cached) and train on
     /// one of them instead of the clean clip with probability --wave-noise-prob; 0 turns it
@@ -237,6 +242,9 @@ impl RecipeArgs {
         if let Some(v) = self.label_smoothing {
             cfg.label_smoothing = v;
         }
+        if let Some(v) = self.time_stretch {
+            cfg.augment.time_stretch = v;
+        }
         match self.wave_noise {
             Some(0) => cfg.augment.wave_noise = None,
             Some(n) => {
@@ -265,7 +273,7 @@ impl RecipeArgs {
     pub fn describe(&self, family: Family, has_data_dir: bool) -> String {
         let c = self.config(family, has_data_dir);
         format!(
-            "{} (epochs {}, patience {}{}, lr {}, batch {}, crop {} s, {}{}{}{}{}{}{}{}{}{}{})",
+            "{} (epochs {}, patience {}{}, lr {}, batch {}, crop {} s, {}{}{}{}{}{}{}{}{}{}{}{})",
             self.preset(has_data_dir).name(),
             c.epochs,
             c.patience,
@@ -304,6 +312,11 @@ impl RecipeArgs {
             },
             if c.label_smoothing > 0.0 {
                 format!(", label smoothing {}", c.label_smoothing)
+            } else {
+                String::new()
+            },
+            if c.augment.time_stretch > 0.0 {
+                format!(", time stretch {}", c.augment.time_stretch)
             } else {
                 String::new()
             },
@@ -479,5 +492,7 @@ mod tests {
             "--wave-noise-prob",
         );
         rejected(|a| a.wave_noise = Some(100), "--wave-noise");
+        rejected(|a| a.time_stretch = Some(0.7), "--time-stretch");
+        rejected(|a| a.time_stretch = Some(f32::NAN), "--time-stretch");
     }
 }

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{EvalError, Result};
 use crate::evaluate::Evaluation;
 use crate::fsutil::write_atomic;
-use crate::output::write_outputs;
+use crate::output::{PREDICTIONS_FILE, write_outputs};
 use crate::report::{EvalReport, PredictionRecord, Protocol};
 
 use super::pooled::read_predictions;
@@ -106,7 +106,7 @@ pub fn combine_runs(runs: &[PathBuf], out: &Path) -> Result<(CvSummary, Vec<Stri
             ));
         }
     }
-    let labels = labels_of(&fold_dir(&runs[0], first.folds[0].fold).join("predictions.csv"))?;
+    let labels = labels_of(&fold_dir(&runs[0], first.folds[0].fold).join(PREDICTIONS_FILE))?;
     let names: Vec<String> = runs.iter().map(|r| r.display().to_string()).collect();
     let mut results = Vec::with_capacity(first.folds.len());
     for fold in &first.folds {
@@ -203,7 +203,7 @@ pub fn combine_runs(runs: &[PathBuf], out: &Path) -> Result<(CvSummary, Vec<Stri
 /// The clip-by-clip average of every run's probabilities for one fold. Clips are matched by
 /// file name (runs made on different machines store different directories).
 fn average_fold(runs: &[PathBuf], fold: usize, labels: &[String]) -> Result<Vec<PredictionRecord>> {
-    let path_of = |run: &Path| fold_dir(run, fold).join("predictions.csv");
+    let path_of = |run: &Path| fold_dir(run, fold).join(PREDICTIONS_FILE);
     let mut base = Vec::new();
     read_predictions(&path_of(&runs[0]), labels, &mut base)?;
     let key = |r: &PredictionRecord| {

@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::error::{EvalError, Result};
+use crate::output::PREDICTIONS_FILE;
 use crate::report::{EvalReport, PredictionRecord, Protocol};
 
 use super::run::fold_dir;
@@ -26,7 +27,7 @@ use super::summary::CvSummary;
 pub fn pooled_report(out: &Path, summary: &CvSummary, labels: &[String]) -> Result<EvalReport> {
     let mut records = Vec::new();
     for fold in &summary.folds {
-        let path = fold_dir(out, fold.fold).join("predictions.csv");
+        let path = fold_dir(out, fold.fold).join(PREDICTIONS_FILE);
         let before = records.len();
         read_predictions(&path, labels, &mut records)?;
         if let Some(r) = records[before..].iter().find(|r| {
@@ -237,10 +238,10 @@ mod tests {
     }
 
     fn write_fold(root: &Path, fold: usize, rows: &str) {
-        let dir = root.join(format!("fold-{fold}"));
+        let dir = fold_dir(root, fold);
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(
-            dir.join("predictions.csv"),
+            dir.join(PREDICTIONS_FILE),
             format!("path,actor,true,predicted,prob_a,prob_b\n{rows}"),
         )
         .unwrap();
