@@ -49,13 +49,10 @@ pub fn train_batch(
             }
         })
         .collect();
-    let stretched_len = |total: usize, beta: f64| {
-        if beta == 1.0 {
-            total
-        } else {
-            ((total as f64 * beta).round() as usize).max(1)
-        }
-    };
+    // round(total * 1.0) == total exactly, so an unstretched clip keeps its length; a
+    // stretched clip keeps at least one frame, and an empty one stays empty.
+    let stretched_len =
+        |total: usize, beta: f64| ((total as f64 * beta).round() as usize).max(total.min(1));
     // Pad to the longest clip of the batch, not to the crop: RAVDESS clips are ~2 s after
     // trimming (median 197 frames), so padding every batch to a 3 s crop wasted about a third
     // of the convolution work. The trainer batches clips of similar length together.
@@ -78,17 +75,13 @@ pub fn train_batch(
         } else {
             0
         };
-        // Source frame pairs and weights of every output frame; (start + t, start + t, 0) when
-        // not stretched.
+        // Source frame pair and weight of every output frame. Unstretched, (start + t) / 1.0 is
+        // exact, so the weight is 0 and the frame is read as it is.
         let taps: Vec<(usize, usize, f32)> = (0..len)
             .map(|t| {
-                if beta == 1.0 {
-                    (start + t, start + t, 0.0)
-                } else {
-                    let src = ((start + t) as f64 / beta).min((total - 1) as f64);
-                    let j0 = src.floor() as usize;
-                    (j0, (j0 + 1).min(total - 1), (src - src.floor()) as f32)
-                }
+                let src = ((start + t) as f64 / beta).min((total - 1) as f64);
+                let j0 = src.floor() as usize;
+                (j0, (j0 + 1).min(total - 1), (src - src.floor()) as f32)
             })
             .collect();
         let out = &mut data[b * bins * frames..(b + 1) * bins * frames];
@@ -143,7 +136,8 @@ pub fn train_batch(
             for (d, &(j0, j1, w)) in dst.iter_mut().zip(&taps) {
                 let mut v = match lowpass {
                     Some((cutoff, floor)) if r >= cutoff => floor,
-                    // w = 0 gives `at(j0)` exactly (x + 0 * (y - x) == x for finite dB values).
+                    // Unstretched frames (w = 0) skip the second read, on the default path.
+                    _ if w == 0.0 => at(j0),
                     _ => {
                         let a = at(j0);
                         a + w * (at(j1) - a)
@@ -374,6 +368,13 @@ mod tests {
         }
     }
 
+    /// A training batch of the one log-power clip `m` (label 0), normalised by [`norm`], at
+    /// least 4 frames long, with the augmentation `aug` seeded by `seed`.
+    fn one_clip(m: &Array2<f32>, crop: usize, aug: &AugmentConfig, seed: u64) -> HostBatch {
+        let mut rng = SplitMix64::new(seed);
+        train_batch(&[(m, 0)], &norm(m.nrows()), crop, 4, aug, true, &mut rng)
+    }
+
     #[test]
     fn crop_pads_short_clips_and_normalises() {
         let long = Array2::from_elem((4, 50), 5.0f32);
@@ -415,18 +416,7 @@ mod tests {
     fn augmentation_stays_finite_and_is_seeded() {
         let m = Array2::from_shape_fn((16, 120), |(i, j)| -80.0 + (i * j % 70) as f32);
         let aug = AugmentConfig::default();
-        let run = |seed| {
-            train_batch(
-                &[(&m, 0)],
-                &norm(16),
-                100,
-                4,
-                &aug,
-                true,
-                &mut SplitMix64::new(seed),
-            )
-            .data
-        };
+        let run = |seed| one_clip(&m, 100, &aug, seed).data;
         let a = run(7);
         assert!(a.iter().all(|v| v.is_finite()));
         assert_eq!(a, run(7));
@@ -444,15 +434,7 @@ mod tests {
         };
         let mut lengths = Vec::new();
         for seed in 0..20 {
-            let hb = train_batch(
-                &[(&m, 0)],
-                &norm(2),
-                300,
-                4,
-                &aug,
-                true,
-                &mut SplitMix64::new(seed),
-            );
+            let hb = one_clip(&m, 300, &aug, seed);
             let len = hb.lengths[0];
             assert!((40..=60).contains(&len), "length {len}");
             // Undo the normalisation (mean 1, std 2) of bin 1.
@@ -476,17 +458,27 @@ mod tests {
         assert!(lengths.iter().any(|&l| l < 50) && lengths.iter().any(|&l| l > 50));
 
         // Off: the frames are copied as they are.
-        let hb = train_batch(
-            &[(&m, 0)],
-            &norm(2),
-            300,
-            4,
-            &AugmentConfig::none(10.0),
-            true,
-            &mut SplitMix64::new(0),
-        );
+        let hb = one_clip(&m, 300, &AugmentConfig::none(10.0), 0);
         assert_eq!(hb.lengths, vec![50]);
         assert!((0..50).all(|j| hb.data[j] * 2.0 + 1.0 == j as f32));
+    }
+
+    #[test]
+    fn an_empty_clip_stays_empty_when_stretched() {
+        // A zero-frame feature matrix used to be stretched to one frame and read out of
+        // bounds; it is padding only, as without the stretch.
+        let m = Array2::<f32>::zeros((2, 0));
+        for time_stretch in [0.0, 0.2] {
+            let aug = AugmentConfig {
+                time_stretch,
+                ..AugmentConfig::none(10.0)
+            };
+            for seed in 0..5 {
+                let hb = one_clip(&m, 300, &aug, seed);
+                assert_eq!((hb.shape, hb.lengths.as_slice()), ([1, 2, 4], &[1][..]));
+                assert!(hb.data.iter().all(|&v| v == 0.0));
+            }
+        }
     }
 
     #[test]
