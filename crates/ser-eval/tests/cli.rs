@@ -90,6 +90,7 @@ fn model(labels: &[&str], train_actors: &[&str]) -> tempfile::TempDir {
         protocol: "untrained test model".into(),
         training: serde_json::json!({ "train_actors": train_actors }),
         metrics: Value::Null,
+        test_time_warps: Vec::new(),
     };
     let artifact = dir.path().join("model");
     save(&artifact, &manifest, &[config.init(&Device::default())]).unwrap();

@@ -76,6 +76,73 @@ fn corrupt_weights_name_the_file() {
 }
 
 #[test]
+fn warp_bins_reads_row_r_over_factor_and_keeps_factor_one_exact() {
+    use ser_models::artifact::warp_bins;
+    let features = Classifier::load(write_dir().path().join("model"))
+        .unwrap()
+        .features(&tone())
+        .unwrap();
+    assert_eq!(warp_bins(&features, 1.0), features);
+    // Factor 2: row r reads row r / 2, so row 3 is halfway between rows 1 and 2, and row 4
+    // is row 2.
+    let w = warp_bins(&features, 2.0);
+    let (f, g) = (&features.data, &w.data);
+    for j in 0..f.ncols() {
+        assert!((g[[3, j]] - (f[[1, j]] + f[[2, j]]) / 2.0).abs() < 1e-4);
+        assert_eq!(g[[4, j]], f[[2, j]]);
+        assert_eq!(g[[0, j]], f[[0, j]]);
+    }
+    // Factor 0.5 reads beyond the top row: clamped to it.
+    let w = warp_bins(&features, 0.5);
+    let last = f.nrows() - 1;
+    assert_eq!(w.data.row(last), f.row(last));
+}
+
+#[test]
+fn test_time_warps_average_each_warped_copy() {
+    let tmp = write_dir();
+    let dir = tmp.path().join("model");
+    let plain = Classifier::load(&dir).unwrap();
+    let features = plain.features(&tone()).unwrap();
+    let set_warps = |warps: Vec<f32>| {
+        let mut m = Manifest::read(&dir).unwrap();
+        m.test_time_warps = warps;
+        std::fs::write(dir.join("manifest.json"), m.to_json().unwrap()).unwrap();
+        Classifier::load(&dir).unwrap()
+    };
+    // [1.0] is the clip as it is, exactly.
+    assert_eq!(
+        set_warps(vec![1.0]).predict(&tone()).unwrap().probabilities,
+        plain.predict(&tone()).unwrap().probabilities
+    );
+    let warped = |w: f32| {
+        plain
+            .predict_features(&ser_models::artifact::warp_bins(&features, w))
+            .unwrap()
+            .probabilities
+    };
+    let (lo, hi) = (warped(0.8), warped(1.25));
+    assert_ne!(lo, hi, "the warp must change what the model sees");
+    let both = set_warps(vec![0.8, 1.25]).predict(&tone()).unwrap();
+    for ((a, b), e) in lo.iter().zip(&hi).zip(&both.probabilities) {
+        assert!(((a + b) / 2.0 - e).abs() < 1e-6, "{a} {b} -> {e}");
+    }
+    // A factor outside the accepted range is refused at load, naming the field.
+    let mut m = Manifest::read(&dir).unwrap();
+    m.test_time_warps = vec![10.0];
+    std::fs::write(dir.join("manifest.json"), m.to_json().unwrap()).unwrap();
+    let err = Classifier::load(&dir).unwrap_err().to_string();
+    assert!(err.contains("test_time_warps"), "{err}");
+}
+
+/// A temporary directory holding a test artifact under `model/`.
+fn write_dir() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().expect("a temporary directory");
+    write_artifact(&tmp.path().join("model"));
+    tmp
+}
+
+#[test]
 fn combined_members_average_their_probabilities() {
     let tmp = tempfile::tempdir().unwrap();
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));

@@ -472,6 +472,7 @@ pub fn train_on(cfg: &TrainConfig, ds: &Dataset) -> Result<TrainOutcome> {
         },
         training: serde_json::Value::Null,
         metrics: serde_json::Value::Null,
+        test_time_warps: Vec::new(),
     };
     let classifier = Classifier::from_parts(manifest.clone(), vec![best.clone()], &device)?;
     let mut preds = Vec::with_capacity(test_idx.len());

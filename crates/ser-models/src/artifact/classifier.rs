@@ -189,7 +189,7 @@ impl Classifier {
         let per_member: Vec<Vec<f32>> = self
             .members
             .par_iter()
-            .map(|member| member_probabilities(member, features, bins, &self.device))
+            .map(|member| self.member_average(member, features, bins))
             .collect::<Result<_>>()?;
         let mut sum = vec![0.0f32; n];
         for probs in per_member {
@@ -211,6 +211,54 @@ impl Classifier {
             probabilities,
         })
     }
+}
+
+impl Classifier {
+    /// One member's probabilities, averaged over the manifest's `test_time_warps` (in list
+    /// order, so the result does not depend on threads), or for the features as they are.
+    fn member_average(
+        &self,
+        member: &LoadedMember,
+        features: &FeatureMatrix,
+        bins: usize,
+    ) -> Result<Vec<f32>> {
+        let warps = &self.manifest.test_time_warps;
+        if warps.is_empty() {
+            return member_probabilities(member, features, bins, &self.device);
+        }
+        let mut sum = vec![0.0f32; self.labels().len()];
+        for &w in warps {
+            let probs = member_probabilities(member, &warp_bins(features, w), bins, &self.device)?;
+            for (s, p) in sum.iter_mut().zip(probs) {
+                *s += p;
+            }
+        }
+        let k = warps.len() as f32;
+        Ok(sum.into_iter().map(|s| s / k).collect())
+    }
+}
+
+/// The frequency warp `ser-train` augments with (`augment::train_batch`, after Jaitly &
+/// Hinton 2013): output row `r` is row `r / factor` of `features`, linearly interpolated
+/// between its neighbours and clamped to the last row, so `factor > 1` shifts the spectrum
+/// up, as a shorter vocal tract would. `factor = 1` returns the features unchanged.
+pub fn warp_bins(features: &FeatureMatrix, factor: f32) -> FeatureMatrix {
+    let mut out = features.clone();
+    let rows = features.data.nrows();
+    if rows == 0 || factor == 1.0 {
+        return out;
+    }
+    let last = (rows - 1) as f32;
+    for (r, mut dst) in out.data.rows_mut().into_iter().enumerate() {
+        let src = (r as f32 / factor).min(last);
+        let (i0, frac) = (src.floor() as usize, src - src.floor());
+        let i1 = (i0 + 1).min(rows - 1);
+        let (row0, row1) = (features.data.row(i0), features.data.row(i1));
+        for ((d, a), b) in dst.iter_mut().zip(row0).zip(row1) {
+            *d = a + frac * (b - a);
+        }
+    }
+    out
 }
 
 /// One member's class probabilities for (unnormalised) `features`.

@@ -34,6 +34,11 @@ pub const VALIDATION_SPEAKER_KEYS: [(&str, &str); 3] = [
     ("training", "val_actors"),
 ];
 
+/// Accepted `test_time_warps` factors. Wider than the training warp (`ser-train`'s
+/// `freq_warp` default 0.12) so that a factor slightly outside it can be measured, narrow
+/// enough that a typo (`10` for `1.0`) is caught instead of silently shifting every band.
+pub const TEST_TIME_WARP_RANGE: (f32, f32) = (0.5, 2.0);
+
 /// One model or an ensemble whose members' probabilities are averaged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -82,6 +87,13 @@ pub struct Manifest {
     /// Metrics on held-out speakers (opaque; e.g. `{"test": {"ua": .., "wa": .., ...}}`).
     #[serde(default)]
     pub metrics: serde_json::Value,
+    /// Test-time averaging: each member's probabilities are averaged over the clip's features
+    /// warped along the frequency axis by each of these factors (the warp `ser-train`
+    /// augments with: row `r` reads row `r / factor`, before normalisation). Empty (the
+    /// default, and what older manifests mean) = the features as they are, once; list `1.0`
+    /// to include them among the warped copies.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub test_time_warps: Vec<f32>,
 }
 
 impl Manifest {
@@ -131,6 +143,7 @@ impl Manifest {
             protocol: protocol.into(),
             training: serde_json::json!({}),
             metrics: serde_json::json!({}),
+            test_time_warps: Vec::new(),
         }
     }
 
@@ -162,6 +175,19 @@ impl Manifest {
             );
         }
         self.features.validate()?;
+        if let Some(w) = self
+            .test_time_warps
+            .iter()
+            .find(|w| !(TEST_TIME_WARP_RANGE.0..=TEST_TIME_WARP_RANGE.1).contains(*w))
+        {
+            return invalid(
+                "test_time_warps",
+                format!(
+                    "{w} is outside [{}, {}]; use factors near 1 (ser-train warps by 1 +- 0.12)",
+                    TEST_TIME_WARP_RANGE.0, TEST_TIME_WARP_RANGE.1
+                ),
+            );
+        }
         let bins = self.features.output_bins();
         for (i, m) in self.members.iter().enumerate() {
             m.model.validate()?;
@@ -332,5 +358,30 @@ mod tests {
             m.validation_speakers(),
             Some(vec!["19".into(), "20".into()])
         );
+    }
+
+    #[test]
+    fn test_time_warps_are_optional_validated_and_omitted_when_empty() {
+        let m = recording(serde_json::Value::Null, serde_json::Value::Null);
+        let json = m.to_json().unwrap();
+        // Manifests written before the field existed, and those that do not use it, agree.
+        assert!(!json.contains("test_time_warps"), "{json}");
+        assert!(
+            Manifest::from_json(&json)
+                .unwrap()
+                .test_time_warps
+                .is_empty()
+        );
+
+        let mut warped = m.clone();
+        warped.test_time_warps = vec![0.95, 1.0, 1.05];
+        let back = Manifest::from_json(&warped.to_json().unwrap()).unwrap();
+        assert_eq!(back.test_time_warps, vec![0.95, 1.0, 1.05]);
+
+        for bad in [10.0, 0.0, -1.0, f32::NAN] {
+            warped.test_time_warps = vec![1.0, bad];
+            let err = warped.validate().unwrap_err().to_string();
+            assert!(err.contains("test_time_warps"), "{bad}: {err}");
+        }
     }
 }

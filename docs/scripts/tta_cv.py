@@ -1,0 +1,42 @@
+#!/usr/bin/env python3
+# Usage: SER_RAVDESS_DIR=../shared/data/ravdess-16k python3 docs/scripts/tta_cv.py [MODEL] [WARPS] [SNR]
+# The cross-validation of test-time frequency-warp averaging (manifest `test_time_warps`)
+# without retraining: MODEL (default models/default) must be a fold ensemble written by
+# `ser-eval cv --ensemble-out`, whose manifest records each fold's test actors. Each member is
+# copied into its own single-model artifact under runs/tta/ with `test_time_warps` = WARPS
+# (comma separated, e.g. 0.95,1,1.05; empty = none) and scored by `ser-eval` on the actors its
+# fold held out, optionally with white noise SNR dB below each clip's RMS. Prints per-fold UA
+# and mean ± std. Needs `cargo build --release -p ser-eval` (or SER_EVAL=path). Cited in
+# docs/results.md.
+import json, os, shutil, statistics, subprocess, sys
+
+model = sys.argv[1] if len(sys.argv) > 1 else "models/default"
+warps = [float(w) for w in sys.argv[2].split(",") if w] if len(sys.argv) > 2 else []
+snr = sys.argv[3] if len(sys.argv) > 3 else None
+bin_ = os.environ.get("SER_EVAL", "target/release/ser-eval")
+data = os.environ["SER_RAVDESS_DIR"]
+manifest = json.load(open(f"{model}/manifest.json"))
+folds = manifest["metrics"]["cv"]["folds"]
+assert len(folds) == len(manifest["members"]), "one member per fold expected"
+uas = []
+for member, fold in zip(manifest["members"], folds):
+    assert member["name"] == f"fold-{fold['fold']}", (member["name"], fold["fold"])
+    out_dir = f"runs/tta/{member['name']}"
+    shutil.rmtree(out_dir, ignore_errors=True)
+    os.makedirs(out_dir)
+    shutil.copy(f"{model}/{member['weights']}", f"{out_dir}/{member['weights']}")
+    single = {**manifest, "kind": "single", "members": [member], "test_time_warps": warps,
+              "training": {"train_actors": fold["train_actors"]}, "metrics": {}}
+    json.dump(single, open(f"{out_dir}/manifest.json", "w"))
+    cmd = [bin_, "--model", out_dir, "--data", data, "--actors", ",".join(fold["test_actors"]),
+           "--format", "json", "--bootstrap", "1"] + (["--noise-snr", snr] if snr else [])
+    out = subprocess.run(cmd, capture_output=True, text=True,
+                         env={**os.environ, "RAYON_NUM_THREADS": "1"})
+    if out.returncode != 0:
+        sys.exit(out.stderr)
+    r = json.loads(out.stdout)
+    assert r["protocol"]["speaker_independent"] is True
+    uas.append(r["ua"])
+    print(f"fold {fold['fold']}: recorded UA {fold['ua']:.4f}, this run {r['ua']:.4f}", flush=True)
+print(f"{model} warps {warps or 'none'} snr {snr or 'clean'}: UA {statistics.mean(uas):.4f} ± "
+      f"{statistics.stdev(uas):.4f} per fold " + " ".join(f"{u:.3f}" for u in uas))
