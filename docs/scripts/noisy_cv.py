@@ -3,23 +3,17 @@
 # UA of each fold model of a finished `ser-eval cv --out RUN` on its own held-out actors with
 # white noise SNR dB (default 20) below each clip RMS (`ser-eval --noise-snr`); needs
 # `cargo build --release -p ser-eval` (or SER_EVAL=path/to/ser-eval). Cited in docs/results.md.
-import json, subprocess, sys, os, statistics
+import json, os, statistics, sys
+
+from cvscore import held_out_ua
+
 run = sys.argv[1]; snr = sys.argv[2] if len(sys.argv) > 2 else "20"
-bin_ = os.environ.get("SER_EVAL", "target/release/ser-eval")
-data = os.environ["SER_RAVDESS_DIR"]
 uas = []
 for k in range(1, 6):
     if not os.path.exists(f"{run}/fold-{k}/fold.json"):
         continue
     fold = json.load(open(f"{run}/fold-{k}/fold.json"))
-    out = subprocess.run([bin_, "--model", f"{run}/fold-{k}/model", "--data", data,
-                          "--actors", ",".join(fold["test_actors"]), "--noise-snr", snr,
-                          "--format", "json", "--bootstrap", "1"],
-                         capture_output=True, text=True, env={**os.environ, "RAYON_NUM_THREADS": "1"})
-    if out.returncode != 0:
-        sys.exit(out.stderr)
-    r = json.loads(out.stdout)
-    assert r["protocol"]["speaker_independent"] is True
-    uas.append(r["ua"])
-    print(f"fold {k}: clean UA {fold['ua']:.4f}, noisy UA {r['ua']:.4f}", flush=True)
+    ua = held_out_ua(f"{run}/fold-{k}/model", fold["test_actors"], snr)
+    uas.append(ua)
+    print(f"fold {k}: clean UA {fold['ua']:.4f}, noisy UA {ua:.4f}", flush=True)
 print(f"{run} @ {snr} dB: noisy UA {statistics.mean(uas):.4f} ± {statistics.stdev(uas):.4f} per fold " + " ".join(f"{u:.3f}" for u in uas))

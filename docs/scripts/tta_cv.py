@@ -8,13 +8,13 @@
 # fold held out, optionally with white noise SNR dB below each clip's RMS. Prints per-fold UA
 # and mean ± std. Needs `cargo build --release -p ser-eval` (or SER_EVAL=path). Cited in
 # docs/results.md.
-import json, os, shutil, statistics, subprocess, sys
+import json, os, shutil, statistics, sys
+
+from cvscore import held_out_ua
 
 model = sys.argv[1] if len(sys.argv) > 1 else "models/default"
 warps = [float(w) for w in sys.argv[2].split(",") if w] if len(sys.argv) > 2 else []
 snr = sys.argv[3] if len(sys.argv) > 3 else None
-bin_ = os.environ.get("SER_EVAL", "target/release/ser-eval")
-data = os.environ["SER_RAVDESS_DIR"]
 manifest = json.load(open(f"{model}/manifest.json"))
 folds = manifest["metrics"]["cv"]["folds"]
 assert len(folds) == len(manifest["members"]), "one member per fold expected"
@@ -27,16 +27,10 @@ for member, fold in zip(manifest["members"], folds):
     shutil.copy(f"{model}/{member['weights']}", f"{out_dir}/{member['weights']}")
     single = {**manifest, "kind": "single", "members": [member], "test_time_warps": warps,
               "training": {"train_actors": fold["train_actors"]}, "metrics": {}}
-    json.dump(single, open(f"{out_dir}/manifest.json", "w"))
-    cmd = [bin_, "--model", out_dir, "--data", data, "--actors", ",".join(fold["test_actors"]),
-           "--format", "json", "--bootstrap", "1"] + (["--noise-snr", snr] if snr else [])
-    out = subprocess.run(cmd, capture_output=True, text=True,
-                         env={**os.environ, "RAYON_NUM_THREADS": "1"})
-    if out.returncode != 0:
-        sys.exit(out.stderr)
-    r = json.loads(out.stdout)
-    assert r["protocol"]["speaker_independent"] is True
-    uas.append(r["ua"])
-    print(f"fold {fold['fold']}: recorded UA {fold['ua']:.4f}, this run {r['ua']:.4f}", flush=True)
+    with open(f"{out_dir}/manifest.json", "w") as f:
+        json.dump(single, f)
+    ua = held_out_ua(out_dir, fold["test_actors"], snr)
+    uas.append(ua)
+    print(f"fold {fold['fold']}: recorded UA {fold['ua']:.4f}, this run {ua:.4f}", flush=True)
 print(f"{model} warps {warps or 'none'} snr {snr or 'clean'}: UA {statistics.mean(uas):.4f} ± "
       f"{statistics.stdev(uas):.4f} per fold " + " ".join(f"{u:.3f}" for u in uas))

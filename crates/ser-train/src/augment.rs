@@ -126,9 +126,7 @@ pub fn train_batch(
         };
         for r in 0..bins {
             let (mean, std) = (norm.mean[r], norm.std[r]);
-            let src = (r as f32 / alpha).min((m.nrows() - 1) as f32);
-            let (i0, frac) = (src.floor() as usize, src - src.floor());
-            let i1 = (i0 + 1).min(m.nrows() - 1);
+            let (i0, i1, frac) = ser_models::artifact::warp_source(r, m.nrows(), alpha);
             let (row0, row1) = (m.row(i0), m.row(i1));
             // Bin `r` at source frame j, interpolated between bins i0 and i1.
             let at = |j: usize| row0[j] + frac * (row1[j] - row0[j]);

@@ -211,24 +211,27 @@ impl Classifier {
             probabilities,
         })
     }
-}
 
-impl Classifier {
-    /// One member's probabilities, averaged over the manifest's `test_time_warps` (in list
-    /// order, so the result does not depend on threads), or for the features as they are.
+    /// One member's probabilities, averaged over the manifest's `test_time_warps` in list
+    /// order (so the result does not depend on threads); no warps = the features once, as
+    /// they are (factor 1 is passed through, not copied).
     fn member_average(
         &self,
         member: &LoadedMember,
         features: &FeatureMatrix,
         bins: usize,
     ) -> Result<Vec<f32>> {
-        let warps = &self.manifest.test_time_warps;
-        if warps.is_empty() {
-            return member_probabilities(member, features, bins, &self.device);
-        }
+        let warps: &[f32] = match self.manifest.test_time_warps.as_slice() {
+            [] => &[1.0],
+            w => w,
+        };
         let mut sum = vec![0.0f32; self.labels().len()];
         for &w in warps {
-            let probs = member_probabilities(member, &warp_bins(features, w), bins, &self.device)?;
+            let probs = if w == 1.0 {
+                member_probabilities(member, features, bins, &self.device)?
+            } else {
+                member_probabilities(member, &warp_bins(features, w), bins, &self.device)?
+            };
             for (s, p) in sum.iter_mut().zip(probs) {
                 *s += p;
             }
@@ -238,21 +241,28 @@ impl Classifier {
     }
 }
 
+/// Where row `row` of `rows` (`rows > 0`) reads from under a frequency warp by `factor > 0`:
+/// source position `row / factor`, clamped to the last row, as `(lower row, upper row,
+/// fraction of the way to the upper)`. Shared by [`warp_bins`] and `ser-train`'s
+/// augmentation so that the test-time warp is exactly the training one.
+pub fn warp_source(row: usize, rows: usize, factor: f32) -> (usize, usize, f32) {
+    let src = (row as f32 / factor).min((rows - 1) as f32);
+    let (i0, frac) = (src.floor() as usize, src - src.floor());
+    (i0, (i0 + 1).min(rows - 1), frac)
+}
+
 /// The frequency warp `ser-train` augments with (`augment::train_batch`, after Jaitly &
-/// Hinton 2013): output row `r` is row `r / factor` of `features`, linearly interpolated
-/// between its neighbours and clamped to the last row, so `factor > 1` shifts the spectrum
-/// up, as a shorter vocal tract would. `factor = 1` returns the features unchanged.
+/// Hinton 2013): output row `r` is row `r / factor` of `features` ([`warp_source`]),
+/// linearly interpolated between its neighbours, so `factor > 1` shifts the spectrum up, as
+/// a shorter vocal tract would. `factor = 1` returns the features unchanged.
 pub fn warp_bins(features: &FeatureMatrix, factor: f32) -> FeatureMatrix {
     let mut out = features.clone();
     let rows = features.data.nrows();
     if rows == 0 || factor == 1.0 {
         return out;
     }
-    let last = (rows - 1) as f32;
     for (r, mut dst) in out.data.rows_mut().into_iter().enumerate() {
-        let src = (r as f32 / factor).min(last);
-        let (i0, frac) = (src.floor() as usize, src - src.floor());
-        let i1 = (i0 + 1).min(rows - 1);
+        let (i0, i1, frac) = warp_source(r, rows, factor);
         let (row0, row1) = (features.data.row(i0), features.data.row(i1));
         for ((d, a), b) in dst.iter_mut().zip(row0).zip(row1) {
             *d = a + frac * (b - a);

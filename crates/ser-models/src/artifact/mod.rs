@@ -12,7 +12,7 @@ mod classifier;
 mod manifest;
 mod writer;
 
-pub use classifier::{Classifier, Prediction, warp_bins};
+pub use classifier::{Classifier, Prediction, warp_bins, warp_source};
 pub use manifest::{
     ArtifactKind, FORMAT_VERSION, MANIFEST_FILE, Manifest, Member, TRAINING_SPEAKER_KEYS,
     VALIDATION_SPEAKER_KEYS,
