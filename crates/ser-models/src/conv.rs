@@ -4,7 +4,6 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
 use burn::prelude::*;
-use burn::tensor::activation::relu;
 
 /// Configuration of one [`ConvBlock`]: 3x3 conv (same padding) -> batch norm -> ReLU ->
 /// max-pool `[freq_pool, time_pool]`.
@@ -66,9 +65,7 @@ impl ConvBlock {
     /// # Shapes
     /// `[batch, c_in, bins, frames]` -> `[batch, c_out, bins / freq_pool, frames / time_pool]`
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let y = crate::fastconv::conv2d(x, &self.conv);
-        let y = relu(crate::fastconv::batch_norm(y, &self.norm));
-        crate::fastconv::max_pool2d(y, &self.pool)
+        crate::fastconv::conv_block(x, &self.conv, &self.norm, &self.pool)
     }
 }
 

@@ -4,9 +4,10 @@
 
 use burn::nn::conv::Conv2dConfig;
 use burn::nn::pool::MaxPool2dConfig;
-use burn::nn::{BatchNormConfig, PaddingConfig2d};
+use burn::nn::{BatchNormConfig, BiGruConfig, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::Distribution;
+use burn::tensor::activation::relu;
 use ser_models::fastconv;
 use ser_models::{Family, ModelConfig};
 use std::sync::Mutex;
@@ -40,17 +41,36 @@ fn switched_off_every_layer_is_burns_own_bit_for_bit() {
     assert_ne!(ours, burn, "the kernel should have run");
 
     // Batch norm (training mode needs an autodiff device) and max pool, on and off.
-    let ad = device.autodiff();
+    let ad = device.clone().autodiff();
     let norm = BatchNormConfig::new(8).init(&ad);
     let pool = MaxPool2dConfig::new([2, 2]).init();
     let h = Tensor::<4>::random([2, 8, 12, 20], Distribution::Normal(1.0, 2.0), &ad);
     let (norm_burn, pool_burn) = (bits(norm.forward(h.clone())), bits(pool.forward(h.clone())));
     assert_ne!(bits(fastconv::batch_norm(h.clone(), &norm)), norm_burn);
 
+    // The inference-only paths: the fused conv block and the BiGRU.
+    let inference_norm = BatchNormConfig::new(8).init(&device);
+    let block_burn = bits(pool.forward(relu(inference_norm.forward(conv.forward(x.clone())))));
+    let block = || {
+        bits(fastconv::conv_block(
+            x.clone(),
+            &conv,
+            &inference_norm,
+            &pool,
+        ))
+    };
+    assert_ne!(block(), block_burn, "the fused block should have run");
+    let gru = BiGruConfig::new(6, 5, true).init(&device);
+    let seq = Tensor::<3>::random([2, 7, 6], Distribution::Normal(0.0, 1.0), &device);
+    let gru_burn = bits(gru.forward(seq.clone(), None).0);
+    assert_ne!(bits(fastconv::bi_gru(seq.clone(), &gru)), gru_burn);
+
     fastconv::set_enabled(false);
-    assert_eq!(bits(fastconv::conv2d(x, &conv)), burn);
+    assert_eq!(bits(fastconv::conv2d(x.clone(), &conv)), burn);
     assert_eq!(bits(fastconv::batch_norm(h.clone(), &norm)), norm_burn);
     assert_eq!(bits(fastconv::max_pool2d(h, &pool)), pool_burn);
+    assert_eq!(block(), block_burn);
+    assert_eq!(bits(fastconv::bi_gru(seq, &gru)), gru_burn);
     fastconv::set_enabled(true);
 }
 
@@ -133,4 +153,38 @@ fn a_crnn_training_step_matches_burns_ops() {
     assert!(rel(dx_f, dx_b) < REL_TOL, "input gradient");
     assert!(rel(w0_f, w0_b) < REL_TOL, "first conv weight gradient");
     assert!(rel(w1_f, w1_b) < REL_TOL, "last conv weight gradient");
+}
+
+/// CRNN inference (no autodiff: the fused conv blocks and the slice BiGRU) on padded clips
+/// gives burn's logits to f32 rounding, with batch norm's running statistics moved away from
+/// their initial values by a few training-mode passes.
+#[test]
+fn crnn_inference_matches_burns_ops() {
+    let _turn = SWITCH.lock().unwrap_or_else(|e| e.into_inner());
+    let device = Device::flex().autodiff();
+    device.seed(1);
+    let ModelConfig::Crnn(config) = ModelConfig::default_for(Family::Crnn, 64, 8) else {
+        unreachable!("a CRNN config")
+    };
+    let model = config.init(&device);
+    for _ in 0..3 {
+        let x = Tensor::<3>::random([4, 64, 96], Distribution::Normal(0.5, 2.0), &device);
+        let _ = model.forward(x, &[96; 4]);
+    }
+    let model = model.valid();
+    let inner = Device::flex();
+    let x = Tensor::<3>::random([3, 64, 120], Distribution::Normal(0.0, 1.0), &inner);
+    let lengths = [120, 77, 100];
+    fastconv::set_enabled(true);
+    let fast = model.forward(x.clone(), &lengths);
+    fastconv::set_enabled(false);
+    let burn = model.forward(x, &lengths);
+    fastconv::set_enabled(true);
+    assert_ne!(
+        bits(fast.clone()),
+        bits(burn.clone()),
+        "the switch changed nothing"
+    );
+    // Sums of up to ~10^3 terms in another order through four blocks and a GRU.
+    assert!(rel(fast, burn) < 1e-4);
 }

@@ -69,7 +69,7 @@ impl Classifier {
             // classifier built with `try_load_file` panics on its first prediction if the
             // directory is replaced or deleted after loading (ser-train rewrites artifacts
             // atomically while a server may hold the old one).
-            let bytes = std::fs::read(&path).map_err(|e| ModelError::Weights {
+            let bytes = read_aligned(&path).map_err(|e| ModelError::Weights {
                 path: path.clone(),
                 reason: e.to_string(),
             })?;
@@ -77,9 +77,7 @@ impl Classifier {
                 path: path.clone(),
                 reason: e.to_string(),
             };
-            let record =
-                burn::store::ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
-                    .map_err(weights_error)?;
+            let record = burn::store::ModuleRecord::from_bytes(bytes).map_err(weights_error)?;
             let model = member
                 .model
                 .init(device)
@@ -299,6 +297,26 @@ fn member_probabilities(
         .map_err(|e| ModelError::Input {
             reason: format!("model output unreadable: {e:?}"),
         })
+}
+
+/// The whole file at `path` as burn [`Bytes`](burn::tensor::Bytes), read straight into a
+/// 16-byte-aligned buffer (`u128`s), the alignment burn's `Bytes` requires
+/// (`cubecl_environment::bytes::default_controller::MAX_ALIGN`): from a `Vec<u8>`
+/// (`Bytes::from_bytes_vec`) it copies all of it into a fresh aligned allocation, which was
+/// over half of loading the shipped ensemble (perf, docs/benchmarks.md).
+fn read_aligned(path: &Path) -> std::io::Result<burn::tensor::Bytes> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let len = usize::try_from(file.metadata()?.len())
+        .map_err(|_| std::io::Error::other("file too large for this machine"))?;
+    let mut words = vec![0u128; len.div_ceil(16)];
+    file.read_exact(&mut bytemuck::cast_slice_mut::<u128, u8>(&mut words)[..len])?;
+    // The last word's padding is not part of the file: a shared view of the first `len`
+    // bytes (no copy; shared so that `view` is available).
+    burn::tensor::Bytes::from_elems(words)
+        .shared()
+        .view(0, len)
+        .map_err(|e| std::io::Error::other(format!("{e:?}")))
 }
 
 #[cfg(test)]

@@ -11,7 +11,9 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Flex, TensorMetadata, backend_extension};
 use burn::tensor::TensorData;
 
-use super::kernel::{ConvGeometry, conv2d_backward, conv2d_forward};
+use super::kernel::{
+    BlockEpilogue, ConvGeometry, conv2d_backward, conv2d_block_inference, conv2d_forward,
+};
 use super::norm::{batch_norm_train, batch_norm_train_backward};
 use super::pool::{max_pool2d_backward, max_pool2d_forward};
 use std::sync::Arc;
@@ -43,6 +45,20 @@ pub trait GemmConv2dBackend: Backend {
     /// Max pooling of `x [b, c, h, w]` over non-overlapping `kernel` windows (stride =
     /// kernel, no padding, floor mode) -> `[b, c, h / kh, w / kw]`.
     fn fast_max_pool2d(x: FloatTensor<Self>, kernel: [usize; 2]) -> FloatTensor<Self>;
+
+    /// An inference-mode conv block, fused ([`conv2d_block_inference`]): `x [b, c_in, h, w]`
+    /// convolved by `weight [c_out, c_in, kh, kw]`, then `relu(y * scale + shift)` per
+    /// channel (`[c_out]` each) and max-pooled over `pool` windows ->
+    /// `[b, c_out, oh / pool[0], ow / pool[1]]`. Carries no gradient: callers use it only
+    /// outside autodiff.
+    fn fast_conv_block_inference(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        scale: FloatTensor<Self>,
+        shift: FloatTensor<Self>,
+        conv: ([usize; 2], [usize; 2]),
+        pool: [usize; 2],
+    ) -> FloatTensor<Self>;
 }
 
 /// `[b * c, h, w]`: the planes of a max-pool input `[b, c, h, w]`.
@@ -142,6 +158,31 @@ impl GemmConv2dBackend for Flex {
         let (y, _) =
             max_pool2d_forward(contiguous(&x).storage::<f32>(), pool_planes(&shape), kernel);
         from_vec(y, pool_output(&shape, kernel))
+    }
+
+    fn fast_conv_block_inference(
+        x: FlexTensor,
+        weight: FlexTensor,
+        scale: FlexTensor,
+        shift: FlexTensor,
+        (stride, padding): ([usize; 2], [usize; 2]),
+        pool: [usize; 2],
+    ) -> FlexTensor {
+        let g = geometry(
+            x.shape().as_slice(),
+            weight.shape().as_slice(),
+            stride,
+            padding,
+        );
+        let [x, weight, scale, shift] = [&x, &weight, &scale, &shift].map(contiguous);
+        let epi = BlockEpilogue {
+            scale: scale.storage::<f32>(),
+            shift: shift.storage::<f32>(),
+            pool,
+        };
+        let y = conv2d_block_inference(&g, x.storage::<f32>(), weight.storage::<f32>(), epi);
+        let out = vec![g.batch, g.c_out, g.out_h() / pool[0], g.out_w() / pool[1]];
+        from_vec(y, out)
     }
 }
 
@@ -312,5 +353,24 @@ impl<C: CheckpointStrategy> GemmConv2dBackend for Autodiff<Flex, C> {
             OpsKind::Tracked(prep) => prep.finish((x_shape, Arc::new(idx)), y),
             OpsKind::UnTracked(prep) => prep.finish(y),
         }
+    }
+
+    fn fast_conv_block_inference(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        scale: FloatTensor<Self>,
+        shift: FloatTensor<Self>,
+        conv: ([usize; 2], [usize; 2]),
+        pool: [usize; 2],
+    ) -> FloatTensor<Self> {
+        // Inference only: the result is a new leaf, outside any graph.
+        FloatTensor::<Self>::new(Flex::fast_conv_block_inference(
+            x.into_primitive(),
+            weight.into_primitive(),
+            scale.into_primitive(),
+            shift.into_primitive(),
+            conv,
+            pool,
+        ))
     }
 }

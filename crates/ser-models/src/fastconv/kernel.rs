@@ -100,7 +100,15 @@ impl ConvGeometry {
 
 /// Fills `col` (`[K, L]`) with the patches of one image `x` (`[c_in, h, w]`).
 fn im2col(g: &ConvGeometry, x: &[f32], col: &mut [f32]) {
-    let (oh, ow, l) = (g.out_h(), g.out_w(), g.l());
+    im2col_rows(g, x, 0..g.out_h(), col);
+}
+
+/// Fills `col` (`[K, rows.len() * ow]`) with the patches of output rows `rows` of one image
+/// `x` (`[c_in, h, w]`): [`im2col`] restricted to a band of the output, so that a caller
+/// can convolve an image band by band with a patch buffer that stays in cache.
+fn im2col_rows(g: &ConvGeometry, x: &[f32], rows: std::ops::Range<usize>, col: &mut [f32]) {
+    let ow = g.out_w();
+    let l = rows.len() * ow;
     let [sh, sw] = g.stride;
     let [ph, pw] = g.padding;
     for c in 0..g.c_in {
@@ -109,7 +117,7 @@ fn im2col(g: &ConvGeometry, x: &[f32], col: &mut [f32]) {
             for j in 0..g.kw {
                 let row = &mut col[((c * g.kh + i) * g.kw + j) * l..][..l];
                 let (lo, hi) = ConvGeometry::valid_range(j, sw, pw, g.w, ow);
-                for (o_r, out_row) in row.chunks_exact_mut(ow).enumerate().take(oh) {
+                for (o_r, out_row) in rows.clone().zip(row.chunks_exact_mut(ow)) {
                     let Some(r) = ConvGeometry::src(o_r, i, sh, ph, g.h) else {
                         out_row.fill(0.0);
                         continue;
@@ -216,6 +224,138 @@ pub fn conv2d_forward(g: &ConvGeometry, x: &[f32], w: &[f32], bias: Option<&[f32
             },
         );
     y
+}
+
+/// What follows the convolution in an inference-mode conv block (conv -> batch norm -> ReLU ->
+/// max pool): per output channel `y = relu(conv * scale[c] + shift[c])` (batch norm with its
+/// running statistics and the conv bias folded in), then the maximum over non-overlapping
+/// `pool` windows (stride = window, no padding, floor mode).
+#[derive(Debug, Clone, Copy)]
+pub struct BlockEpilogue<'a> {
+    /// Per-channel multiplier, `gamma / sqrt(running_var + epsilon)`.
+    pub scale: &'a [f32],
+    /// Per-channel offset, `beta + (bias - running_mean) * scale`.
+    pub shift: &'a [f32],
+    /// Max-pool window `[rows, columns]`; `[1, 1]` pools nothing.
+    pub pool: [usize; 2],
+}
+
+/// Patch-buffer floats one band of [`conv2d_block_inference`] may use: 64 Ki floats
+/// (256 KiB), so that the band's patches and its GEMM output stay in a core's L2 cache
+/// (512 KiB to 2 MiB on the x86 server cores we bench on; `lscpu`). A whole-image patch
+/// matrix is several MiB for the CRNN's second block (288 x 6400 floats for a 4 s clip).
+const BAND_PATCH_FLOATS: usize = 64 * 1024;
+
+/// Inference forward pass of a conv block, fused: the convolution of `x` by `w` (no bias:
+/// it is in `epi.shift`) followed by `epi` (see [`BlockEpilogue`]), computed band by band of
+/// output rows, so that neither the whole patch matrix nor the un-pooled output is ever
+/// materialised. Output `[batch, c_out, oh / pool[0], ow / pool[1]]`.
+///
+/// Equal to [`conv2d_forward`] then the affine map, ReLU and max pool, up to float rounding
+/// (the bias is added after the scale). ReLU and max commute (ReLU is non-decreasing), so the
+/// ReLU is applied once per pooled value; a NaN anywhere in a window gives NaN, as burn's max
+/// pool does.
+///
+/// # Panics
+/// When the slice lengths do not match `g` and `epi`, or a pool side is 0.
+pub fn conv2d_block_inference(
+    g: &ConvGeometry,
+    x: &[f32],
+    w: &[f32],
+    epi: BlockEpilogue<'_>,
+) -> Vec<f32> {
+    block_inference_in_bands(g, x, w, epi, BAND_PATCH_FLOATS)
+}
+
+/// [`conv2d_block_inference`] with bands of at most `band_floats` patch floats (but at least
+/// one pooled row): tests use tiny bands to cover the band edges.
+fn block_inference_in_bands(
+    g: &ConvGeometry,
+    x: &[f32],
+    w: &[f32],
+    epi: BlockEpilogue<'_>,
+    band_floats: usize,
+) -> Vec<f32> {
+    check_lengths(g, x.len(), w.len());
+    assert!(
+        epi.scale.len() == g.c_out && epi.shift.len() == g.c_out,
+        "epilogue length for {g:?}"
+    );
+    let [ph, pw] = epi.pool;
+    assert!(ph > 0 && pw > 0, "max pool window {:?}", epi.pool);
+    let (k, ow) = (g.k(), g.out_w());
+    let (poh, pow) = (g.out_h() / ph, ow / pw);
+    let in_len = g.c_in * g.h * g.w;
+    let out_len = g.c_out * poh * pow;
+    let mut y = vec![0.0f32; g.batch * out_len];
+    if out_len == 0 {
+        return y;
+    }
+    // Output rows per band: a multiple of the pool height, at least one pooled row and at
+    // most the rows the pools use.
+    let band = ph * (band_floats / (k * ow * ph)).clamp(1, poh);
+    let wv = view(w, g.c_out, k);
+    y.par_chunks_mut(out_len)
+        .zip(x.par_chunks(in_len))
+        .for_each_init(
+            || {
+                (
+                    vec![0.0f32; k * band * ow],
+                    vec![0.0f32; g.c_out * band * ow],
+                )
+            },
+            |(col, acc), (yb, xb)| {
+                // Rows past poh * ph fall outside every pool window (floor mode): skipped.
+                for r0 in (0..poh * ph).step_by(band) {
+                    let r1 = (r0 + band).min(poh * ph);
+                    let l = (r1 - r0) * ow;
+                    let (col, acc) = (&mut col[..k * l], &mut acc[..g.c_out * l]);
+                    im2col_rows(g, xb, r0..r1, col);
+                    general_mat_mul(
+                        1.0,
+                        &wv,
+                        &view(col, k, l),
+                        0.0,
+                        &mut view_mut(acc, g.c_out, l),
+                    );
+                    for (c, conv) in acc.chunks_exact_mut(l).enumerate() {
+                        let (s, t) = (epi.scale[c], epi.shift[c]);
+                        // A separate pass, so that it vectorises.
+                        for v in conv.iter_mut() {
+                            *v = *v * s + t;
+                        }
+                        let plane = &mut yb[c * poh * pow..][..poh * pow];
+                        for pr in r0 / ph..r1 / ph {
+                            // The window rows' maximum into the first row (contiguous, so it
+                            // vectorises), then the maximum of each `pw` run of that row.
+                            let rows = &mut conv[(pr * ph - r0) * ow..][..ph * ow];
+                            let (first, rest) = rows.split_at_mut(ow);
+                            for row in rest.chunks_exact(ow) {
+                                for (m, &v) in first.iter_mut().zip(row) {
+                                    *m = max_nan_wins(*m, v);
+                                }
+                            }
+                            let out = &mut plane[pr * pow..][..pow];
+                            for (o, win) in out.iter_mut().zip(first.chunks_exact(pw)) {
+                                let m = win
+                                    .iter()
+                                    .fold(f32::NEG_INFINITY, |m, &v| max_nan_wins(m, v));
+                                // `< 0` is false for NaN, which therefore passes through.
+                                *o = if m < 0.0 { 0.0 } else { m };
+                            }
+                        }
+                    }
+                }
+            },
+        );
+    y
+}
+
+/// The larger of `m` and `v`, NaN if either is (burn's max-pool rule), without a branch:
+/// `|` rather than `||`, so that both comparisons compile to a select.
+#[inline]
+fn max_nan_wins(m: f32, v: f32) -> f32 {
+    if (v > m) | v.is_nan() { v } else { m }
 }
 
 /// Gradients of [`conv2d_forward`] for the output gradient `dy`: `(dx, dw, dbias)`. With
@@ -380,6 +520,70 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn fused_block_matches_the_definition_then_affine_relu_and_pool() {
+        for g in geometries() {
+            let x = values(g.batch * g.c_in * g.h * g.w, 7);
+            let w = values(g.c_out * g.k(), 8);
+            // Scales of both signs: the maximum of the affine map is then not always the
+            // affine map of the maximum.
+            let scale: Vec<f32> = values(g.c_out, 9).iter().map(|v| 4.0 * v).collect();
+            let shift = values(g.c_out, 10);
+            let conv = naive_forward(&g, &x, &w, None);
+            let (oh, ow) = (g.out_h(), g.out_w());
+            for pool in [[1, 1], [2, 2], [2, 3], [3, 1]] {
+                let (poh, pow) = (oh / pool[0], ow / pool[1]);
+                let epi = BlockEpilogue {
+                    scale: &scale,
+                    shift: &shift,
+                    pool,
+                };
+                // One band per pooled row, and whole images.
+                for band_floats in [1, usize::MAX / 2] {
+                    let got = block_inference_in_bands(&g, &x, &w, epi, band_floats);
+                    assert_eq!(got.len(), g.batch * g.c_out * poh * pow, "{g:?} {pool:?}");
+                    for (i, &a) in got.iter().enumerate() {
+                        let (bc, r, c) = (i / (poh * pow), i / pow % poh, i % pow);
+                        let ch = bc % g.c_out;
+                        let mut want = f64::NEG_INFINITY;
+                        for rr in r * pool[0]..(r + 1) * pool[0] {
+                            for cc in c * pool[1]..(c + 1) * pool[1] {
+                                let v = conv[(bc * oh + rr) * ow + cc];
+                                let v = (v * scale[ch] as f64 + shift[ch] as f64).max(0.0);
+                                want = want.max(v);
+                            }
+                        }
+                        // The scale multiplies the GEMM's rounding by up to 2.
+                        assert!((a as f64 - want).abs() < 2.0 * TOL, "{g:?} {pool:?} y[{i}]");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn fused_block_lets_nan_through_the_pool_and_relu() {
+        let g = geometries()[0];
+        let mut x = values(g.batch * g.c_in * g.h * g.w, 11);
+        x[0] = f32::NAN;
+        let w = values(g.c_out * g.k(), 12);
+        let (scale, shift) = (vec![1.0; g.c_out], vec![-10.0; g.c_out]);
+        let epi = BlockEpilogue {
+            scale: &scale,
+            shift: &shift,
+            pool: [2, 2],
+        };
+        let y = conv2d_block_inference(&g, &x, &w, epi);
+        // The NaN at the first pixel reaches the first pooled value of every output channel
+        // of image 0, though every other value there is clamped to 0 by the ReLU.
+        let plane = (g.out_h() / 2) * (g.out_w() / 2);
+        for c in 0..g.c_out {
+            assert!(y[c * plane].is_nan(), "channel {c}");
+            assert_eq!(y[c * plane + plane - 1], 0.0);
+        }
+        assert!(y[g.c_out * plane..].iter().all(|v| !v.is_nan()));
     }
 
     /// The gradients of `loss = Σ y ⊙ r` for a fixed random `r` are linear functionals of the

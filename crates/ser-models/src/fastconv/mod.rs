@@ -1,5 +1,6 @@
-//! Faster conv-block layers for burn's Flex CPU backend, forward and backward: convolution,
-//! training-mode batch norm and non-overlapping max pool.
+//! Faster layers for burn's Flex CPU backend: the conv blocks' convolution, training-mode
+//! batch norm and non-overlapping max pool, forward and backward; and for inference a fused
+//! conv block ([`conv_block`]) and a BiGRU on slices ([`bi_gru`]).
 //!
 //! Training a CRNN on a CPU spends most of its time in the convolutions' backward pass. burn
 //! Flex 0.22.1 computes the weight gradient as a convolution whose kernel is the whole output
@@ -13,6 +14,13 @@
 //! kernel when the tensors are f32 on Flex (with or without autodiff) and the layer is a plain
 //! convolution (no groups, no dilation, symmetric padding); anything else goes to burn's own
 //! `Conv2d::forward`, so every backend keeps working.
+//!
+//! Inference (no autodiff) is batch-1 latency bound rather than training's throughput: there
+//! [`conv_block`] runs convolution, batch norm (running statistics), ReLU and max pool as one
+//! banded pass ([`kernel::conv2d_block_inference`]), and [`bi_gru`] replaces burn's step-wise
+//! GRU ([`gru`]). Together with the artifact's aligned weight read they took load + predict
+//! of a 4 s clip with the shipped ensemble from 152.9 to 75.0 ms on one core of a CPU without
+//! AVX-512 (docs/benchmarks.md, 2026-12-02).
 //!
 //! [`set_enabled`]`(false)` sends everything to burn's ops for the rest of the process: runs
 //! trained before these kernels existed (the shipped `models/default` among them) are
@@ -36,6 +44,7 @@
 
 #[cfg(feature = "flex-conv")]
 mod backend;
+pub mod gru;
 pub mod kernel;
 pub mod norm;
 pub mod pool;
@@ -43,13 +52,19 @@ pub mod pool;
 #[cfg(feature = "flex-conv")]
 use burn::backend::{Dispatch, DispatchDevice};
 use burn::nn::BatchNorm;
+use burn::nn::BiGru;
 #[cfg(feature = "flex-conv")]
 use burn::nn::PaddingConfig2d;
+#[cfg(feature = "flex-conv")]
+use burn::nn::activation::Activation;
 use burn::nn::conv::Conv2d;
 use burn::nn::pool::MaxPool2d;
+#[cfg(feature = "flex-conv")]
+use burn::nn::{GateController, Gru, Linear};
 use burn::prelude::*;
 #[cfg(feature = "flex-conv")]
 use burn::tensor::DType;
+use burn::tensor::activation::relu;
 
 #[cfg(feature = "flex-conv")]
 pub use backend::GemmConv2dBackend;
@@ -176,19 +191,25 @@ pub fn batch_norm(x: Tensor<4>, norm: &BatchNorm) -> Tensor<4> {
     norm.forward(x)
 }
 
+/// Whether `pool`'s windows do not overlap (stride = kernel, no padding, no dilation, floor
+/// mode), as the conv blocks' pools are, and fit `x` at least once.
+#[cfg(feature = "flex-conv")]
+fn plain_pool(x: &Tensor<4>, pool: &MaxPool2d) -> bool {
+    let [_, _, h, w] = x.dims();
+    pool.stride == pool.kernel_size
+        && pool.dilation == [1, 1]
+        && !pool.ceil_mode
+        && matches!(pool.padding, PaddingConfig2d::Valid)
+        && h >= pool.kernel_size[0]
+        && w >= pool.kernel_size[1]
+}
+
 /// `pool.forward(x)`, through [`pool`] on Flex when the windows do not overlap (stride =
 /// kernel, no padding, no dilation, floor mode), as the conv blocks' pools are.
 pub fn max_pool2d(x: Tensor<4>, pool: &MaxPool2d) -> Tensor<4> {
     #[cfg(feature = "flex-conv")]
     {
-        let [_, _, h, w] = x.dims();
-        let plain = pool.stride == pool.kernel_size
-            && pool.dilation == [1, 1]
-            && !pool.ceil_mode
-            && matches!(pool.padding, PaddingConfig2d::Valid)
-            && h >= pool.kernel_size[0]
-            && w >= pool.kernel_size[1];
-        if plain && kernels_take(&x) {
+        if plain_pool(&x, pool) && kernels_take(&x) {
             let y = <Dispatch as GemmConv2dBackend>::fast_max_pool2d(
                 x.into_dispatch(),
                 pool.kernel_size,
@@ -197,6 +218,110 @@ pub fn max_pool2d(x: Tensor<4>, pool: &MaxPool2d) -> Tensor<4> {
         }
     }
     pool.forward(x)
+}
+
+/// A conv block outside autodiff: `max_pool2d(relu(batch_norm(conv2d(x))))`, fused into one
+/// pass over the image on Flex ([`kernel::conv2d_block_inference`]) when each layer is one
+/// the kernels take; otherwise those three functions in turn.
+///
+/// Fusing matters for batch-1 inference: run layer by layer, the batch norm, ReLU and pool
+/// each read and write the whole un-pooled feature map, and the patch matrix of the second
+/// block does not fit in cache.
+pub fn conv_block(x: Tensor<4>, conv: &Conv2d, norm: &BatchNorm, pool: &MaxPool2d) -> Tensor<4> {
+    #[cfg(feature = "flex-conv")]
+    if !x.device().is_autodiff()
+        && plain_pool(&x, pool)
+        && let Some((padding, bias)) = kernel_args(&x, conv)
+    {
+        let device = x.device();
+        let mean = norm.running_mean.value().to_device(&device);
+        let var = norm.running_var.value().to_device(&device);
+        // burn's inference batch norm: (y - mean) / sqrt(var + eps) * gamma + beta, with
+        // y = conv + bias.
+        let scale = norm.gamma.val() / var.add_scalar(norm.epsilon).sqrt();
+        let shift = norm.beta.val() + (bias - mean) * scale.clone();
+        let y = <Dispatch as GemmConv2dBackend>::fast_conv_block_inference(
+            x.into_dispatch(),
+            conv.weight.val().into_dispatch(),
+            scale.into_dispatch(),
+            shift.into_dispatch(),
+            (conv.stride, padding),
+            pool.kernel_size,
+        );
+        return Tensor::from_dispatch(y);
+    }
+    let y = relu(batch_norm(conv2d(x, conv), norm));
+    max_pool2d(y, pool)
+}
+
+/// `gru.forward(x, None).0` outside autodiff, through [`gru::bigru_inference`] on Flex when
+/// both directions are burn's default cell (reset after the product, sigmoid gates, tanh
+/// candidate, no clipping) and the layer is batch first; otherwise burn's own.
+///
+/// # Shapes
+/// `[batch, time, d_input]` -> `[batch, time, 2 * d_hidden]`
+pub fn bi_gru(x: Tensor<3>, gru: &BiGru) -> Tensor<3> {
+    #[cfg(feature = "flex-conv")]
+    if !x.device().is_autodiff()
+        && kernels_take(&x)
+        && gru.batch_first
+        && default_cell(&gru.forward)
+        && default_cell(&gru.reverse)
+        && gru.forward.d_hidden == gru.reverse.d_hidden
+    {
+        let (fwd, rev) = (gru_weights(&gru.forward), gru_weights(&gru.reverse));
+        // Always `Some` for f32 tensors, which `kernels_take` checked.
+        if let (Some(fwd), Some(rev), Some(data)) = (fwd, rev, to_vec(x.clone())) {
+            let [batch, time, d_input] = x.dims();
+            let hidden = gru.forward.d_hidden;
+            let y = gru::bigru_inference(&data, [batch, time, d_input], hidden, [&fwd, &rev]);
+            return Tensor::from_data(TensorData::new(y, [batch, time, 2 * hidden]), &x.device());
+        }
+    }
+    gru.forward(x, None).0
+}
+
+/// Whether `cell` computes [`gru`]'s equations.
+#[cfg(feature = "flex-conv")]
+fn default_cell(cell: &Gru) -> bool {
+    cell.reset_after
+        && cell.clip.is_none()
+        && matches!(cell.gate_activation, Activation::Sigmoid(_))
+        && matches!(cell.hidden_activation, Activation::Tanh(_))
+}
+
+/// The elements of `t` in row-major order, or `None` when they are not f32.
+#[cfg(feature = "flex-conv")]
+fn to_vec<const D: usize>(t: Tensor<D>) -> Option<Vec<f32>> {
+    t.into_data().try_into_vec::<f32>().ok()
+}
+
+/// One direction's weights in [`gru::GruWeights`]'s layout (a missing bias is zero).
+#[cfg(feature = "flex-conv")]
+fn gru_weights(cell: &Gru) -> Option<gru::GruWeights> {
+    let gates = [&cell.update_gate, &cell.reset_gate, &cell.new_gate];
+    let cat = |part: fn(&GateController) -> &Linear| {
+        let weight = Tensor::cat(gates.iter().map(|g| part(g).weight.val()).collect(), 1);
+        let bias = gates
+            .iter()
+            .map(|g| {
+                let l = part(g);
+                l.bias
+                    .as_ref()
+                    .map(|b| b.val())
+                    .unwrap_or_else(|| Tensor::zeros([l.weight.dims()[1]], &l.weight.device()))
+            })
+            .collect();
+        (weight, Tensor::cat(bias, 0))
+    };
+    let (input, input_bias) = cat(|g| &g.input_transform);
+    let (hidden, hidden_bias) = cat(|g| &g.hidden_transform);
+    Some(gru::GruWeights {
+        input: to_vec(input)?,
+        input_bias: to_vec(input_bias)?,
+        hidden_t: to_vec(hidden.transpose())?,
+        hidden_bias: to_vec(hidden_bias)?,
+    })
 }
 
 #[cfg(all(test, feature = "flex-conv"))]
@@ -338,6 +463,51 @@ mod tests {
             let (dx_o, dx_t) = (x.grad(&g_o).expect("dx"), x.grad(&g_t).expect("dx"));
             assert!(max_abs_diff(dx_o, dx_t) == 0.0, "{kernel:?}");
         }
+    }
+
+    #[test]
+    fn fused_conv_block_matches_the_layers_in_inference() {
+        use burn::module::{Param, RunningState};
+        use burn::nn::BatchNormConfig;
+        use burn::nn::pool::MaxPool2dConfig;
+        let device = Device::flex();
+        for (conv, window) in layers(&device).into_iter().zip([[2, 2], [1, 1], [2, 3]]) {
+            let [c_out, c_in, _, _] = conv.weight.dims();
+            let uniform =
+                |lo, hi| Tensor::<1>::random([c_out], Distribution::Uniform(lo, hi), &device);
+            // Trained-looking statistics, and gammas of both signs.
+            let mut norm = BatchNormConfig::new(c_out).init(&device);
+            norm.running_mean = RunningState::new(uniform(-1.0, 1.0));
+            norm.running_var = RunningState::new(uniform(0.2, 3.0));
+            norm.gamma = Param::from_tensor(uniform(-2.0, 2.0));
+            norm.beta = Param::from_tensor(uniform(-1.0, 1.0));
+            let pool = MaxPool2dConfig::new(window).init();
+            let x = Tensor::<4>::random([2, c_in, 9, 13], Distribution::Normal(0.0, 1.0), &device);
+            assert!(plain_pool(&x, &pool) && kernel_args(&x, &conv).is_some());
+            let fused = conv_block(x.clone(), &conv, &norm, &pool);
+            let layered = pool.forward(relu(norm.forward(conv.forward(x))));
+            assert_eq!(fused.dims(), layered.dims(), "{window:?}");
+            assert!(max_abs_diff(fused, layered) < TOL, "{window:?}");
+        }
+    }
+
+    #[test]
+    fn bi_gru_matches_burn_and_leaves_other_cells_to_it() {
+        use burn::nn::BiGruConfig;
+        let device = Device::flex();
+        let x = Tensor::<3>::random([2, 6, 5], Distribution::Normal(0.0, 1.0), &device);
+        let gru = BiGruConfig::new(5, 7, true).init(&device);
+        let ours = bi_gru(x.clone(), &gru);
+        let theirs = gru.forward(x.clone(), None).0;
+        assert_eq!(ours.dims(), [2, 6, 14]);
+        assert!(max_abs_diff(ours, theirs) < TOL);
+        // Reset before the product: not our cell, so burn computes it, bit for bit.
+        let before = BiGruConfig::new(5, 7, false)
+            .with_reset_after(false)
+            .init(&device);
+        assert!(!default_cell(&before.forward));
+        let (ours, theirs) = (bi_gru(x.clone(), &before), before.forward(x, None).0);
+        assert!(max_abs_diff(ours, theirs) == 0.0);
     }
 
     #[test]
