@@ -80,6 +80,14 @@ fn rel<const D: usize>(a: Tensor<D>, b: Tensor<D>) -> f32 {
     a.sub(b).abs().max().into_scalar::<f32>() / scale
 }
 
+/// The default CRNN for 64 bins and 8 classes.
+fn default_crnn() -> ser_models::crnn::CrnnConfig {
+    let ModelConfig::Crnn(config) = ModelConfig::default_for(Family::Crnn, 64, 8) else {
+        unreachable!("a CRNN config")
+    };
+    config
+}
+
 /// A whole training step of the CRNN (dropout off so both passes see the same network; batch
 /// norm in training mode; padded clips): loss, input gradient (every layer's backward) and the
 /// gradients of the first and last conv blocks' weights agree with burn's ops to f32 rounding.
@@ -98,9 +106,7 @@ fn a_crnn_training_step_matches_burns_ops() {
     // With this seed, scaling batch norm's dβ term in `fastconv::norm` by 0.999 still fails
     // the test (on the last conv weight gradient).
     device.seed(0);
-    let ModelConfig::Crnn(config) = ModelConfig::default_for(Family::Crnn, 64, 8) else {
-        unreachable!("a CRNN config")
-    };
+    let config = default_crnn();
     // The running statistics a pass updates are not used by the next training-mode pass
     // (batch norm uses the batch's own), so both passes see the same network.
     let model = config.with_dropout(0.0).init(&device);
@@ -163,9 +169,7 @@ fn crnn_inference_matches_burns_ops() {
     let _turn = SWITCH.lock().unwrap_or_else(|e| e.into_inner());
     let device = Device::flex().autodiff();
     device.seed(1);
-    let ModelConfig::Crnn(config) = ModelConfig::default_for(Family::Crnn, 64, 8) else {
-        unreachable!("a CRNN config")
-    };
+    let config = default_crnn();
     let model = config.init(&device);
     for _ in 0..3 {
         let x = Tensor::<3>::random([4, 64, 96], Distribution::Normal(0.5, 2.0), &device);

@@ -324,6 +324,19 @@ fn gru_weights(cell: &Gru) -> Option<gru::GruWeights> {
     })
 }
 
+/// `n` values in [-0.5, 0.5) from a small LCG: deterministic test inputs for the slice
+/// kernels, without a dependency.
+#[cfg(test)]
+pub(crate) fn test_values(n: usize, seed: u32) -> Vec<f32> {
+    let mut s = seed.wrapping_mul(2654435761).wrapping_add(1);
+    (0..n)
+        .map(|_| {
+            s = s.wrapping_mul(1664525).wrapping_add(1013904223);
+            (s >> 8) as f32 / (1u32 << 24) as f32 - 0.5
+        })
+        .collect()
+}
+
 #[cfg(all(test, feature = "flex-conv"))]
 mod tests {
     use super::*;
