@@ -241,9 +241,10 @@ pub struct BlockEpilogue<'a> {
 }
 
 /// Patch-buffer floats one band of [`conv2d_block_inference`] may use: 64 Ki floats
-/// (256 KiB), so that the band's patches and its GEMM output stay in a core's L2 cache
-/// (512 KiB to 2 MiB on the x86 server cores we bench on; `lscpu`). A whole-image patch
-/// matrix is several MiB for the CRNN's second block (288 x 6400 floats for a 4 s clip).
+/// (256 KiB), so that the band's patches and its GEMM output can stay in a core's L2 cache
+/// (512 KiB per core on the development VM, `lscpu`). A whole-image patch matrix is 7 MiB
+/// for the CRNN's second block (288 x 6400 floats for a 4 s clip). Chosen by that
+/// arithmetic, not tuned: other sizes were not benched.
 const BAND_PATCH_FLOATS: usize = 64 * 1024;
 
 /// Inference forward pass of a conv block, fused: the convolution of `x` by `w` (no bias:
