@@ -82,7 +82,11 @@ fn warp_bins_reads_row_r_over_factor_and_keeps_factor_one_exact() {
         .unwrap()
         .features(&tone())
         .unwrap();
-    assert_eq!(warp_bins(&features, 1.0), features);
+    assert_eq!(*warp_bins(&features, 1.0), features);
+    assert!(
+        matches!(warp_bins(&features, 1.0), std::borrow::Cow::Borrowed(_)),
+        "factor 1 must not copy"
+    );
     // Factor 2: row r reads row r / 2, so row 3 is halfway between rows 1 and 2, and row 4
     // is row 2.
     let w = warp_bins(&features, 2.0);

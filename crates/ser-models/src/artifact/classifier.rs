@@ -1,6 +1,7 @@
 //! [`Classifier`]: a loaded artifact that maps audio to class probabilities with exactly the
 //! preprocessing the model was trained with.
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use burn::prelude::*;
@@ -181,13 +182,21 @@ impl Classifier {
             });
         }
         let n = self.labels().len();
+        // The manifest's test-time warps of the clip, made once for all members (no warps =
+        // the features once, as they are).
+        let warps: &[f32] = match self.manifest.test_time_warps.as_slice() {
+            [] => &[1.0],
+            w => w,
+        };
+        let views: Vec<Cow<'_, FeatureMatrix>> =
+            warps.iter().map(|&w| warp_bins(features, w)).collect();
         // Members run in parallel on rayon's pool (one thread: one after the other, as
         // before); their probabilities are summed in member order, so the result does not
         // depend on the thread count.
         let per_member: Vec<Vec<f32>> = self
             .members
             .par_iter()
-            .map(|member| self.member_average(member, features, bins))
+            .map(|member| self.member_average(member, &views, bins))
             .collect::<Result<_>>()?;
         let mut sum = vec![0.0f32; n];
         for probs in per_member {
@@ -210,31 +219,22 @@ impl Classifier {
         })
     }
 
-    /// One member's probabilities, averaged over the manifest's `test_time_warps` in list
-    /// order (so the result does not depend on threads); no warps = the features once, as
-    /// they are (factor 1 is passed through, not copied).
+    /// One member's probabilities, averaged over `views` (the clip's test-time warps) in
+    /// list order, so the result does not depend on threads.
     fn member_average(
         &self,
         member: &LoadedMember,
-        features: &FeatureMatrix,
+        views: &[Cow<'_, FeatureMatrix>],
         bins: usize,
     ) -> Result<Vec<f32>> {
-        let warps: &[f32] = match self.manifest.test_time_warps.as_slice() {
-            [] => &[1.0],
-            w => w,
-        };
         let mut sum = vec![0.0f32; self.labels().len()];
-        for &w in warps {
-            let probs = if w == 1.0 {
-                member_probabilities(member, features, bins, &self.device)?
-            } else {
-                member_probabilities(member, &warp_bins(features, w), bins, &self.device)?
-            };
+        for view in views {
+            let probs = member_probabilities(member, view, bins, &self.device)?;
             for (s, p) in sum.iter_mut().zip(probs) {
                 *s += p;
             }
         }
-        let k = warps.len() as f32;
+        let k = views.len() as f32;
         Ok(sum.into_iter().map(|s| s / k).collect())
     }
 }
@@ -252,13 +252,14 @@ pub fn warp_source(row: usize, rows: usize, factor: f32) -> (usize, usize, f32) 
 /// The frequency warp `ser-train` augments with (`augment::train_batch`, after Jaitly &
 /// Hinton 2013): output row `r` is row `r / factor` of `features` ([`warp_source`]),
 /// linearly interpolated between its neighbours, so `factor > 1` shifts the spectrum up, as
-/// a shorter vocal tract would. `factor = 1` returns the features unchanged.
-pub fn warp_bins(features: &FeatureMatrix, factor: f32) -> FeatureMatrix {
-    let mut out = features.clone();
+/// a shorter vocal tract would. `factor = 1` (and an empty matrix) borrows the features
+/// unchanged, without a copy.
+pub fn warp_bins(features: &FeatureMatrix, factor: f32) -> Cow<'_, FeatureMatrix> {
     let rows = features.data.nrows();
     if rows == 0 || factor == 1.0 {
-        return out;
+        return Cow::Borrowed(features);
     }
+    let mut out = features.clone();
     for (r, mut dst) in out.data.rows_mut().into_iter().enumerate() {
         let (i0, i1, frac) = warp_source(r, rows, factor);
         let (row0, row1) = (features.data.row(i0), features.data.row(i1));
@@ -266,7 +267,7 @@ pub fn warp_bins(features: &FeatureMatrix, factor: f32) -> FeatureMatrix {
             *d = a + frac * (b - a);
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 /// One member's class probabilities for (unnormalised) `features`.

@@ -103,11 +103,11 @@ fn symmetric_padding(conv: &Conv2d) -> Option<[usize; 2]> {
     }
 }
 
-/// What [`kernel`] needs to run `conv` on `x` (its symmetric padding and the bias), or `None`
-/// when it cannot: not f32 on Flex (autodiff or not), not a plain layer, or a geometry the
-/// kernel rejects ([`kernel::ConvGeometry::is_valid`]).
+/// What [`kernel`] needs to run `conv` on `x` (its geometry, with the symmetric padding, and
+/// the bias), or `None` when it cannot: not f32 on Flex (autodiff or not), not a plain layer,
+/// or a geometry the kernel rejects ([`kernel::ConvGeometry::is_valid`]).
 #[cfg(feature = "flex-conv")]
-fn kernel_args(x: &Tensor<4>, conv: &Conv2d) -> Option<([usize; 2], Tensor<1>)> {
+fn kernel_args(x: &Tensor<4>, conv: &Conv2d) -> Option<(kernel::ConvGeometry, Tensor<1>)> {
     let bias = conv.bias.as_ref()?.val();
     let weight = conv.weight.val();
     if conv.groups != 1 || conv.dilation != [1, 1] || !kernels_take(x) || !kernels_take(&weight) {
@@ -126,7 +126,7 @@ fn kernel_args(x: &Tensor<4>, conv: &Conv2d) -> Option<([usize; 2], Tensor<1>)> 
         stride: conv.stride,
         padding,
     };
-    geometry.is_valid().then_some((padding, bias))
+    geometry.is_valid().then_some((geometry, bias))
 }
 
 /// `conv.forward(x)`, through [`kernel`] where it applies (see the module docs).
@@ -135,13 +135,13 @@ fn kernel_args(x: &Tensor<4>, conv: &Conv2d) -> Option<([usize; 2], Tensor<1>)> 
 /// `[batch, c_in, h, w]` -> `[batch, c_out, oh, ow]`, as [`Conv2d::forward`].
 pub fn conv2d(x: Tensor<4>, conv: &Conv2d) -> Tensor<4> {
     #[cfg(feature = "flex-conv")]
-    if let Some((padding, bias)) = kernel_args(&x, conv) {
+    if let Some((geometry, bias)) = kernel_args(&x, conv) {
         let y = <Dispatch as GemmConv2dBackend>::gemm_conv2d(
             x.into_dispatch(),
             conv.weight.val().into_dispatch(),
             bias.into_dispatch(),
             conv.stride,
-            padding,
+            geometry.padding,
         );
         return Tensor::from_dispatch(y);
     }
@@ -192,10 +192,9 @@ pub fn batch_norm(x: Tensor<4>, norm: &BatchNorm) -> Tensor<4> {
 }
 
 /// Whether `pool`'s windows do not overlap (stride = kernel, no padding, no dilation, floor
-/// mode), as the conv blocks' pools are, and fit `x` at least once.
+/// mode), as the conv blocks' pools are, and fit an input of `[h, w]` at least once.
 #[cfg(feature = "flex-conv")]
-fn plain_pool(x: &Tensor<4>, pool: &MaxPool2d) -> bool {
-    let [_, _, h, w] = x.dims();
+fn plain_pool([h, w]: [usize; 2], pool: &MaxPool2d) -> bool {
     pool.stride == pool.kernel_size
         && pool.dilation == [1, 1]
         && !pool.ceil_mode
@@ -209,7 +208,8 @@ fn plain_pool(x: &Tensor<4>, pool: &MaxPool2d) -> bool {
 pub fn max_pool2d(x: Tensor<4>, pool: &MaxPool2d) -> Tensor<4> {
     #[cfg(feature = "flex-conv")]
     {
-        if plain_pool(&x, pool) && kernels_take(&x) {
+        let [_, _, h, w] = x.dims();
+        if plain_pool([h, w], pool) && kernels_take(&x) {
             let y = <Dispatch as GemmConv2dBackend>::fast_max_pool2d(
                 x.into_dispatch(),
                 pool.kernel_size,
@@ -230,8 +230,9 @@ pub fn max_pool2d(x: Tensor<4>, pool: &MaxPool2d) -> Tensor<4> {
 pub fn conv_block(x: Tensor<4>, conv: &Conv2d, norm: &BatchNorm, pool: &MaxPool2d) -> Tensor<4> {
     #[cfg(feature = "flex-conv")]
     if !x.device().is_autodiff()
-        && plain_pool(&x, pool)
-        && let Some((padding, bias)) = kernel_args(&x, conv)
+        && let Some((geometry, bias)) = kernel_args(&x, conv)
+        // The pool applies to the convolution's output.
+        && plain_pool([geometry.out_h(), geometry.out_w()], pool)
     {
         let device = x.device();
         let mean = norm.running_mean.value().to_device(&device);
@@ -245,7 +246,7 @@ pub fn conv_block(x: Tensor<4>, conv: &Conv2d, norm: &BatchNorm, pool: &MaxPool2
             conv.weight.val().into_dispatch(),
             scale.into_dispatch(),
             shift.into_dispatch(),
-            (conv.stride, padding),
+            (conv.stride, geometry.padding),
             pool.kernel_size,
         );
         return Tensor::from_dispatch(y);
@@ -496,7 +497,8 @@ mod tests {
             norm.beta = Param::from_tensor(uniform(-1.0, 1.0));
             let pool = MaxPool2dConfig::new(window).init();
             let x = Tensor::<4>::random([2, c_in, 9, 13], Distribution::Normal(0.0, 1.0), &device);
-            assert!(plain_pool(&x, &pool) && kernel_args(&x, &conv).is_some());
+            let (g, _) = kernel_args(&x, &conv).expect("the kernel takes this layer");
+            assert!(plain_pool([g.out_h(), g.out_w()], &pool));
             let fused = conv_block(x.clone(), &conv, &norm, &pool);
             let layered = pool.forward(relu(norm.forward(conv.forward(x))));
             assert_eq!(fused.dims(), layered.dims(), "{window:?}");
