@@ -1,5 +1,7 @@
 //! Criterion benches: STFT, log-mel and MFCC with the default settings (16 kHz, n_fft 512,
-//! win 400, hop 160, 64 mels, 40 MFCCs) on one 4 s clip and on a batch of 32 clips of 4 s.
+//! win 400, hop 160, 64 mels, 40 MFCCs) on one 4 s clip and on a batch of 32 clips of 4 s, and
+//! the 112 utterance functionals (YIN + STFT + MFCC statistics) of one 4 s clip
+//! (`clip_4s/functionals`).
 //!
 //! Throughput is `Elements(samples)`, so criterion's "elem/s" is **samples of audio per second**:
 //! divide by 16 000 to get seconds of audio per second, i.e. the real-time factor ("x real
@@ -7,7 +9,10 @@
 //! the thread count of the batch benches).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use dsp_features::{FeatureConfig, FeatureExtractor, FeatureKind, Precision};
+use dsp_features::{
+    FeatureConfig, FeatureExtractor, FeatureKind, FunctionalsConfig, FunctionalsExtractor,
+    Precision,
+};
 use std::hint::black_box;
 
 const SR: usize = 16_000;
@@ -66,6 +71,11 @@ fn single_clip(c: &mut Criterion) {
             })
         });
     }
+    let functionals =
+        FunctionalsExtractor::new(FunctionalsConfig::default()).expect("valid config");
+    g.bench_function("functionals", |b| {
+        b.iter(|| functionals.extract(black_box(&y)).expect("extract"))
+    });
     g.finish();
 }
 

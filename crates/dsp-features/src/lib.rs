@@ -1,5 +1,10 @@
-//! librosa-compatible STFT, log-mel and MFCC features, and the feature tensor types shared by
-//! the whole workspace.
+//! librosa-compatible STFT, log-mel and MFCC features, YIN pitch and utterance functionals, and
+//! the feature tensor types shared by the whole workspace.
+//!
+//! - Frame-level features: [`FeatureExtractor`] (STFT, log-mel, MFCC, deltas) → [`FeatureMatrix`].
+//! - Pitch: [`yin`] / [`YinPlan`] (`librosa.yin`, plus each frame's aperiodicity), see [`pitch`].
+//! - Utterance functionals: [`FunctionalsExtractor`] → 112 values named by [`functional_names`]
+//!   (prosody, energy, spectral shape, MFCC statistics), see [`functionals`].
 //!
 //! ```
 //! use dsp_features::{FeatureConfig, FeatureExtractor, FeatureKind};
@@ -48,12 +53,16 @@ mod dct;
 mod delta;
 mod error;
 mod extractor;
+pub mod functionals;
 mod mel;
 mod norm;
 pub mod npy;
+pub mod pitch;
+mod stats;
 mod stft;
 mod stream;
 mod tensor;
+mod time_domain;
 mod window;
 
 pub use config::{
@@ -64,11 +73,13 @@ pub use dct::Dct;
 pub use delta::DeltaPlan;
 pub use error::{FeatureError, Result};
 pub use extractor::{ExtractorScratch, FeatureExtractor};
+pub use functionals::{FUNCTIONALS_DIM, FunctionalsConfig, FunctionalsExtractor, functional_names};
 pub use mel::{
     MEL_POWER_PADDING, MelFilter, MelFilterbank, MelParams, fft_frequencies, hz_to_mel,
     mel_frequencies, mel_to_hz,
 };
 pub use norm::{NormStats, STD_FLOOR, cmvn};
+pub use pitch::{YinConfig, YinPlan, YinTrack, yin};
 pub use stft::{StftPlan, StftScratch};
 pub use stream::StreamingExtractor;
 pub use tensor::{FeatureBatch, FeatureKind, FeatureMatrix, FeatureMeta};
