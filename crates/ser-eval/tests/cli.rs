@@ -83,6 +83,7 @@ fn model(labels: &[&str], train_actors: &[&str]) -> tempfile::TempDir {
             model: config.clone(),
             weights: "model.bpk".into(),
             norm: None,
+            head: None,
         }],
         features,
         preprocess: None,
@@ -91,6 +92,7 @@ fn model(labels: &[&str], train_actors: &[&str]) -> tempfile::TempDir {
         training: serde_json::json!({ "train_actors": train_actors }),
         metrics: Value::Null,
         test_time_warps: Vec::new(),
+        functionals: None,
     };
     let artifact = dir.path().join("model");
     save(&artifact, &manifest, &[config.init(&Device::default())]).unwrap();

@@ -229,3 +229,106 @@ fn parallel_folds_and_a_combined_seed_ensemble() {
     let err = text(&o.stderr);
     assert!(err.contains("has heard test speaker"), "{err}");
 }
+
+/// `--functionals` on networks that already exist in `--out` (copied from a plain run, as
+/// docs/scripts/unpack_ensemble.py does with a shipped ensemble): no network is retrained,
+/// each fold gets a head fitted on its own training actors only, the held-out scores change,
+/// and the ensemble carries the heads.
+#[test]
+fn functionals_heads_are_fitted_on_existing_fold_networks() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = |name: &str| root.path().join(name);
+    let cv = |out: &Path, extra: &[&str]| {
+        let mut a = vec![
+            "cv",
+            "--model-type",
+            "crnn",
+            "--actors",
+            "1,2,3,4,5,6",
+            "--folds",
+            "3",
+            "--epochs",
+            "1",
+            "--tiny",
+            "--bootstrap",
+            "20",
+            "--out",
+            path_str(out),
+        ];
+        a.extend_from_slice(extra);
+        run(&a)
+    };
+    let o = cv(&dir("plain"), &[]);
+    assert!(o.status.success(), "stderr: {}", text(&o.stderr));
+    for k in 1..=3 {
+        let from = dir("plain").join(format!("fold-{k}/model"));
+        let to = dir("fused").join(format!("fold-{k}/model"));
+        std::fs::create_dir_all(&to).unwrap();
+        for f in ["manifest.json", "model.bpk"] {
+            std::fs::copy(from.join(f), to.join(f)).unwrap();
+        }
+    }
+    let o = cv(
+        &dir("fused"),
+        &["--functionals", "--ensemble-out", path_str(&dir("ens"))],
+    );
+    assert!(o.status.success(), "stderr: {}", text(&o.stderr));
+    let err = text(&o.stderr);
+    for k in 1..=3 {
+        assert!(
+            err.contains(&format!("fold {k}: reusing the trained model")),
+            "{err}"
+        );
+    }
+    assert!(text(&o.stdout).contains("fused with an utterance-functionals head (weight 0.5)"));
+    let read = |p: &Path| -> Value { serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap() };
+    let plain = read(&dir("plain").join("cv.json"));
+    let fused = read(&dir("fused").join("cv.json"));
+    let mut changed = false;
+    for (p, f) in plain["folds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(fused["folds"].as_array().unwrap())
+    {
+        assert_eq!(p["test_actors"], f["test_actors"]);
+        let manifest = read(
+            &dir("fused")
+                .join(format!("fold-{}", f["fold"]))
+                .join("model/manifest.json"),
+        );
+        assert_eq!(manifest["functionals"]["weight"], 0.5);
+        let head = &manifest["members"][0]["head"];
+        // Fitted on the fold's 4 training actors only (60 generated clips each).
+        assert_eq!(head["fit"]["train_speakers"], 4);
+        assert_eq!(head["fit"]["train_clips"], 240);
+        assert_eq!(head["weights"].as_array().unwrap().len(), 8);
+        changed |= p["ua"] != f["ua"];
+    }
+    assert!(
+        changed,
+        "the heads changed no fold's score: {plain} {fused}"
+    );
+    let ens = read(&dir("ens").join("manifest.json"));
+    assert_eq!(ens["members"].as_array().unwrap().len(), 3);
+    assert!(
+        ens["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["head"].is_object())
+    );
+
+    // A weight outside [0, 1] is refused before any work.
+    let o = cv(
+        &dir("bad"),
+        &["--functionals", "--functionals-weight", "1.5"],
+    );
+    assert!(!o.status.success());
+    assert!(
+        text(&o.stderr).contains("--functionals-weight 1.5"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(!dir("bad").join("cv.json").exists());
+}

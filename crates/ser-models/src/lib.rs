@@ -38,7 +38,7 @@ pub mod pooling;
 pub mod recurrent;
 pub mod rnn;
 
-pub use artifact::{Classifier, Manifest, Prediction};
+pub use artifact::{Classifier, FunctionalsFusion, LinearHead, Manifest, Prediction};
 pub use batch::InputBatch;
 pub use error::{ModelError, Result};
 pub use model::{Family, Model, ModelConfig};

@@ -219,3 +219,168 @@ fn combining_members_with_different_labels_is_refused_and_writes_nothing() {
     );
     assert!(!out.exists());
 }
+
+/// A head with one non-zero weight per class on the given functionals (by name), zero mean and
+/// unit std, so its log-probabilities are easy to compute by hand.
+fn head_on(names: &[&str], labels: usize) -> ser_models::LinearHead {
+    let all = dsp_features::functionals::functional_names();
+    let dim = all.len();
+    let weights = (0..labels)
+        .map(|k| {
+            let mut row = vec![0.0f32; dim];
+            if let Some(n) = names.get(k) {
+                row[all.iter().position(|a| a == n).expect("a functional name")] = 1.0;
+            }
+            row
+        })
+        .collect();
+    ser_models::LinearHead {
+        mean: vec![0.0; dim],
+        std: vec![1.0; dim],
+        weights,
+        bias: vec![0.0; labels],
+        fit: serde_json::Value::Null,
+    }
+}
+
+/// The test artifact of `write_artifact` with a functionals head attached.
+fn write_fused(dir: &std::path::Path, weight: f32) -> Manifest {
+    let mut manifest = write_artifact(dir);
+    manifest.functionals = Some(ser_models::FunctionalsFusion {
+        config: dsp_features::functionals::FunctionalsConfig::default(),
+        weight,
+    });
+    manifest.members[0].head = Some(head_on(&["dur", "voiced_frac", "lf0_med"], 3));
+    let json = manifest.to_json().expect("the fused manifest serialises");
+    std::fs::write(dir.join("manifest.json"), json).expect("writing the fused manifest");
+    manifest
+}
+
+#[test]
+fn a_functionals_head_is_fused_log_linearly_with_the_network() {
+    let tmp = tempfile::tempdir().unwrap();
+    let plain_dir = tmp.path().join("plain");
+    write_artifact(&plain_dir);
+    let fused_dir = tmp.path().join("fused");
+    write_artifact(&fused_dir);
+    // Two initialisations differ: give the fused artifact the plain one's weights.
+    std::fs::copy(plain_dir.join("model.bpk"), fused_dir.join("model.bpk")).unwrap();
+    write_fused(&fused_dir, 0.5);
+
+    let plain = Classifier::load(&plain_dir).unwrap();
+    let fused = Classifier::load(&fused_dir).unwrap();
+    assert!(fused.uses_functionals() && !plain.uses_functionals());
+    let audio = tone();
+    let net = plain.predict(&audio).unwrap().probabilities;
+    let got = fused.predict(&audio).unwrap().probabilities;
+
+    assert_eq!(net.len(), got.len());
+    let prepared = fused.prepare(&audio).unwrap();
+    let x = dsp_features::functionals::FunctionalsExtractor::new(Default::default())
+        .unwrap()
+        .extract(&prepared.samples)
+        .unwrap();
+    // The same through the parts API.
+    let features = fused.features(&audio).unwrap();
+    let parts = fused.predict_with_functionals(&features, &x).unwrap();
+    assert_eq!(parts.probabilities, got);
+    // Features alone are refused: the head's input would be missing.
+    let err = fused.predict_features(&features).unwrap_err().to_string();
+    assert!(err.contains("functionals"), "{err}");
+    let err = fused
+        .predict_with_functionals(&features, &x[..10])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("10 functionals"), "{err}");
+    let err = plain
+        .predict_with_functionals(&features, &x)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no functionals heads"), "{err}");
+}
+
+#[test]
+fn a_head_without_a_functionals_section_or_the_reverse_is_refused_by_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("model");
+    let fused = write_fused(&dir, 0.5);
+
+    let mut no_section = fused.clone();
+    no_section.functionals = None;
+    let e = Manifest::from_json(&serde_json::to_string(&no_section).unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("members[0].head") && e.contains("no `functionals`"),
+        "{e}"
+    );
+
+    let mut no_head = fused.clone();
+    no_head.members[0].head = None;
+    let e = Manifest::from_json(&serde_json::to_string(&no_head).unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("members[0].head") && e.contains("missing"),
+        "{e}"
+    );
+
+    let mut heavy = fused.clone();
+    if let Some(f) = heavy.functionals.as_mut() {
+        f.weight = 1.5;
+    }
+    let e = Manifest::from_json(&serde_json::to_string(&heavy).unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("functionals.weight"), "{e}");
+
+    let mut short = fused;
+    if let Some(h) = short.members[0].head.as_mut() {
+        h.mean.pop();
+    }
+    let e = Manifest::from_json(&serde_json::to_string(&short).unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("members[0].head") && e.contains("functionals"),
+        "{e}"
+    );
+}
+
+#[test]
+fn combining_fused_members_keeps_their_heads_and_refuses_mixing_with_plain_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b, plain) = (
+        tmp.path().join("a"),
+        tmp.path().join("b"),
+        tmp.path().join("plain"),
+    );
+    write_fused(&a, 0.5);
+    write_fused(&b, 0.5);
+    write_artifact(&plain);
+    let out = tmp.path().join("ens");
+    let members = vec![("a".to_string(), a.clone()), ("b".to_string(), b.clone())];
+    let m = ser_models::artifact::combine(
+        &out,
+        &members,
+        "test".into(),
+        serde_json::json!({}),
+        serde_json::json!({}),
+    )
+    .unwrap();
+    assert!(m.functionals.is_some() && m.members.iter().all(|x| x.head.is_some()));
+    assert!(Classifier::load(&out).unwrap().predict(&tone()).is_ok());
+
+    let mixed = vec![("a".to_string(), a), ("plain".to_string(), plain)];
+    let e = ser_models::artifact::combine(
+        &tmp.path().join("mixed"),
+        &mixed,
+        "test".into(),
+        serde_json::json!({}),
+        serde_json::json!({}),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("functionals"), "{e}");
+    assert!(!tmp.path().join("mixed").exists());
+}

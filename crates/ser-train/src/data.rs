@@ -226,6 +226,28 @@ fn noisy_id(id: &str, k: usize) -> String {
     format!("{id}#noise{k}")
 }
 
+/// Noisy copy `k` of clip `id` (raw audio at the feature rate, before preprocessing): white
+/// Gaussian noise at an SNR drawn uniformly from `w.snr_db` below the RMS of the whole clip,
+/// seeded by the clip id and `k` only, then `preprocess`. Shared by the networks' noisy
+/// features and the functionals heads' noisy rows, so both hear the same noise.
+pub(crate) fn noisy_copy(
+    id: &str,
+    audio: &ravdess_loader::Audio,
+    k: usize,
+    w: &WaveNoise,
+    preprocess: &Preprocess,
+) -> ravdess_loader::Audio {
+    let digest = md5::compute(id.as_bytes()).0;
+    let clip_seed = u64::from_le_bytes(digest[..8].try_into().unwrap_or_default());
+    let mut rng = SplitMix64::derive(clip_seed, k as u64);
+    let (lo, hi) = w.snr_db;
+    let snr = rng.uniform(f64::from(lo), f64::from(hi.max(lo)));
+    let mut noisy = audio.clone();
+    noisy.add_white_noise(snr, &mut rng);
+    preprocess.apply(&mut noisy);
+    noisy
+}
+
 /// Features of `w.copies` noisy versions of every clip: white Gaussian noise at an SNR drawn
 /// uniformly from `w.snr_db` below the RMS of the whole resampled clip, added *before* the
 /// preprocessing (DC removal, trim, normalisation), which is what a noisy recording goes
@@ -247,16 +269,9 @@ fn extract_noisy(
         .par_iter()
         .filter_map(|u| u.audio.as_ref().map(|a| (u, a)))
         .map(|(u, a)| {
-            let digest = md5::compute(u.id.as_bytes()).0;
-            let clip_seed = u64::from_le_bytes(digest[..8].try_into().unwrap_or_default());
             let out = (0..w.copies)
                 .map(|k| {
-                    let mut rng = SplitMix64::derive(clip_seed, k as u64);
-                    let (lo, hi) = w.snr_db;
-                    let snr = rng.uniform(f64::from(lo), f64::from(hi.max(lo)));
-                    let mut noisy = a.clone();
-                    noisy.add_white_noise(snr, &mut rng);
-                    cfg.preprocess.apply(&mut noisy);
+                    let noisy = noisy_copy(&u.id, a, k, w, &cfg.preprocess);
                     Ok((noisy_id(&u.id, k), extractor.extract(&noisy.samples)?.data))
                 })
                 .collect::<Result<Vec<_>>>()?;

@@ -30,6 +30,7 @@ mod config;
 pub mod data;
 mod distill;
 mod error;
+pub mod head;
 pub mod metrics;
 pub mod recipe;
 pub mod report;
@@ -40,6 +41,7 @@ pub use config::{
 };
 pub use data::{Dataset, Item, load_dataset, resolve_split};
 pub use error::{Result, TrainError};
+pub use head::{HeadFit, fit_head};
 pub use metrics::Metrics;
 pub use recipe::{FeatureSet, Preset, RecipeArgs};
 pub use report::EpochRow;

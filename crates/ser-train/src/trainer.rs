@@ -454,6 +454,7 @@ pub fn train_on(cfg: &TrainConfig, ds: &Dataset) -> Result<TrainOutcome> {
             model: state.model.clone(),
             weights: "model.bpk".into(),
             norm: Some(state.norm.clone()),
+            head: None,
         }],
         features: ds.features.clone(),
         preprocess: Some(ds.preprocess),
@@ -473,6 +474,7 @@ pub fn train_on(cfg: &TrainConfig, ds: &Dataset) -> Result<TrainOutcome> {
         training: serde_json::Value::Null,
         metrics: serde_json::Value::Null,
         test_time_warps: Vec::new(),
+        functionals: None,
     };
     let classifier = Classifier::from_parts(manifest.clone(), vec![best.clone()], &device)?;
     let mut preds = Vec::with_capacity(test_idx.len());

@@ -187,6 +187,19 @@ pub struct CvArgs {
     #[arg(long, value_name = "W", requires = "teacher_runs")]
     pub distill_weight: Option<f32>,
 
+    /// Fuse every fold's network with a logistic-regression head on utterance functionals
+    /// (pitch, voicing, energy, duration, spectral shape and MFCC statistics), fitted on the
+    /// same training actors, its strength chosen by an inner cross-validation by actor among
+    /// them. A fold whose network already exists in --out (trained earlier, or copied there)
+    /// only gets its head fitted.
+    #[arg(long)]
+    pub functionals: bool,
+
+    /// Weight of the functionals head in the log-linear fusion, in [0, 1] [default: 0.5, the
+    /// geometric mean of the two].
+    #[arg(long, value_name = "W", requires = "functionals")]
+    pub functionals_weight: Option<f32>,
+
     /// How every fold is trained: the same recipe flags as `ser-train`.
     #[command(flatten)]
     pub recipe: ser_train::RecipeArgs,

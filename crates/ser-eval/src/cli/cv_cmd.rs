@@ -1,5 +1,6 @@
 //! `ser-eval cv`: cross-validation by actor, training each fold with `ser_train`'s library.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -14,7 +15,7 @@ use ser_eval::cv::{
 use ser_eval::fsutil::write_atomic;
 use ser_eval::model::ArtifactPredictor;
 use ser_eval::plot;
-use ser_models::Family;
+use ser_models::{Family, FunctionalsFusion, Manifest};
 use ser_train::{
     DataSource, Dataset, Distill, SpeakerSplit, TrainConfig, TrainStatus, load_dataset,
 };
@@ -45,6 +46,27 @@ pub fn run(args: &CvArgs) -> anyhow::Result<ExitCode> {
             d.weight
         ));
         base.distill = Some(d);
+    }
+    let fusion = args.functionals.then(|| FunctionalsFusion {
+        config: dsp_features::functionals::FunctionalsConfig::default(),
+        weight: args.functionals_weight.unwrap_or(0.5),
+    });
+    if let Some(f) = &fusion {
+        if !(0.0..=1.0).contains(&f.weight) {
+            bail!(
+                "--functionals-weight {} is outside [0, 1] (0 = the network alone, 1 = the head alone)",
+                f.weight
+            );
+        }
+        recipe.push_str(&format!(
+            ", fused with an utterance-functionals head (weight {}{})",
+            f.weight,
+            if base.augment.wave_noise.is_some() {
+                ", fitted on the clean clips and their noisy copies"
+            } else {
+                ""
+            }
+        ));
     }
     eprintln!("recipe: {recipe}");
     base.seed = args.train_seed.unwrap_or(args.seed);
@@ -98,6 +120,24 @@ pub fn run(args: &CvArgs) -> anyhow::Result<ExitCode> {
     })?;
     pb.finish_and_clear();
     ds.items.retain(|i| keep(&i.speaker));
+    let heads = match fusion {
+        Some(fusion) => {
+            let pb = bar("functionals", "clips");
+            let rows = ser_train::head::corpus_functionals(
+                &utts,
+                &ds.preprocess,
+                &fusion.config,
+                base.augment.wave_noise.as_ref(),
+                |done, total| {
+                    pb.set_length(total as u64);
+                    pb.set_position(done as u64);
+                },
+            )?;
+            pb.finish_and_clear();
+            Some(Heads { fusion, rows })
+        }
+        None => None,
+    };
     ser_train::install_ctrlc_handler()?;
 
     let config = CvConfig {
@@ -112,7 +152,7 @@ pub fn run(args: &CvArgs) -> anyhow::Result<ExitCode> {
         bootstrap: bootstrap_config(&args.bootstrap)?,
     };
     let labels = ds.labels.clone();
-    let trainer = SerTrainFolds { base, ds };
+    let trainer = SerTrainFolds { base, ds, heads };
     let progress = run_cv_folds(
         utts,
         &trainer,
@@ -286,16 +326,94 @@ fn write_ensemble(
 struct SerTrainFolds {
     base: TrainConfig,
     ds: Dataset,
+    heads: Option<Heads>,
+}
+
+/// `--functionals`: how to fuse, and every clip's functionals (by utterance id: the clean
+/// clip first, then its noisy copies when the recipe trains on them).
+struct Heads {
+    fusion: FunctionalsFusion,
+    rows: HashMap<String, Vec<Vec<f32>>>,
+}
+
+impl Heads {
+    /// Fits the head of the fold model in `model_dir` on the fold's training utterances and
+    /// writes it into the model's manifest (atomically), with the fusion settings.
+    fn attach(
+        &self,
+        model_dir: &Path,
+        train: &[Utterance],
+        labels: &[String],
+    ) -> anyhow::Result<()> {
+        let mut manifest = Manifest::read(model_dir)?;
+        if manifest.members.len() != 1 {
+            bail!("{} is not a single-model artifact", model_dir.display());
+        }
+        let (mut x, mut y, mut groups) = (Vec::new(), Vec::new(), Vec::new());
+        for u in train {
+            let rows = self
+                .rows
+                .get(&u.id)
+                .with_context(|| format!("no functionals for {}", u.id))?;
+            let label = labels
+                .iter()
+                .position(|l| *l == u.label)
+                .with_context(|| format!("{}: label {} is not among {labels:?}", u.id, u.label))?;
+            // The networks draw a noisy copy for half of their examples (`--wave-noise`, p
+            // 0.5): the clean row, repeated once per noisy copy, weighs as much as the noisy
+            // rows together.
+            let (clean, noisy) = rows.split_first().context("a clip without functionals")?;
+            let repeats = noisy.len().max(1);
+            for row in std::iter::repeat_n(clean, repeats).chain(noisy) {
+                x.push(row.clone());
+                y.push(label);
+                groups.push(u.speaker.clone().unwrap_or_default());
+            }
+        }
+        let head = ser_train::fit_head(
+            &x,
+            &y,
+            &groups,
+            labels.len(),
+            &ser_train::HeadFit::default(),
+        )?;
+        manifest.members[0].head = Some(head);
+        manifest.functionals = Some(self.fusion.clone());
+        manifest.validate()?;
+        write_atomic(
+            &model_dir.join(ser_models::artifact::MANIFEST_FILE),
+            manifest.to_json()?.as_bytes(),
+        )?;
+        Ok(())
+    }
 }
 
 impl FoldTrainer for SerTrainFolds {
     fn train_fold(
         &self,
         fold: usize,
-        _train: &[Utterance],
+        train: &[Utterance],
         test_speakers: &[String],
         dir: &Path,
     ) -> Result<Box<dyn Predictor>, String> {
+        let model = self.train_network(fold, test_speakers, dir)?;
+        if let Some(heads) = &self.heads {
+            heads
+                .attach(&model, train, &self.ds.labels)
+                .map_err(|e| format!("fitting the functionals head: {e:#}"))?;
+        }
+        load(&model)
+    }
+}
+
+impl SerTrainFolds {
+    /// Trains (or finds) the fold's network; returns its artifact directory.
+    fn train_network(
+        &self,
+        fold: usize,
+        test_speakers: &[String],
+        dir: &Path,
+    ) -> Result<std::path::PathBuf, String> {
         let mut cfg = self.base.clone();
         cfg.out = dir.join("model");
         if let Some(d) = cfg.distill.as_mut() {
@@ -310,7 +428,7 @@ impl FoldTrainer for SerTrainFolds {
                 "fold {fold}: reusing the trained model in {}",
                 cfg.out.display()
             );
-            return load(&cfg.out);
+            return Ok(cfg.out);
         }
         // ser-train holds out the test speakers by name; it picks validation speakers (for
         // early stopping only) among the remaining ones.
@@ -336,10 +454,9 @@ impl FoldTrainer for SerTrainFolds {
                 "ser-train held out actors {got:?} instead of this fold's {want:?}"
             ));
         }
-        let artifact = outcome
+        outcome
             .artifact
-            .ok_or_else(|| "ser-train completed without writing a model".to_string())?;
-        load(&artifact)
+            .ok_or_else(|| "ser-train completed without writing a model".to_string())
     }
 }
 

@@ -6,10 +6,12 @@ use std::path::Path;
 
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
+use dsp_features::functionals::FunctionalsExtractor;
 use dsp_features::{FeatureExtractor, FeatureMatrix, NormStats};
 use ravdess_loader::{Audio, resample};
 use rayon::prelude::*;
 
+use super::head::{LinearHead, fuse};
 use super::manifest::Manifest;
 use crate::batch::InputBatch;
 use crate::error::{ModelError, Result};
@@ -31,6 +33,7 @@ struct LoadedMember {
     model: Model,
     norm: Option<NormStats>,
     min_frames: usize,
+    head: Option<LinearHead>,
 }
 
 /// A model artifact ready for inference (all members in `.valid()` mode).
@@ -40,6 +43,8 @@ struct LoadedMember {
 pub struct Classifier {
     manifest: Manifest,
     extractor: FeatureExtractor,
+    /// Present when the manifest fuses utterance functionals.
+    functionals: Option<FunctionalsExtractor>,
     members: Vec<LoadedMember>,
     device: Device,
 }
@@ -104,6 +109,11 @@ impl Classifier {
             });
         }
         let extractor = FeatureExtractor::new(manifest.features.clone())?;
+        let functionals = manifest
+            .functionals
+            .as_ref()
+            .map(|f| FunctionalsExtractor::new(f.config.clone()))
+            .transpose()?;
         let members = manifest
             .members
             .iter()
@@ -112,11 +122,13 @@ impl Classifier {
                 model: model.valid(),
                 norm: m.norm.clone(),
                 min_frames: m.model.min_frames(),
+                head: m.head.clone(),
             })
             .collect();
         Ok(Self {
             manifest,
             extractor,
+            functionals,
             members,
             device: device.clone(),
         })
@@ -132,9 +144,15 @@ impl Classifier {
         &self.manifest
     }
 
-    /// Resamples to the feature rate, preprocesses and extracts features (not normalised:
-    /// each member applies its own statistics).
-    pub fn features(&self, audio: &Audio) -> Result<FeatureMatrix> {
+    /// Whether the artifact fuses utterance functionals (then predictions need the audio, or
+    /// [`Classifier::predict_with_functionals`]).
+    pub fn uses_functionals(&self) -> bool {
+        self.functionals.is_some()
+    }
+
+    /// Resamples to the feature rate and applies the manifest's preprocessing: the clip every
+    /// member's features (and functionals) are computed from.
+    pub fn prepare(&self, audio: &Audio) -> Result<Audio> {
         if audio.samples.is_empty() {
             return Err(ModelError::Input {
                 reason: "the audio has no samples".into(),
@@ -154,13 +172,27 @@ impl Classifier {
                 reason: "nothing left after preprocessing (the clip is silent or too short)".into(),
             });
         }
+        Ok(audio)
+    }
+
+    /// Resamples to the feature rate, preprocesses and extracts features (not normalised:
+    /// each member applies its own statistics).
+    pub fn features(&self, audio: &Audio) -> Result<FeatureMatrix> {
+        let audio = self.prepare(audio)?;
         Ok(self.extractor.extract(&audio.samples)?)
     }
 
     /// Class probabilities for one clip at any sample rate.
     pub fn predict(&self, audio: &Audio) -> Result<Prediction> {
-        let features = self.features(audio)?;
-        self.predict_features(&features)
+        let audio = self.prepare(audio)?;
+        let features = self.extractor.extract(&audio.samples)?;
+        match &self.functionals {
+            Some(f) => {
+                let x = f.extract(&audio.samples)?;
+                self.predict_parts(&features, Some(&x))
+            }
+            None => self.predict_parts(&features, None),
+        }
     }
 
     /// [`Classifier::predict`] for many clips. Clips run one at a time (no padding), so
@@ -169,8 +201,53 @@ impl Classifier {
         audios.iter().map(|a| self.predict(a)).collect()
     }
 
-    /// Probabilities from features made by [`Classifier::features`] (not normalised).
+    /// Probabilities from features made by [`Classifier::features`] (not normalised), for
+    /// artifacts without functionals (see [`Classifier::predict_with_functionals`]).
     pub fn predict_features(&self, features: &FeatureMatrix) -> Result<Prediction> {
+        if self.functionals.is_some() {
+            return Err(ModelError::Input {
+                reason: "this model fuses utterance functionals with its networks: predict from \
+                         the audio (predict) or pass the clip's functionals \
+                         (predict_with_functionals)"
+                    .into(),
+            });
+        }
+        self.predict_parts(features, None)
+    }
+
+    /// Probabilities from features made by [`Classifier::features`] and the functionals of the
+    /// same prepared clip ([`Classifier::prepare`], then
+    /// [`dsp_features::functionals::FunctionalsExtractor::extract`] with the manifest's
+    /// `functionals.config`). For artifacts without functionals use
+    /// [`Classifier::predict_features`].
+    pub fn predict_with_functionals(
+        &self,
+        features: &FeatureMatrix,
+        functionals: &[f32],
+    ) -> Result<Prediction> {
+        let Some(f) = &self.functionals else {
+            return Err(ModelError::Input {
+                reason: "this model has no functionals heads: use predict_features".into(),
+            });
+        };
+        if functionals.len() != f.dim() || functionals.iter().any(|v| !v.is_finite()) {
+            return Err(ModelError::Input {
+                reason: format!(
+                    "{} functionals given (all finite: {}), the heads need {} finite values",
+                    functionals.len(),
+                    functionals.iter().all(|v| v.is_finite()),
+                    f.dim()
+                ),
+            });
+        }
+        self.predict_parts(features, Some(functionals))
+    }
+
+    fn predict_parts(
+        &self,
+        features: &FeatureMatrix,
+        functionals: Option<&[f32]>,
+    ) -> Result<Prediction> {
         let bins = self.manifest.features.output_bins();
         if features.bins() != bins || features.frames() == 0 {
             return Err(ModelError::Input {
@@ -196,7 +273,17 @@ impl Classifier {
         let per_member: Vec<Vec<f32>> = self
             .members
             .par_iter()
-            .map(|member| self.member_average(member, &views, bins))
+            .map(|member| {
+                let probs = self.member_average(member, &views, bins)?;
+                Ok(
+                    match (&member.head, functionals, &self.manifest.functionals) {
+                        (Some(head), Some(x), Some(f)) => {
+                            fuse(&probs, &head.log_probs(x), f.weight)
+                        }
+                        _ => probs,
+                    },
+                )
+            })
             .collect::<Result<_>>()?;
         let mut sum = vec![0.0f32; n];
         for probs in per_member {

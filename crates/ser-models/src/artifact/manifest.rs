@@ -7,6 +7,7 @@ use dsp_features::{FeatureConfig, NormStats};
 use ravdess_loader::Preprocess;
 use serde::{Deserialize, Serialize};
 
+use super::head::{FunctionalsFusion, LinearHead};
 use crate::error::{ModelError, Result};
 use crate::model::ModelConfig;
 
@@ -60,6 +61,10 @@ pub struct Member {
     pub weights: String,
     /// Per-bin normalisation fitted on this member's training set (`None` = raw features).
     pub norm: Option<NormStats>,
+    /// The member's utterance-functionals head, fitted on the same training speakers as the
+    /// network; present exactly when the manifest has [`Manifest::functionals`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head: Option<LinearHead>,
 }
 
 /// Contents of `manifest.json`.
@@ -94,6 +99,10 @@ pub struct Manifest {
     /// to include them among the warped copies.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub test_time_warps: Vec<f32>,
+    /// Utterance functionals fused with every member's network (each member's
+    /// [`Member::head`]); `None` (the default, and what older manifests mean) = networks only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub functionals: Option<FunctionalsFusion>,
 }
 
 impl Manifest {
@@ -136,6 +145,7 @@ impl Manifest {
                 model,
                 weights: "model.bpk".into(),
                 norm: None,
+                head: None,
             }],
             features,
             preprocess: None,
@@ -144,6 +154,7 @@ impl Manifest {
             training: serde_json::json!({}),
             metrics: serde_json::json!({}),
             test_time_warps: Vec::new(),
+            functionals: None,
         }
     }
 
@@ -188,8 +199,50 @@ impl Manifest {
                 ),
             );
         }
+        let dim = match &self.functionals {
+            Some(f) => {
+                if !(0.0..=1.0).contains(&f.weight) {
+                    return invalid(
+                        "functionals.weight",
+                        format!("{} is outside [0, 1]", f.weight),
+                    );
+                }
+                if f.config.sample_rate != self.features.sample_rate {
+                    return invalid(
+                        "functionals.config.sample_rate",
+                        format!(
+                            "{} Hz, but the features (and so the preprocessed clip) are at {} Hz",
+                            f.config.sample_rate, self.features.sample_rate
+                        ),
+                    );
+                }
+                Some(dsp_features::functionals::functional_names().len())
+            }
+            None => None,
+        };
         let bins = self.features.output_bins();
         for (i, m) in self.members.iter().enumerate() {
+            match (&m.head, dim) {
+                (Some(h), Some(dim)) => {
+                    h.validate(&format!("members[{i}].head"), dim, self.labels.len())?;
+                }
+                (None, Some(_)) => {
+                    return invalid(
+                        &format!("members[{i}].head"),
+                        "missing: the manifest fuses functionals, so every member needs a head"
+                            .into(),
+                    );
+                }
+                (Some(_), None) => {
+                    return invalid(
+                        &format!("members[{i}].head"),
+                        "present, but the manifest has no `functionals` section to say how \
+                         to compute its input"
+                            .into(),
+                    );
+                }
+                (None, None) => {}
+            }
             m.model.validate()?;
             if m.model.n_classes() != self.labels.len() {
                 return invalid(

@@ -9,10 +9,12 @@
 //! ```
 
 mod classifier;
+mod head;
 mod manifest;
 mod writer;
 
 pub use classifier::{Classifier, Prediction, warp_bins, warp_source};
+pub use head::{FunctionalsFusion, LinearHead, PROB_FLOOR, fuse};
 pub use manifest::{
     ArtifactKind, FORMAT_VERSION, MANIFEST_FILE, Manifest, Member, TRAINING_SPEAKER_KEYS,
     VALIDATION_SPEAKER_KEYS,

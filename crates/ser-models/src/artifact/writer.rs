@@ -153,6 +153,9 @@ pub fn combine(
         if m.labels != first.labels {
             return Err(mismatch("labels"));
         }
+        if m.functionals != first.functionals {
+            return Err(mismatch("utterance-functionals settings"));
+        }
         for (j, member) in m.members.iter().enumerate() {
             let file = format!("member-{}.bpk", weights.len());
             weights.push((dir.join(&member.weights), file.clone()));
@@ -165,6 +168,7 @@ pub fn combine(
                 model: member.model.clone(),
                 weights: file,
                 norm: member.norm.clone(),
+                head: member.head.clone(),
             });
         }
         member_training
