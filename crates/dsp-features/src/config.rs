@@ -234,19 +234,7 @@ impl FeatureConfig {
     /// Number of frames for `len` samples (librosa's count; 0 if `len` is too short when
     /// `center` is false).
     pub fn n_frames(&self, len: usize) -> usize {
-        if self.hop_length == 0 {
-            return 0;
-        }
-        let padded = if self.center {
-            len + 2 * (self.n_fft / 2)
-        } else {
-            len
-        };
-        if padded < self.n_fft {
-            0
-        } else {
-            1 + (padded - self.n_fft) / self.hop_length
-        }
+        crate::window::frame_count(len, self.n_fft, self.hop_length, self.center)
     }
 
     /// Check every field; the same checks run in [`crate::FeatureExtractor::new`].

@@ -83,4 +83,4 @@ pub use pitch::{YinConfig, YinPlan, YinTrack, yin};
 pub use stft::{StftPlan, StftScratch};
 pub use stream::StreamingExtractor;
 pub use tensor::{FeatureBatch, FeatureKind, FeatureMatrix, FeatureMeta};
-pub use window::{pad_signal, padded_window, padded_window_f64};
+pub use window::{frame_count, pad_signal, padded_window, padded_window_f64};

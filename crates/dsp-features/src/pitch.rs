@@ -173,16 +173,7 @@ impl YinConfig {
 
     /// Number of frames for `len` samples (0 when `center` is false and `len < frame_length`).
     pub fn n_frames(&self, len: usize) -> usize {
-        let padded = if self.center {
-            len + 2 * (self.frame_length / 2)
-        } else {
-            len
-        };
-        if padded < self.frame_length || self.hop_length == 0 {
-            0
-        } else {
-            1 + (padded - self.frame_length) / self.hop_length
-        }
+        crate::window::frame_count(len, self.frame_length, self.hop_length, self.center)
     }
 }
 

@@ -152,12 +152,7 @@ impl StftPlan {
 
     /// Frames for a signal of `len` samples (0 when it is too short and `center` is false).
     pub fn n_frames(&self, len: usize) -> usize {
-        let padded = len + 2 * self.center_pad();
-        if padded < self.n_fft {
-            0
-        } else {
-            1 + (padded - self.n_fft) / self.hop_length
-        }
+        crate::window::frame_count(len, self.n_fft, self.hop_length, self.center)
     }
 
     /// Check the signal (non-empty, finite, long enough) and pad it when `center` is true.

@@ -4,16 +4,17 @@
 //! zero-crossing rate with copies of the end samples (`np.pad(mode='edge')`, hard-coded in
 //! `zero_crossing_rate`).
 
+use crate::window::frame_count;
+
 /// `librosa.zero_crossings`' default `threshold`: samples within it count as zero.
 const ZC_THRESHOLD: f64 = 1e-10;
 
-/// Frames of a centred framing of `len` samples: `1 + (len + 2 (fl / 2) - fl) / hop`.
+/// Frames of a centred framing of `len` samples ([`frame_count`]); none for an empty signal.
 fn n_frames(len: usize, frame_length: usize, hop_length: usize) -> usize {
-    let padded = len + 2 * (frame_length / 2);
-    if len == 0 || padded < frame_length || hop_length == 0 {
+    if len == 0 {
         0
     } else {
-        1 + (padded - frame_length) / hop_length
+        frame_count(len, frame_length, hop_length, true)
     }
 }
 

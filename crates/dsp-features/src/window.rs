@@ -2,6 +2,23 @@
 
 use crate::config::{PadMode, WindowKind};
 
+/// Frames librosa gets from `len` samples with frames of `frame_length` every `hop_length`:
+/// with `center`, the signal is first padded by `frame_length / 2` on each side
+/// (`1 + (len + 2 (fl / 2) - fl) / hop`); 0 when the (padded) signal is shorter than a frame
+/// or `hop_length` is 0. The one count the STFT, YIN and the time-domain measures share.
+pub fn frame_count(len: usize, frame_length: usize, hop_length: usize, center: bool) -> usize {
+    let padded = if center {
+        len + 2 * (frame_length / 2)
+    } else {
+        len
+    };
+    if hop_length == 0 || padded < frame_length {
+        0
+    } else {
+        1 + (padded - frame_length) / hop_length
+    }
+}
+
 /// The periodic window of `win_length` samples, zero-padded and centred in `n_fft` samples.
 ///
 /// Periodic ("fftbins=True") means the cosine has period `win_length`, as scipy's

@@ -262,10 +262,10 @@ fn a_functionals_head_is_fused_log_linearly_with_the_network() {
     let plain_dir = tmp.path().join("plain");
     write_artifact(&plain_dir);
     let fused_dir = tmp.path().join("fused");
-    write_artifact(&fused_dir);
-    // Two initialisations differ: give the fused artifact the plain one's weights.
-    std::fs::copy(plain_dir.join("model.bpk"), fused_dir.join("model.bpk")).unwrap();
     write_fused(&fused_dir, 0.5);
+    // Two initialisations differ: give the fused artifact the plain one's network, so the
+    // only difference is the head.
+    std::fs::copy(plain_dir.join("model.bpk"), fused_dir.join("model.bpk")).unwrap();
 
     let plain = Classifier::load(&plain_dir).unwrap();
     let fused = Classifier::load(&fused_dir).unwrap();
@@ -274,12 +274,26 @@ fn a_functionals_head_is_fused_log_linearly_with_the_network() {
     let net = plain.predict(&audio).unwrap().probabilities;
     let got = fused.predict(&audio).unwrap().probabilities;
 
-    assert_eq!(net.len(), got.len());
+    // By hand: the head's logits are the clip's dur, voiced_frac and lf0_med.
     let prepared = fused.prepare(&audio).unwrap();
     let x = dsp_features::functionals::FunctionalsExtractor::new(Default::default())
         .unwrap()
         .extract(&prepared.samples)
         .unwrap();
+    let names = dsp_features::functionals::functional_names();
+    let at = |n: &str| f64::from(x[names.iter().position(|a| a == n).unwrap()]);
+    let logits = [at("dur"), at("voiced_frac"), at("lf0_med")];
+    let lse = logits.iter().map(|l| l.exp()).sum::<f64>().ln();
+    let raw: Vec<f64> = net
+        .iter()
+        .zip(logits)
+        .map(|(&p, l)| (0.5 * f64::from(p).ln() + 0.5 * (l - lse)).exp())
+        .collect();
+    let s: f64 = raw.iter().sum();
+    assert_eq!(net.len(), got.len());
+    for (g, r) in got.iter().zip(&raw) {
+        assert!((f64::from(*g) - r / s).abs() < 1e-5, "{got:?} vs {raw:?}");
+    }
     // The same through the parts API.
     let features = fused.features(&audio).unwrap();
     let parts = fused.predict_with_functionals(&features, &x).unwrap();
@@ -304,43 +318,39 @@ fn a_head_without_a_functionals_section_or_the_reverse_is_refused_by_name() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("model");
     let fused = write_fused(&dir, 0.5);
+    // The error a copy of `fused` changed by `edit` gets when read back.
+    let refused = |edit: &dyn Fn(&mut Manifest)| {
+        let mut m = fused.clone();
+        edit(&mut m);
+        Manifest::from_json(&serde_json::to_string(&m).unwrap())
+            .unwrap_err()
+            .to_string()
+    };
 
-    let mut no_section = fused.clone();
-    no_section.functionals = None;
-    let e = Manifest::from_json(&serde_json::to_string(&no_section).unwrap())
-        .unwrap_err()
-        .to_string();
+    let e = refused(&|m| m.functionals = None);
     assert!(
         e.contains("members[0].head") && e.contains("no `functionals`"),
         "{e}"
     );
 
-    let mut no_head = fused.clone();
-    no_head.members[0].head = None;
-    let e = Manifest::from_json(&serde_json::to_string(&no_head).unwrap())
-        .unwrap_err()
-        .to_string();
+    let e = refused(&|m| m.members[0].head = None);
     assert!(
         e.contains("members[0].head") && e.contains("missing"),
         "{e}"
     );
 
-    let mut heavy = fused.clone();
-    if let Some(f) = heavy.functionals.as_mut() {
-        f.weight = 1.5;
-    }
-    let e = Manifest::from_json(&serde_json::to_string(&heavy).unwrap())
-        .unwrap_err()
-        .to_string();
+    let e = refused(&|m| {
+        if let Some(f) = m.functionals.as_mut() {
+            f.weight = 1.5;
+        }
+    });
     assert!(e.contains("functionals.weight"), "{e}");
 
-    let mut short = fused;
-    if let Some(h) = short.members[0].head.as_mut() {
-        h.mean.pop();
-    }
-    let e = Manifest::from_json(&serde_json::to_string(&short).unwrap())
-        .unwrap_err()
-        .to_string();
+    let e = refused(&|m| {
+        if let Some(h) = m.members[0].head.as_mut() {
+            h.mean.pop();
+        }
+    });
     assert!(
         e.contains("members[0].head") && e.contains("functionals"),
         "{e}"

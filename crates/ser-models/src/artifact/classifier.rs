@@ -186,13 +186,12 @@ impl Classifier {
     pub fn predict(&self, audio: &Audio) -> Result<Prediction> {
         let audio = self.prepare(audio)?;
         let features = self.extractor.extract(&audio.samples)?;
-        match &self.functionals {
-            Some(f) => {
-                let x = f.extract(&audio.samples)?;
-                self.predict_parts(&features, Some(&x))
-            }
-            None => self.predict_parts(&features, None),
-        }
+        let functionals = self
+            .functionals
+            .as_ref()
+            .map(|f| f.extract(&audio.samples))
+            .transpose()?;
+        self.predict_parts(&features, functionals.as_deref())
     }
 
     /// [`Classifier::predict`] for many clips. Clips run one at a time (no padding), so
@@ -230,14 +229,18 @@ impl Classifier {
                 reason: "this model has no functionals heads: use predict_features".into(),
             });
         };
-        if functionals.len() != f.dim() || functionals.iter().any(|v| !v.is_finite()) {
+        if functionals.len() != f.dim() {
             return Err(ModelError::Input {
                 reason: format!(
-                    "{} functionals given (all finite: {}), the heads need {} finite values",
+                    "{} functionals given, the heads need {}",
                     functionals.len(),
-                    functionals.iter().all(|v| v.is_finite()),
                     f.dim()
                 ),
+            });
+        }
+        if let Some(i) = functionals.iter().position(|v| !v.is_finite()) {
+            return Err(ModelError::Input {
+                reason: format!("functional {i} is not finite"),
             });
         }
         self.predict_parts(features, Some(functionals))
@@ -275,6 +278,8 @@ impl Classifier {
             .par_iter()
             .map(|member| {
                 let probs = self.member_average(member, &views, bins)?;
+                // Manifest validation gives every member a head exactly when the manifest
+                // has `functionals`, and `functionals` is `Some` exactly then.
                 Ok(
                     match (&member.head, functionals, &self.manifest.functionals) {
                         (Some(head), Some(x), Some(f)) => {

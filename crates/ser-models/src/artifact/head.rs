@@ -31,6 +31,23 @@ pub struct FunctionalsFusion {
     pub weight: f32,
 }
 
+impl FunctionalsFusion {
+    /// Checks the weight (in `[0, 1]`) and the functionals config; errors name the field.
+    pub fn validate(&self) -> Result<()> {
+        if !(0.0..=1.0).contains(&self.weight) {
+            return Err(ModelError::Invalid {
+                field: "functionals.weight".into(),
+                reason: format!(
+                    "{} is outside [0, 1] (0 = the network alone, 1 = the head alone)",
+                    self.weight
+                ),
+            });
+        }
+        self.config.validate()?;
+        Ok(())
+    }
+}
+
 /// A multinomial logistic regression on standardised functionals: `softmax(W z + b)` with
 /// `z = (x - mean) / std`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -95,7 +112,7 @@ impl LinearHead {
             .chain(&self.std)
             .chain(&self.bias)
             .chain(self.weights.iter().flatten());
-        if all.clone().any(|v| !v.is_finite()) {
+        if all.into_iter().any(|v| !v.is_finite()) {
             return invalid("a parameter is not finite".into());
         }
         if self.std.iter().any(|&s| s <= 0.0) {

@@ -201,12 +201,7 @@ impl Manifest {
         }
         let dim = match &self.functionals {
             Some(f) => {
-                if !(0.0..=1.0).contains(&f.weight) {
-                    return invalid(
-                        "functionals.weight",
-                        format!("{} is outside [0, 1]", f.weight),
-                    );
-                }
+                f.validate()?;
                 if f.config.sample_rate != self.features.sample_rate {
                     return invalid(
                         "functionals.config.sample_rate",
@@ -216,7 +211,7 @@ impl Manifest {
                         ),
                     );
                 }
-                Some(dsp_features::functionals::functional_names().len())
+                Some(dsp_features::functionals::FUNCTIONALS_DIM)
             }
             None => None,
         };
