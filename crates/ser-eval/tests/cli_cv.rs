@@ -22,6 +22,29 @@ fn path_str(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// `ser-eval cv` of the tiny CRNN for one epoch on six generated actors in 3 folds, into `out`,
+/// with `extra` flags.
+fn cv(out: &Path, extra: &[&str]) -> Output {
+    let mut a = vec![
+        "cv",
+        "--model-type",
+        "crnn",
+        "--actors",
+        "1,2,3,4,5,6",
+        "--folds",
+        "3",
+        "--epochs",
+        "1",
+        "--tiny",
+        "--bootstrap",
+        "20",
+        "--out",
+        path_str(out),
+    ];
+    a.extend_from_slice(extra);
+    run(&a)
+}
+
 /// `ser-eval cv` with ser-train's tiny CRNN for one epoch on six generated actors: checks the
 /// fold layout, that ser-eval's held-out scores equal the test scores ser-train recorded in
 /// each artifact (two independent paths: cached features vs audio through `Classifier`),
@@ -127,26 +150,6 @@ fn cross_validation_by_actor_trains_evaluates_and_resumes() {
 fn parallel_folds_and_a_combined_seed_ensemble() {
     let root = tempfile::tempdir().unwrap();
     let dir = |name: &str| root.path().join(name);
-    let cv = |out: &Path, extra: &[&str]| {
-        let mut a = vec![
-            "cv",
-            "--model-type",
-            "crnn",
-            "--actors",
-            "1,2,3,4,5,6",
-            "--folds",
-            "3",
-            "--epochs",
-            "1",
-            "--tiny",
-            "--bootstrap",
-            "20",
-            "--out",
-            path_str(out),
-        ];
-        a.extend_from_slice(extra);
-        run(&a)
-    };
     // Seed 0 in one go; training seed 1 fold by fold, as parallel processes would.
     let o = cv(&dir("t0"), &[]);
     assert!(o.status.success(), "stderr: {}", text(&o.stderr));
@@ -238,26 +241,6 @@ fn parallel_folds_and_a_combined_seed_ensemble() {
 fn functionals_heads_are_fitted_on_existing_fold_networks() {
     let root = tempfile::tempdir().unwrap();
     let dir = |name: &str| root.path().join(name);
-    let cv = |out: &Path, extra: &[&str]| {
-        let mut a = vec![
-            "cv",
-            "--model-type",
-            "crnn",
-            "--actors",
-            "1,2,3,4,5,6",
-            "--folds",
-            "3",
-            "--epochs",
-            "1",
-            "--tiny",
-            "--bootstrap",
-            "20",
-            "--out",
-            path_str(out),
-        ];
-        a.extend_from_slice(extra);
-        run(&a)
-    };
     let o = cv(&dir("plain"), &[]);
     assert!(o.status.success(), "stderr: {}", text(&o.stderr));
     for k in 1..=3 {
@@ -280,7 +263,11 @@ fn functionals_heads_are_fitted_on_existing_fold_networks() {
             "{err}"
         );
     }
-    assert!(text(&o.stdout).contains("fused with an utterance-functionals head (weight 0.5)"));
+    // The generated recipe has the low-pass augmentation, so the heads learn band-limited rows.
+    assert!(text(&o.stdout).contains(
+        "fused with an utterance-functionals head (weight 0.5, fitted on the clips and \
+         band-limited versions)"
+    ));
     let read = |p: &Path| -> Value { serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap() };
     let plain = read(&dir("plain").join("cv.json"));
     let fused = read(&dir("fused").join("cv.json"));
@@ -299,9 +286,10 @@ fn functionals_heads_are_fitted_on_existing_fold_networks() {
         );
         assert_eq!(manifest["functionals"]["weight"], 0.5);
         let head = &manifest["members"][0]["head"];
-        // Fitted on the fold's 4 training actors only (60 generated clips each).
+        // Fitted on the fold's 4 training actors only (60 generated clips each, and a
+        // band-limited version of each: the recipe's low-pass augmentation).
         assert_eq!(head["fit"]["train_speakers"], 4);
-        assert_eq!(head["fit"]["train_clips"], 240);
+        assert_eq!(head["fit"]["train_rows"], 480);
         assert_eq!(head["weights"].as_array().unwrap().len(), 8);
         changed |= p["ua"] != f["ua"];
     }

@@ -226,25 +226,29 @@ fn noisy_id(id: &str, k: usize) -> String {
     format!("{id}#noise{k}")
 }
 
+/// A random stream for augmentation `key` of clip `id`, seeded by the id and the key only (so
+/// it is the same for every training seed and split).
+pub(crate) fn clip_rng(id: &str, key: u64) -> SplitMix64 {
+    let digest = md5::compute(id.as_bytes()).0;
+    let clip_seed = u64::from_le_bytes(digest[..8].try_into().unwrap_or_default());
+    SplitMix64::derive(clip_seed, key)
+}
+
 /// Noisy copy `k` of clip `id` (raw audio at the feature rate, before preprocessing): white
 /// Gaussian noise at an SNR drawn uniformly from `w.snr_db` below the RMS of the whole clip,
-/// seeded by the clip id and `k` only, then `preprocess`. Shared by the networks' noisy
-/// features and the functionals heads' noisy rows, so both hear the same noise.
+/// seeded by the clip id and `k` only. Shared by the networks' noisy features and the
+/// functionals heads' noisy rows, so both hear the same noise.
 pub(crate) fn noisy_copy(
     id: &str,
     audio: &ravdess_loader::Audio,
     k: usize,
     w: &WaveNoise,
-    preprocess: &Preprocess,
 ) -> ravdess_loader::Audio {
-    let digest = md5::compute(id.as_bytes()).0;
-    let clip_seed = u64::from_le_bytes(digest[..8].try_into().unwrap_or_default());
-    let mut rng = SplitMix64::derive(clip_seed, k as u64);
+    let mut rng = clip_rng(id, k as u64);
     let (lo, hi) = w.snr_db;
     let snr = rng.uniform(f64::from(lo), f64::from(hi.max(lo)));
     let mut noisy = audio.clone();
     noisy.add_white_noise(snr, &mut rng);
-    preprocess.apply(&mut noisy);
     noisy
 }
 
@@ -271,7 +275,8 @@ fn extract_noisy(
         .map(|(u, a)| {
             let out = (0..w.copies)
                 .map(|k| {
-                    let noisy = noisy_copy(&u.id, a, k, w, &cfg.preprocess);
+                    let mut noisy = noisy_copy(&u.id, a, k, w);
+                    cfg.preprocess.apply(&mut noisy);
                     Ok((noisy_id(&u.id, k), extractor.extract(&noisy.samples)?.data))
                 })
                 .collect::<Result<Vec<_>>>()?;

@@ -13,82 +13,155 @@
 use std::collections::HashMap;
 
 use dsp_features::functionals::{FunctionalsConfig, FunctionalsExtractor};
-use ravdess_loader::{Audio, LoadOptions, Preprocess, Utterance, load_audio};
+use ravdess_loader::{Audio, LoadOptions, Preprocess, Utterance, load_audio, resample};
 use rayon::prelude::*;
 use ser_models::LinearHead;
 use serde_json::json;
 
 use crate::config::WaveNoise;
-use crate::data::noisy_copy;
+use crate::data::{clip_rng, noisy_copy};
 use crate::error::{Result, TrainError};
+use crate::metrics::Metrics;
 
 /// Clips decoded at a time by [`corpus_functionals`] (bounds memory: one chunk of audio is
 /// held at once; 64 RAVDESS clips are ~15 MB).
 const CHUNK: usize = 64;
 
+/// How a head's training rows are made from a clip: the augmentation of the network it is
+/// fused with, in the waveform (the networks' low-pass acts on log-mel bands; the head's
+/// spectral statistics need it in the signal).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HeadAugment {
+    /// The networks' waveform noise (`--wave-noise`): the same noisy copies, weighted as the
+    /// networks draw them (a copy with probability `prob`, else the clean clip).
+    pub wave_noise: Option<WaveNoise>,
+    /// Weight of a band-limited version of every row (the networks' `lowpass_prob`): the clip
+    /// resampled to twice a cut-off drawn from [`LOWPASS_CUTOFF_HZ`] and back, as a telephone
+    /// line or an 8 kHz recording leaves it. 0 = no band-limited rows.
+    pub lowpass_prob: f32,
+}
+
+/// Cut-off range of the band-limited rows, Hz: the networks' low-pass draws its cut-off band
+/// from ~3 kHz to the top band (`augment::train_batch`), i.e. up to 8 kHz at 16 kHz.
+pub const LOWPASS_CUTOFF_HZ: (f64, f64) = (3_000.0, 8_000.0);
+
+/// Augmentation key of the band-limited copy of row `k` (row 0 = the clean clip), kept apart
+/// from the noise keys `0..copies` of [`noisy_copy`].
+const LOWPASS_KEY: u64 = 1 << 32;
+
+/// The training rows of one clip for a head, with their weights: the clean clip, its noisy
+/// copies, and band-limited versions of those, as [`HeadAugment`] says. Each clip's weights
+/// add up to its number of unlimited rows (1 + noisy copies).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClipRows {
+    /// One functionals vector per row.
+    pub rows: Vec<Vec<f32>>,
+    /// One weight per row.
+    pub weights: Vec<f64>,
+}
+
 /// The functionals of every utterance, keyed by [`Utterance::id`]: each clip is decoded,
-/// resampled to `cfg.sample_rate` and preprocessed with `preprocess` exactly as
-/// [`ser_models::Classifier::prepare`] does for a model trained with it, then passed to
-/// [`FunctionalsExtractor::extract`]. The first row of each clip is the clean clip; with
-/// `wave_noise`, `copies` more rows follow, one per noisy copy, made exactly as the networks'
-/// noisy training copies (same seeds, noise added before preprocessing). `progress(done,
-/// total)` is called after each chunk.
+/// resampled to `cfg.sample_rate`, augmented as `augment` says, and preprocessed with
+/// `preprocess` exactly as [`ser_models::Classifier::prepare`] does for a model trained with
+/// it, then passed to [`FunctionalsExtractor::extract`]. The noisy copies are the networks'
+/// own (same seeds, noise added before preprocessing). `progress(done, total)` is called
+/// after each chunk.
 ///
 /// # Errors
 ///
 /// An unusable config; a clip that fails to decode or whose functionals fail names the
 /// utterance (a head must see every training clip the network saw).
 pub fn corpus_functionals(
-    utts: &[Utterance],
+    utts: &[&Utterance],
     preprocess: &Preprocess,
     cfg: &FunctionalsConfig,
-    wave_noise: Option<&WaveNoise>,
+    augment: &HeadAugment,
     progress: impl Fn(usize, usize),
-) -> Result<HashMap<String, Vec<Vec<f32>>>> {
+) -> Result<HashMap<String, ClipRows>> {
     let extractor = FunctionalsExtractor::new(cfg.clone())?;
-    // Raw audio at the functionals' rate; each copy is preprocessed below.
+    // Raw audio at the functionals' rate; each version is preprocessed below.
     let opts = LoadOptions {
         target_rate: cfg.sample_rate,
         preprocess: None,
     };
     let mut out = HashMap::with_capacity(utts.len());
     for chunk in utts.chunks(CHUNK) {
-        let loaded = load_audio(chunk.to_vec(), &opts, |_, _| {})?;
+        let chunk: Vec<Utterance> = chunk.iter().map(|&u| u.clone()).collect();
+        let loaded = load_audio(chunk, &opts, |_, _| {})?;
         if let Some(p) = loaded.problems.first() {
             return Err(TrainError::Data {
                 path: p.path.clone(),
                 reason: format!("cannot compute its functionals: {}", p.reason),
             });
         }
-        let rows: Vec<(String, Vec<Vec<f32>>)> = loaded
+        let rows: Vec<(String, ClipRows)> = loaded
             .utterances
             .par_iter()
             .map(|u| {
-                let raw = u
-                    .audio
-                    .clone()
-                    .unwrap_or_else(|| Audio::new(Vec::new(), cfg.sample_rate));
-                let mut clean = raw.clone();
-                preprocess.apply(&mut clean);
-                let mut clips = vec![clean];
-                if let Some(w) = wave_noise {
-                    clips.extend((0..w.copies).map(|k| noisy_copy(&u.id, &raw, k, w, preprocess)));
-                }
-                let rows = clips
-                    .iter()
-                    .map(|a| extractor.extract(&a.samples))
+                let path = || u.path.clone().unwrap_or_else(|| u.id.clone().into());
+                let fail = |reason: String| TrainError::Data {
+                    path: path(),
+                    reason,
+                };
+                let Some(raw) = u.audio.as_ref() else {
+                    return Err(fail("no audio after loading".into()));
+                };
+                let (versions, weights) = augmented(&u.id, raw, augment)
+                    .map_err(|e| fail(format!("band-limiting for the functionals: {e}")))?;
+                let rows = versions
+                    .into_iter()
+                    .map(|mut a| {
+                        preprocess.apply(&mut a);
+                        extractor.extract(&a.samples)
+                    })
                     .collect::<std::result::Result<Vec<_>, _>>()
-                    .map_err(|e| TrainError::Data {
-                        path: u.path.clone().unwrap_or_else(|| u.id.clone().into()),
-                        reason: format!("functionals: {e}"),
-                    })?;
-                Ok((u.id.clone(), rows))
+                    .map_err(|e| fail(format!("functionals: {e}")))?;
+                Ok((u.id.clone(), ClipRows { rows, weights }))
             })
             .collect::<Result<_>>()?;
         out.extend(rows);
         progress(out.len(), utts.len());
     }
     Ok(out)
+}
+
+/// The raw versions of clip `id` a head trains on, with their weights (see [`ClipRows`]).
+fn augmented(
+    id: &str,
+    raw: &Audio,
+    augment: &HeadAugment,
+) -> ravdess_loader::Result<(Vec<Audio>, Vec<f64>)> {
+    let mut versions = vec![raw.clone()];
+    let mut weights = vec![1.0];
+    if let Some(w) = &augment.wave_noise
+        && w.copies > 0
+    {
+        let n = (1 + w.copies) as f64;
+        let p = f64::from(w.prob).clamp(0.0, 1.0);
+        weights = vec![n * (1.0 - p)];
+        for k in 0..w.copies {
+            versions.push(noisy_copy(id, raw, k, w));
+            weights.push(n * p / w.copies as f64);
+        }
+    }
+    let lp = f64::from(augment.lowpass_prob).clamp(0.0, 1.0);
+    if lp > 0.0 {
+        let unlimited = versions.len();
+        for k in 0..unlimited {
+            let mut rng = clip_rng(id, LOWPASS_KEY + k as u64);
+            let cutoff = rng.uniform(LOWPASS_CUTOFF_HZ.0, LOWPASS_CUTOFF_HZ.1);
+            let low = resample(&versions[k], (2.0 * cutoff) as u32)?;
+            versions.push(resample(&low, raw.sample_rate)?);
+            weights.push(weights[k] * lp);
+            weights[k] *= 1.0 - lp;
+        }
+    }
+    // A version the networks never draw (p = 0 or 1) is not a row.
+    Ok(versions
+        .into_iter()
+        .zip(weights)
+        .filter(|&(_, w)| w > 0.0)
+        .unzip())
 }
 
 /// Settings of [`fit_head`].
@@ -121,29 +194,48 @@ impl Default for HeadFit {
 /// the training clips) is then left at 0 after centring instead of blowing up.
 const STD_FLOOR: f64 = 1e-6;
 
-/// Fits a head on `x` (one row of functionals per clip), labels `y` (< `n_classes`) and the
-/// clips' speakers `groups` (the inner CV never splits a speaker).
+/// Fits a head on `x` (one row of functionals per example), labels `y` (< `n_classes`), the
+/// examples' speakers `groups` (the inner CV never splits a speaker) and their `weights` (as
+/// scikit-learn's `sample_weight`: weight 2 counts like the row twice; the class balancing
+/// uses the weighted class totals). The inner CV scores every row once, unweighted.
 ///
 /// # Errors
 ///
 /// [`TrainError::Config`] for empty or ragged input, non-finite values, a label out of range,
-/// an empty `c_grid` or fewer than 2 speakers.
+/// a weight that is not finite and > 0, an empty `c_grid` or fewer than 2
+/// speakers.
 pub fn fit_head(
     x: &[Vec<f32>],
     y: &[usize],
     groups: &[String],
+    weights: &[f64],
     n_classes: usize,
     cfg: &HeadFit,
 ) -> Result<LinearHead> {
     let dim = x.first().map_or(0, Vec::len);
-    if x.is_empty() || dim == 0 || y.len() != x.len() || groups.len() != x.len() {
+    if x.is_empty()
+        || dim == 0
+        || y.len() != x.len()
+        || groups.len() != x.len()
+        || weights.len() != x.len()
+    {
         return Err(TrainError::config(
             "functionals",
             format!(
-                "{} rows of {dim} functionals, {} labels, {} speakers: need as many of each, at least one",
+                "{} rows of {dim} functionals, {} labels, {} speakers, {} weights: need as many of each, at least one",
                 x.len(),
                 y.len(),
-                groups.len()
+                groups.len(),
+                weights.len()
+            ),
+        ));
+    }
+    if let Some(i) = weights.iter().position(|w| !(w.is_finite() && *w > 0.0)) {
+        return Err(TrainError::config(
+            "weights",
+            format!(
+                "row {i} has weight {}; weights must be finite and > 0",
+                weights[i]
             ),
         ));
     }
@@ -193,12 +285,12 @@ pub fn fit_head(
         for f in 0..k_inner {
             let train: Vec<usize> = (0..x.len()).filter(|&i| fold_of[i] != f).collect();
             let test: Vec<usize> = (0..x.len()).filter(|&i| fold_of[i] == f).collect();
-            let model = Fitted::fit(x, y, &train, n_classes, c, cfg);
+            let (head, _) = fit_rows(x, y, weights, &train, n_classes, c, cfg);
             for &i in &test {
-                pred[i] = model.argmax(&x[i]);
+                pred[i] = argmax(&head.log_probs(&x[i]));
             }
         }
-        scores.push(balanced_accuracy(y, &pred, n_classes));
+        scores.push(Metrics::compute(y, &pred, n_classes).ua);
     }
     // First best (the grid's order breaks ties).
     let best = scores
@@ -207,146 +299,108 @@ pub fn fit_head(
         .fold(0, |b, (i, s)| if *s > scores[b] { i } else { b });
     let c = cfg.c_grid[best];
     let all: Vec<usize> = (0..x.len()).collect();
-    let model = Fitted::fit(x, y, &all, n_classes, c, cfg);
+    let (head, iterations) = fit_rows(x, y, weights, &all, n_classes, c, cfg);
     Ok(LinearHead {
-        mean: model.mean.iter().map(|&v| v as f32).collect(),
-        std: model.std.iter().map(|&v| v as f32).collect(),
-        weights: (0..n_classes)
-            .map(|k| {
-                model.w[k * dim..(k + 1) * dim]
-                    .iter()
-                    .map(|&v| v as f32)
-                    .collect()
-            })
-            .collect(),
-        bias: model.b.iter().map(|&v| v as f32).collect(),
         fit: json!({
             "model": "multinomial logistic regression, class-balanced, L2 on weights (sklearn's objective)",
             "c": c,
             "c_grid": cfg.c_grid,
             "inner_cv_ua": scores,
             "inner_folds": k_inner,
-            "train_clips": x.len(),
+            "train_rows": x.len(),
             "train_speakers": speakers.len(),
-            "iterations": model.iterations,
+            "iterations": iterations,
         }),
+        ..head
     })
 }
 
-/// Balanced accuracy (mean per-class recall over the classes present in `y`).
-fn balanced_accuracy(y: &[usize], pred: &[usize], n_classes: usize) -> f64 {
-    let mut hit = vec![0usize; n_classes];
-    let mut n = vec![0usize; n_classes];
-    for (&t, &p) in y.iter().zip(pred) {
-        n[t] += 1;
-        hit[t] += usize::from(t == p);
+/// Index of the largest value (the first on ties).
+fn argmax(v: &[f32]) -> usize {
+    v.iter()
+        .enumerate()
+        .fold(0, |best, (k, &l)| if l > v[best] { k } else { best })
+}
+
+/// Fits on the rows `rows` of `x` with inverse L2 strength `c`: the head (standardisation
+/// fitted on those rows; parameters solved in f64, stored as f32, `fit` left empty) and the
+/// L-BFGS iterations used.
+fn fit_rows(
+    x: &[Vec<f32>],
+    y: &[usize],
+    weights: &[f64],
+    rows: &[usize],
+    n_classes: usize,
+    c: f64,
+    cfg: &HeadFit,
+) -> (LinearHead, usize) {
+    let dim = x[0].len();
+    let n = rows.len() as f64;
+    let mut mean = vec![0.0f64; dim];
+    for &i in rows {
+        for (m, &v) in mean.iter_mut().zip(&x[i]) {
+            *m += f64::from(v) / n;
+        }
     }
-    let present: Vec<f64> = (0..n_classes)
-        .filter(|&k| n[k] > 0)
-        .map(|k| hit[k] as f64 / n[k] as f64)
+    let mut var = vec![0.0f64; dim];
+    for &i in rows {
+        for ((s, &v), m) in var.iter_mut().zip(&x[i]).zip(&mean) {
+            *s += (f64::from(v) - m).powi(2) / n;
+        }
+    }
+    let std: Vec<f64> = var.iter().map(|v| v.sqrt().max(STD_FLOOR)).collect();
+    let z: Vec<Vec<f64>> = rows
+        .iter()
+        .map(|&i| {
+            x[i].iter()
+                .zip(mean.iter().zip(&std))
+                .map(|(&v, (m, s))| (f64::from(v) - m) / s)
+                .collect()
+        })
         .collect();
-    present.iter().sum::<f64>() / present.len().max(1) as f64
-}
-
-/// One fitted model in f64 (standardisation fitted on its own training rows).
-struct Fitted {
-    mean: Vec<f64>,
-    std: Vec<f64>,
-    /// Row-major `[n_classes][dim]`.
-    w: Vec<f64>,
-    b: Vec<f64>,
-    iterations: usize,
-}
-
-impl Fitted {
-    fn fit(
-        x: &[Vec<f32>],
-        y: &[usize],
-        rows: &[usize],
-        n_classes: usize,
-        c: f64,
-        cfg: &HeadFit,
-    ) -> Self {
-        let dim = x[0].len();
-        let n = rows.len() as f64;
-        let mut mean = vec![0.0f64; dim];
-        for &i in rows {
-            for (m, &v) in mean.iter_mut().zip(&x[i]) {
-                *m += f64::from(v) / n;
-            }
-        }
-        let mut var = vec![0.0f64; dim];
-        for &i in rows {
-            for ((s, &v), m) in var.iter_mut().zip(&x[i]).zip(&mean) {
-                *s += (f64::from(v) - m).powi(2) / n;
-            }
-        }
-        let std: Vec<f64> = var.iter().map(|v| v.sqrt().max(STD_FLOOR)).collect();
-        let z: Vec<Vec<f64>> = rows
-            .iter()
-            .map(|&i| {
-                x[i].iter()
-                    .zip(mean.iter().zip(&std))
-                    .map(|(&v, (m, s))| (f64::from(v) - m) / s)
-                    .collect()
-            })
-            .collect();
-        let labels: Vec<usize> = rows.iter().map(|&i| y[i]).collect();
-        // Balanced class weights n / (k n_c) over the classes present, normalised so that the
-        // data term is a weighted mean (the minimiser is unchanged).
-        let mut count = vec![0usize; n_classes];
-        for &t in &labels {
-            count[t] += 1;
-        }
-        let present = count.iter().filter(|&&c| c > 0).count() as f64;
-        let sw: Vec<f64> = labels
-            .iter()
-            .map(|&t| n / (present * count[t] as f64))
-            .collect();
-        let sw_sum: f64 = sw.iter().sum();
-        let problem = Problem {
-            z: &z,
-            labels: &labels,
-            sw: &sw,
-            sw_sum,
-            n_classes,
-            dim,
-            // C Σ s_i CE_i + ½‖W‖², divided by C Σ s_i.
-            l2: 1.0 / (c * sw_sum),
-        };
-        let (theta, iterations) = lbfgs(&problem, cfg.max_iter, cfg.tol);
-        let nw = n_classes * dim;
-        Self {
-            mean,
-            std,
-            w: theta[..nw].to_vec(),
-            b: theta[nw..].to_vec(),
-            iterations,
-        }
+    let labels: Vec<usize> = rows.iter().map(|&i| y[i]).collect();
+    // Balanced class weights n / (k n_c) over the classes present, with n and n_c the weighted
+    // totals, times each row's own weight (sklearn: class_weight="balanced" with
+    // sample_weight); the data term is then divided by their sum (the minimiser is unchanged).
+    let mut count = vec![0.0f64; n_classes];
+    for &i in rows {
+        count[y[i]] += weights[i];
     }
-
-    fn argmax(&self, x: &[f32]) -> usize {
-        let dim = self.mean.len();
-        let z: Vec<f64> = x
-            .iter()
-            .zip(self.mean.iter().zip(&self.std))
-            .map(|(&v, (m, s))| (f64::from(v) - m) / s)
-            .collect();
-        (0..self.b.len())
-            .map(|k| {
-                self.b[k]
-                    + self.w[k * dim..(k + 1) * dim]
-                        .iter()
-                        .zip(&z)
-                        .map(|(w, z)| w * z)
-                        .sum::<f64>()
-            })
-            .enumerate()
-            .fold((0, f64::NEG_INFINITY), |best, (k, l)| {
-                if l > best.1 { (k, l) } else { best }
-            })
-            .0
-    }
+    let total: f64 = count.iter().sum();
+    let present = count.iter().filter(|&&c| c > 0.0).count() as f64;
+    let sw: Vec<f64> = rows
+        .iter()
+        .map(|&i| {
+            let c = count[y[i]];
+            if c > 0.0 {
+                weights[i] * total / (present * c)
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let sw_sum: f64 = sw.iter().sum();
+    let problem = Problem {
+        z: &z,
+        labels: &labels,
+        sw: &sw,
+        sw_sum,
+        n_classes,
+        dim,
+        // C Σ s_i CE_i + ½‖W‖², divided by C Σ s_i.
+        l2: 1.0 / (c * sw_sum),
+    };
+    let (theta, iterations) = lbfgs(&problem, cfg.max_iter, cfg.tol);
+    let to_f32 = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
+    let (w, b) = theta.split_at(n_classes * dim);
+    let head = LinearHead {
+        mean: to_f32(&mean),
+        std: to_f32(&std),
+        weights: w.chunks(dim).map(to_f32).collect(),
+        bias: to_f32(b),
+        fit: serde_json::Value::Null,
+    };
+    (head, iterations)
 }
 
 /// The weighted, regularised cross-entropy over parameters `θ = [W (row-major), b]`.
@@ -483,6 +537,10 @@ fn lbfgs(p: &Problem<'_>, max_iter: usize, tol: f64) -> (Vec<f64>, usize) {
 mod tests {
     use super::*;
 
+    fn ones(x: &[Vec<f32>]) -> Vec<f64> {
+        vec![1.0; x.len()]
+    }
+
     /// Three noisy blobs in 2-D plus a constant third functional, 4 speakers; deterministic
     /// LCG noise.
     fn blobs() -> (Vec<Vec<f32>>, Vec<usize>, Vec<String>) {
@@ -515,7 +573,7 @@ mod tests {
     #[test]
     fn separable_blobs_are_learned_and_the_fit_is_recorded() {
         let (x, y, g) = blobs();
-        let head = fit_head(&x, &y, &g, 3, &HeadFit::default()).unwrap();
+        let head = fit_head(&x, &y, &g, &ones(&x), 3, &HeadFit::default()).unwrap();
         head.validate("head", 3, 3).unwrap();
         let acc = x
             .iter()
@@ -547,7 +605,7 @@ mod tests {
             c_grid: vec![0.1],
             ..HeadFit::default()
         };
-        let head = fit_head(&x, &y, &g, 3, &cfg).unwrap();
+        let head = fit_head(&x, &y, &g, &ones(&x), 3, &cfg).unwrap();
         let obj = |w: &[Vec<f32>], b: &[f32]| -> f64 {
             let h = LinearHead {
                 weights: w.to_vec(),
@@ -588,22 +646,101 @@ mod tests {
                 up >= base - 1e-6 && down >= base - 1e-6,
                 "{up} {base} {down}"
             );
+            // And the slope there is ~0: a central difference of the objective (whose data
+            // term is ~10 here) far below what a point short of the optimum would show.
+            let slope = (up - down) / (2.0 * f64::from(eps));
+            assert!(slope.abs() < 1e-3, "slope {slope} at ({k}, {j})");
         }
     }
 
     #[test]
     fn bad_input_is_named() {
         let (x, y, g) = blobs();
-        let e = fit_head(&x[..3], &y, &g, 3, &HeadFit::default()).unwrap_err();
+        let e = fit_head(&x[..3], &y, &g, &ones(&x), 3, &HeadFit::default()).unwrap_err();
         assert!(e.to_string().contains("functionals"), "{e}");
         let mut nan = x.clone();
         nan[5][1] = f32::NAN;
-        let e = fit_head(&nan, &y, &g, 3, &HeadFit::default()).unwrap_err();
+        let e = fit_head(&nan, &y, &g, &ones(&x), 3, &HeadFit::default()).unwrap_err();
         assert!(e.to_string().contains("row 5"), "{e}");
-        let e = fit_head(&x, &y, &g, 2, &HeadFit::default()).unwrap_err();
+        let e = fit_head(&x, &y, &g, &ones(&x), 2, &HeadFit::default()).unwrap_err();
         assert!(e.to_string().contains("label index 2"), "{e}");
         let one: Vec<String> = g.iter().map(|_| "01".to_string()).collect();
-        let e = fit_head(&x, &y, &one, 3, &HeadFit::default()).unwrap_err();
+        let e = fit_head(&x, &y, &one, &ones(&x), 3, &HeadFit::default()).unwrap_err();
         assert!(e.to_string().contains("2 speakers"), "{e}");
+    }
+
+    #[test]
+    fn a_row_of_weight_two_counts_like_the_row_twice() {
+        let (x, y, g) = blobs();
+        let cfg = HeadFit {
+            c_grid: vec![0.1],
+            ..HeadFit::default()
+        };
+        let mut w = ones(&x);
+        w[7] = 2.0;
+        let weighted = fit_head(&x, &y, &g, &w, 3, &cfg).unwrap();
+        let (mut xd, mut yd, mut gd) = (x.clone(), y.clone(), g.clone());
+        xd.push(x[7].clone());
+        yd.push(y[7]);
+        gd.push(g[7].clone());
+        let doubled = fit_head(&xd, &yd, &gd, &ones(&xd), 3, &cfg).unwrap();
+        // Same objective; only the standardisation (unweighted over rows) differs, by the
+        // one extra row's share, so compare the decisions and the logits loosely.
+        for xi in &x {
+            let (a, b) = (weighted.log_probs(xi), doubled.log_probs(xi));
+            for (p, q) in a.iter().zip(&b) {
+                assert!((p - q).abs() < 0.05, "{a:?} vs {b:?}");
+            }
+        }
+        let mut bad = ones(&x);
+        bad[3] = 0.0;
+        let e = fit_head(&x, &y, &g, &bad, 3, &cfg).unwrap_err();
+        assert!(e.to_string().contains("row 3 has weight 0"), "{e}");
+    }
+
+    #[test]
+    fn augmented_rows_weigh_as_the_networks_draw_them() {
+        let sr = 16_000u32;
+        let raw = Audio::new(
+            (0..sr)
+                .map(|i| (i as f32 * 0.37).sin() * 0.3 + (i as f32 * 2.9).sin() * 0.2)
+                .collect(),
+            sr,
+        );
+        let noise = WaveNoise::new(2);
+        let plain = HeadAugment {
+            wave_noise: None,
+            lowpass_prob: 0.0,
+        };
+        let (v, w) = augmented("a.wav", &raw, &plain).unwrap();
+        assert_eq!((v.len(), w), (1, vec![1.0]));
+        let full = HeadAugment {
+            wave_noise: Some(noise),
+            lowpass_prob: 0.2,
+        };
+        let (v, w) = augmented("a.wav", &raw, &full).unwrap();
+        // clean, 2 noisy, then a band-limited version of each.
+        assert_eq!(v.len(), 6);
+        let expect = [1.2, 0.6, 0.6, 0.3, 0.15, 0.15];
+        // The probabilities are f32 in the config (0.2f32 = 0.2 + 3e-9): compare to that.
+        for (a, b) in w.iter().zip(expect) {
+            assert!((a - b).abs() < 1e-7, "{w:?}");
+        }
+        assert!((w.iter().sum::<f64>() - 3.0).abs() < 1e-12);
+        // The noisy copies are the networks' own; the band-limited ones keep the rate and lose
+        // most of the 7.4 kHz component (2.9 rad/sample), above any cut-off below 7.4 kHz.
+        assert_eq!(v[1].samples, noisy_copy("a.wav", &raw, 0, &noise).samples);
+        let band = &v[3];
+        assert_eq!(band.sample_rate, sr);
+        let hf = |a: &Audio| {
+            a.samples
+                .windows(2)
+                .map(|p| f64::from(p[1] - p[0]).powi(2))
+                .sum::<f64>()
+        };
+        assert!(hf(band) < 0.5 * hf(&raw), "{} vs {}", hf(band), hf(&raw));
+        // Deterministic: the same clip gives the same rows.
+        let (again, _) = augmented("a.wav", &raw, &full).unwrap();
+        assert_eq!(again[3].samples, v[3].samples);
     }
 }

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Mutex;
 
 use anyhow::{Context, bail};
 use ravdess_loader::synth::{self, SynthConfig};
@@ -52,19 +53,21 @@ pub fn run(args: &CvArgs) -> anyhow::Result<ExitCode> {
         weight: args.functionals_weight.unwrap_or(0.5),
     });
     if let Some(f) = &fusion {
-        if !(0.0..=1.0).contains(&f.weight) {
-            bail!(
-                "--functionals-weight {} is outside [0, 1] (0 = the network alone, 1 = the head alone)",
-                f.weight
-            );
-        }
+        // The manifest's own check, before any work, naming the flag.
+        f.validate()
+            .with_context(|| format!("--functionals-weight {}", f.weight))?;
         recipe.push_str(&format!(
             ", fused with an utterance-functionals head (weight {}{})",
             f.weight,
-            if base.augment.wave_noise.is_some() {
-                ", fitted on the clean clips and their noisy copies"
-            } else {
-                ""
+            match (
+                base.augment.wave_noise.is_some(),
+                base.augment.lowpass_prob > 0.0
+            ) {
+                (true, true) =>
+                    ", fitted on the clips, their noisy copies and band-limited versions",
+                (true, false) => ", fitted on the clean clips and their noisy copies",
+                (false, true) => ", fitted on the clips and band-limited versions",
+                (false, false) => "",
             }
         ));
     }
@@ -120,24 +123,17 @@ pub fn run(args: &CvArgs) -> anyhow::Result<ExitCode> {
     })?;
     pb.finish_and_clear();
     ds.items.retain(|i| keep(&i.speaker));
-    let heads = match fusion {
-        Some(fusion) => {
-            let pb = bar("functionals", "clips");
-            let rows = ser_train::head::corpus_functionals(
-                &utts,
-                &ds.preprocess,
-                &fusion.config,
-                base.augment.wave_noise.as_ref(),
-                |done, total| {
-                    pb.set_length(total as u64);
-                    pb.set_position(done as u64);
-                },
-            )?;
-            pb.finish_and_clear();
-            Some(Heads { fusion, rows })
-        }
-        None => None,
-    };
+    // The functionals are computed when a fold's head is first fitted, not here: a run whose
+    // folds are all done (e.g. re-run to write the ensemble) needs none.
+    let heads = fusion.map(|fusion| Heads {
+        fusion,
+        preprocess: ds.preprocess,
+        augment: ser_train::head::HeadAugment {
+            wave_noise: base.augment.wave_noise,
+            lowpass_prob: base.augment.lowpass_prob,
+        },
+        rows: Mutex::new(HashMap::new()),
+    });
     ser_train::install_ctrlc_handler()?;
 
     let config = CvConfig {
@@ -329,11 +325,14 @@ struct SerTrainFolds {
     heads: Option<Heads>,
 }
 
-/// `--functionals`: how to fuse, and every clip's functionals (by utterance id: the clean
-/// clip first, then its noisy copies when the recipe trains on them).
+/// `--functionals`: how to fuse, how the clips are prepared and augmented (as the networks
+/// are), and the functionals computed so far, by utterance id. Each clip's rows are computed
+/// once, by the first fold that trains on it.
 struct Heads {
     fusion: FunctionalsFusion,
-    rows: HashMap<String, Vec<Vec<f32>>>,
+    preprocess: ravdess_loader::Preprocess,
+    augment: ser_train::head::HeadAugment,
+    rows: Mutex<HashMap<String, ser_train::head::ClipRows>>,
 }
 
 impl Heads {
@@ -349,31 +348,48 @@ impl Heads {
         if manifest.members.len() != 1 {
             bail!("{} is not a single-model artifact", model_dir.display());
         }
-        let (mut x, mut y, mut groups) = (Vec::new(), Vec::new(), Vec::new());
+        let mut rows = self
+            .rows
+            .lock()
+            .map_err(|_| anyhow::anyhow!("a fold panicked while computing functionals"))?;
+        let missing: Vec<&Utterance> = train.iter().filter(|u| !rows.contains_key(&u.id)).collect();
+        if !missing.is_empty() {
+            let pb = bar("functionals", "clips");
+            rows.extend(ser_train::head::corpus_functionals(
+                &missing,
+                &self.preprocess,
+                &self.fusion.config,
+                &self.augment,
+                |done, total| {
+                    pb.set_length(total as u64);
+                    pb.set_position(done as u64);
+                },
+            )?);
+            pb.finish_and_clear();
+        }
+        let (mut x, mut y, mut groups, mut weights) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for u in train {
-            let rows = self
-                .rows
+            let clip = rows
                 .get(&u.id)
                 .with_context(|| format!("no functionals for {}", u.id))?;
             let label = labels
                 .iter()
                 .position(|l| *l == u.label)
                 .with_context(|| format!("{}: label {} is not among {labels:?}", u.id, u.label))?;
-            // The networks draw a noisy copy for half of their examples (`--wave-noise`, p
-            // 0.5): the clean row, repeated once per noisy copy, weighs as much as the noisy
-            // rows together.
-            let (clean, noisy) = rows.split_first().context("a clip without functionals")?;
-            let repeats = noisy.len().max(1);
-            for row in std::iter::repeat_n(clean, repeats).chain(noisy) {
+            for (row, &w) in clip.rows.iter().zip(&clip.weights) {
                 x.push(row.clone());
                 y.push(label);
                 groups.push(u.speaker.clone().unwrap_or_default());
+                weights.push(w);
             }
         }
+        drop(rows);
         let head = ser_train::fit_head(
             &x,
             &y,
             &groups,
+            &weights,
             labels.len(),
             &ser_train::HeadFit::default(),
         )?;
