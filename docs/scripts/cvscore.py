@@ -1,7 +1,7 @@
 # Shared by noisy_cv.py and tta_cv.py: the UA of one model artifact on the actors it never
 # heard, through `ser-eval` (one thread, JSON report), optionally with white noise SNR dB
 # below each clip's RMS (`--noise-snr`).
-import json, os, subprocess, sys
+import json, os, statistics, subprocess, sys
 
 
 def held_out_ua(model_dir, actors, snr=None):
@@ -16,3 +16,17 @@ def held_out_ua(model_dir, actors, snr=None):
     r = json.loads(out.stdout)
     assert r["protocol"]["speaker_independent"] is True
     return r["ua"]
+
+
+def score_artifact(model_dir, manifest, actors, snr=None):
+    """Writes `manifest` as model_dir/manifest.json (its weights already copied there) and
+    returns held_out_ua of the artifact."""
+    with open(f"{model_dir}/manifest.json", "w") as f:
+        json.dump(manifest, f)
+    return held_out_ua(model_dir, actors, snr)
+
+
+def summary(uas):
+    """'UA mean ± sample std per fold u1 u2 ...', as docs/results.md quotes per-fold CV."""
+    return (f"UA {statistics.mean(uas):.4f} ± {statistics.stdev(uas):.4f} per fold "
+            + " ".join(f"{u:.3f}" for u in uas))

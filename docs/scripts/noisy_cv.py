@@ -3,9 +3,9 @@
 # UA of each fold model of a finished `ser-eval cv --out RUN` on its own held-out actors with
 # white noise SNR dB (default 20) below each clip RMS (`ser-eval --noise-snr`); needs
 # `cargo build --release -p ser-eval` (or SER_EVAL=path/to/ser-eval). Cited in docs/results.md.
-import json, os, statistics, sys
+import json, os, sys
 
-from cvscore import held_out_ua
+from cvscore import held_out_ua, summary
 
 run = sys.argv[1]; snr = sys.argv[2] if len(sys.argv) > 2 else "20"
 uas = []
@@ -16,4 +16,4 @@ for k in range(1, 6):
     ua = held_out_ua(f"{run}/fold-{k}/model", fold["test_actors"], snr)
     uas.append(ua)
     print(f"fold {k}: clean UA {fold['ua']:.4f}, noisy UA {ua:.4f}", flush=True)
-print(f"{run} @ {snr} dB: noisy UA {statistics.mean(uas):.4f} ± {statistics.stdev(uas):.4f} per fold " + " ".join(f"{u:.3f}" for u in uas))
+print(f"{run} @ {snr} dB: noisy {summary(uas)}")

@@ -8,9 +8,9 @@
 # fold held out, optionally with white noise SNR dB below each clip's RMS. Prints per-fold UA
 # and mean ± std. Needs `cargo build --release -p ser-eval` (or SER_EVAL=path). Cited in
 # docs/results.md.
-import json, os, shutil, statistics, sys
+import json, os, shutil, sys
 
-from cvscore import held_out_ua
+from cvscore import score_artifact, summary
 
 model = sys.argv[1] if len(sys.argv) > 1 else "models/default"
 warps = [float(w) for w in sys.argv[2].split(",") if w] if len(sys.argv) > 2 else []
@@ -27,10 +27,7 @@ for member, fold in zip(manifest["members"], folds):
     shutil.copy(f"{model}/{member['weights']}", f"{out_dir}/{member['weights']}")
     single = {**manifest, "kind": "single", "members": [member], "test_time_warps": warps,
               "training": {"train_actors": fold["train_actors"]}, "metrics": {}}
-    with open(f"{out_dir}/manifest.json", "w") as f:
-        json.dump(single, f)
-    ua = held_out_ua(out_dir, fold["test_actors"], snr)
+    ua = score_artifact(out_dir, single, fold["test_actors"], snr)
     uas.append(ua)
     print(f"fold {fold['fold']}: recorded UA {fold['ua']:.4f}, this run {ua:.4f}", flush=True)
-print(f"{model} warps {warps or 'none'} snr {snr or 'clean'}: UA {statistics.mean(uas):.4f} ± "
-      f"{statistics.stdev(uas):.4f} per fold " + " ".join(f"{u:.3f}" for u in uas))
+print(f"{model} warps {warps or 'none'} snr {snr or 'clean'}: {summary(uas)}")

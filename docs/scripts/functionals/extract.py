@@ -5,46 +5,24 @@
 # dsp_features uses the magnitude, as the fixture script make_functionals_fixtures.py defines).
 # Utterance-level functionals (prosody, energy, spectral shape, MFCC stats) for the 1200 RAVDESS
 # clips, cached to functionals.npz. Exploration script for late fusion with the CRNN.
-import glob, os, sys, time
+import os, sys, time
 import numpy as np, librosa
+from common import clip_paths, load_preprocessed, stats, yin
 
-root = os.environ["SER_RAVDESS_DIR"]
-files = sorted(glob.glob(f"{root}/Actor_*/*.wav"))
-def stats(x, prefix):
-    x = np.asarray(x, dtype=np.float64)
-    if x.size == 0:
-        x = np.zeros(1)
-    p5, p50, p95 = np.percentile(x, [5, 50, 95])
-    return {f"{prefix}_mean": x.mean(), f"{prefix}_std": x.std(), f"{prefix}_p5": p5,
-            f"{prefix}_p50": p50, f"{prefix}_p95": p95, f"{prefix}_range": p95 - p5}
-import librosa.core.pitch as lp
-def yin_voiced(y, sr, fmin=65.0, fmax=600.0, frame_length=1024, hop=160, thr=0.1, vthr=float(os.environ.get("VTHR", "0.3"))):
-    yp = np.pad(y, (frame_length // 2, frame_length // 2))
-    fr = librosa.util.frame(yp, frame_length=frame_length, hop_length=hop)
-    minp = int(np.floor(sr / fmax)); maxp = min(int(np.ceil(sr / fmin)), frame_length - 1)
-    yf = lp._cumulative_mean_normalized_difference(fr, minp, maxp)
-    sh = lp._parabolic_interpolation(yf)
-    trough = librosa.util.localmin(yf, axis=-2); trough[0, :] = yf[0, :] < yf[1, :]
-    tt = trough & (yf < thr)
-    per = np.argmax(tt, axis=0); gm = np.argmin(yf, axis=0)
-    none = ~tt.any(axis=0); per[none] = gm[none]
-    ap = yf[per, np.arange(yf.shape[1])]
-    period = minp + per + sh[per, np.arange(yf.shape[1])]
-    return sr / period, ap < vthr
+VTHR = float(os.environ.get("VTHR", "0.3"))
+files = clip_paths()
 method = sys.argv[1]
 assert method in ("pyin", "yin") and len(sys.argv) == 3, "usage: extract.py pyin|yin OUT.npz"
 rows, names = [], None
 t0 = time.time()
 for i, f in enumerate(files):
-    y, sr = librosa.load(f, sr=16000)
-    y = y - y.mean()
-    y, _ = librosa.effects.trim(y, top_db=40, frame_length=400, hop_length=160)
-    y = 0.95 * y / (np.abs(y).max() + 1e-9)
+    y, sr = load_preprocessed(f)
     d = {"dur": len(y) / sr}
     if method == "pyin":
         f0, vflag, _ = librosa.pyin(y, fmin=65, fmax=600, sr=sr, frame_length=1024, hop_length=160)
     else:
-        f0, vflag = yin_voiced(y, sr)
+        f0, ap = yin(y, sr)
+        vflag = ap < VTHR
     lf0 = np.log2(f0[vflag]) if vflag.any() else np.zeros(1)
     d.update(stats(lf0 - np.median(lf0), "lf0rel"))
     d["lf0_med"] = np.median(lf0)

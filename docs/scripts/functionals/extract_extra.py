@@ -3,36 +3,11 @@
 # preprocessed audio (mean removed, trimmed at 40 dB, peak 0.95) and the same YIN F0 as
 # extract.py yin. Each name carries its block as a prefix ("melstd_3"), so fuse_extra.py can
 # add blocks one at a time to the shipped vector.
-import glob, os, sys, time
+import os, sys, time
 import numpy as np, librosa
-import librosa.core.pitch as lp
+from common import HOP, clip_paths, load_preprocessed, stats, yin
 
-root = os.environ["SER_RAVDESS_DIR"]
-files = sorted(glob.glob(f"{root}/Actor_*/*.wav"))
-SR, HOP = 16000, 160
-
-def stats(x, prefix):
-    x = np.asarray(x, dtype=np.float64)
-    if x.size == 0:
-        x = np.zeros(1)
-    p5, p50, p95 = np.percentile(x, [5, 50, 95])
-    return {f"{prefix}_mean": x.mean(), f"{prefix}_std": x.std(), f"{prefix}_p5": p5,
-            f"{prefix}_p50": p50, f"{prefix}_p95": p95, f"{prefix}_range": p95 - p5}
-
-def yin_ap(y, sr, fmin=65.0, fmax=600.0, frame_length=1024, hop=HOP, thr=0.1):
-    # extract.py's yin_voiced, returning the CMNDF minimum (aperiodicity) as well.
-    yp = np.pad(y, (frame_length // 2, frame_length // 2))
-    fr = librosa.util.frame(yp, frame_length=frame_length, hop_length=hop)
-    minp = int(np.floor(sr / fmax)); maxp = min(int(np.ceil(sr / fmin)), frame_length - 1)
-    yf = lp._cumulative_mean_normalized_difference(fr, minp, maxp)
-    sh = lp._parabolic_interpolation(yf)
-    trough = librosa.util.localmin(yf, axis=-2); trough[0, :] = yf[0, :] < yf[1, :]
-    tt = trough & (yf < thr)
-    per = np.argmax(tt, axis=0); gm = np.argmin(yf, axis=0)
-    none = ~tt.any(axis=0); per[none] = gm[none]
-    ap = yf[per, np.arange(yf.shape[1])]
-    period = minp + per + sh[per, np.arange(yf.shape[1])]
-    return sr / period, ap
+files = clip_paths()
 
 def runs(mask):
     # lengths of consecutive True runs
@@ -46,12 +21,9 @@ def runs(mask):
 rows, names = [], None
 t0 = time.time()
 for i, f in enumerate(files):
-    y, sr = librosa.load(f, sr=SR)
-    y = y - y.mean()
-    y, _ = librosa.effects.trim(y, top_db=40, frame_length=400, hop_length=HOP)
-    y = 0.95 * y / (np.abs(y).max() + 1e-9)
+    y, sr = load_preprocessed(f)
     dur = len(y) / sr
-    f0, ap = yin_ap(y, sr)
+    f0, ap = yin(y, sr)
     v = ap < 0.3
     d = {}
     S = np.abs(librosa.stft(y, n_fft=512, hop_length=HOP, win_length=400)) ** 2

@@ -1,7 +1,7 @@
 # Exploration (see README.md here): per fold, a functionals classifier on the 16 training actors, fused with the CRNN fold's held-out probabilities.
 # Late fusion of the shipped CRNN folds' held-out probabilities with a functionals classifier
 # trained, per fold, on the same 16 training actors (hyperparameters by inner CV by actor).
-import csv, json, os, sys
+import json, os, sys
 import numpy as np
 from sklearn.preprocessing import StandardScaler
 from sklearn.linear_model import LogisticRegression
@@ -9,6 +9,7 @@ from sklearn.svm import SVC
 from sklearn.pipeline import make_pipeline
 from sklearn.model_selection import GridSearchCV, GroupKFold
 from sklearn.metrics import balanced_accuracy_score
+from common import MANIFEST, crnn_probs, labels_and_actors
 
 z = np.load(os.environ.get("FUNC", "runs/fusion/functionals.npz"))
 X, names, files = z["X"], list(z["names"]), list(z["files"])
@@ -20,9 +21,8 @@ elif sel == "prosody":
 else:
     keep = list(range(len(names)))
 X = X[:, keep]
-emo = np.array([int(f.split("-")[2]) - 1 for f in files])
-actor = np.array([f.split("-")[6][:2] for f in files])
-m = json.load(open("models/default/manifest.json"))
+emo, actor = labels_and_actors(files)
+m = json.load(open(MANIFEST))
 kind = sys.argv[2] if len(sys.argv) > 2 else "lr"
 res = {"crnn": [], "func": [], "avg": [], "geo": []}
 for k, fold in enumerate(m["metrics"]["cv"]["folds"], 1):
@@ -37,9 +37,8 @@ for k, fold in enumerate(m["metrics"]["cv"]["folds"], 1):
     gs.fit(X[tr], emo[tr], groups=actor[tr])
     pf = gs.predict_proba(X[te])
     # CRNN held-out probabilities, aligned by file name
-    rows = {os.path.basename(r["path"]): r for r in csv.DictReader(open(f"runs/fusion/fold-{k}/eval/predictions.csv"))}
-    labels = m["labels"]
-    pc = np.array([[float(rows[f][f"prob_{l}"]) for l in labels] for f in np.array(files)[te]])
+    pc = crnn_probs(k, np.array(files)[te], m["labels"])
+    assert pc is not None, "run crnn_heldout.py first"
     y = emo[te]
     ua = lambda p: balanced_accuracy_score(y, p.argmax(1))
     res["crnn"].append(ua(pc)); res["func"].append(ua(pf)); res["avg"].append(ua((pc + pf) / 2))

@@ -1,25 +1,20 @@
 # Exploration (see README.md here), 2026-12-05. Usage: fuse_extra.py BLOCK[,BLOCK...]|none
-# fuse.py's logistic-regression + geometric-mean fusion, with the named blocks of
-# extract_extra.py appended to the 112 shipped functionals (extract.py yin).
-import csv, json, os, sys
+# fuse.py's logistic-regression + geometric-mean fusion (weight 0.5), with the named blocks of
+# extract_extra.py appended to the 112 shipped functionals (extract.py yin). SAVE=PREFIX keeps
+# each fold's held-out probabilities for fusion_weight.py and heads.py.
+import json, os, sys
 import numpy as np
 from sklearn.preprocessing import StandardScaler
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.model_selection import GridSearchCV, GroupKFold
 from sklearn.metrics import balanced_accuracy_score
+from common import MANIFEST, crnn_probs, feature_matrix, labels_and_actors
 
-b = np.load("runs/fusion/functionals_yin.npz"); e = np.load("runs/fusion/functionals_extra.npz")
-assert list(b["files"]) == list(e["files"])
-files = list(b["files"]); enames = list(e["names"])
 blocks = [] if sys.argv[1] == "none" else sys.argv[1].split(",")
-keep = [i for i, n in enumerate(enames) if n.split("_")[0] in blocks]
-assert len(keep) > 0 or not blocks, f"no feature in blocks {blocks}"
-X = np.hstack([b["X"], e["X"][:, keep]])
-emo = np.array([int(f.split("-")[2]) - 1 for f in files])
-actor = np.array([f.split("-")[6][:2] for f in files])
-m = json.load(open("models/default/manifest.json"))
-w = float(os.environ.get("W", "0.5"))
+X, files = feature_matrix(blocks)
+emo, actor = labels_and_actors(files)
+m = json.load(open(MANIFEST))
 res = {"crnn": [], "func": [], "geo": []}
 for k, fold in enumerate(m["metrics"]["cv"]["folds"], 1):
     te = np.isin(actor, fold["test_actors"]); tr = ~te
@@ -31,17 +26,14 @@ for k, fold in enumerate(m["metrics"]["cv"]["folds"], 1):
     y = emo[te]
     ua = lambda p: balanced_accuracy_score(y, p.argmax(1))
     res["func"].append(ua(pf))
-    pred = f"runs/fusion/fold-{k}/eval/predictions.csv"
-    if not os.path.exists(pred):  # no CRNN probabilities yet: the head alone
+    pc = crnn_probs(k, np.array(files)[te], m["labels"])
+    if pc is None:  # crnn_heldout.py has not run: the head alone
         continue
-    rows = {os.path.basename(r["path"]): r for r in csv.DictReader(open(pred))}
-    pc = np.array([[float(rows[f][f"prob_{l}"]) for l in m["labels"]] for f in np.array(files)[te]])
     res["crnn"].append(ua(pc))
-    if os.environ.get("SAVE"):  # held-out probabilities of both, for fusion_weight.py
+    if os.environ.get("SAVE"):
         np.savez(f"{os.environ['SAVE']}-fold{k}.npz", head=pf, crnn=pc, y=y)
-    res["geo"].append(ua(np.exp((1 - w) * np.log(pc + 1e-9) + w * np.log(pf + 1e-9))))
+    res["geo"].append(ua(np.exp(0.5 * np.log(pc + 1e-9) + 0.5 * np.log(pf + 1e-9))))
 name = sys.argv[1] + f" ({X.shape[1]} features)"
 for n, v in res.items():
-    if not v:
-        continue
-    print(f"{name} {n}: {np.mean(v):.4f} ± {np.std(v, ddof=1):.4f}  " + " ".join(f"{x:.3f}" for x in v), flush=True)
+    if v:
+        print(f"{name} {n}: {np.mean(v):.4f} ± {np.std(v, ddof=1):.4f}  " + " ".join(f"{x:.3f}" for x in v), flush=True)

@@ -4,7 +4,7 @@
 # the fold CRNNs alone and three ways (CRNN 0.5, this head and the 112-feature logistic
 # regression 0.25 each). Reads the held-out probabilities fuse_extra.py saved with
 # SAVE=runs/fusion/probs/none and SAVE=runs/fusion/probs/all221.
-import csv, json, os, sys, warnings
+import json, sys, warnings
 warnings.filterwarnings("ignore")
 import numpy as np
 from sklearn.preprocessing import StandardScaler
@@ -13,17 +13,17 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.model_selection import GridSearchCV, GroupKFold
 from sklearn.metrics import balanced_accuracy_score
-b = np.load("runs/fusion/functionals_yin.npz"); e = np.load("runs/fusion/functionals_extra.npz")
-files = list(b["files"]); en = list(e["names"])
-blocks = "melstd,slope,ap,flux,band,rate,contrast".split(",")
-X = np.hstack([b["X"], e["X"][:, [i for i, n in enumerate(en) if n.split("_")[0] in blocks]]])
-emo = np.array([int(f.split("-")[2]) - 1 for f in files]); actor = np.array([f.split("-")[6][:2] for f in files])
+from common import MANIFEST, feature_matrix, labels_and_actors
+
+X, files = feature_matrix("melstd,slope,ap,flux,band,rate,contrast".split(","))
+emo, actor = labels_and_actors(files)
+folds = json.load(open(MANIFEST))["metrics"]["cv"]["folds"]
 kind = sys.argv[1]
+assert kind in ("mlp", "hgb"), "usage: heads.py mlp|hgb"
 out = []
-for k in range(1, 6):
+for k, fold in enumerate(folds, 1):
     f = np.load(f"runs/fusion/probs/all221-fold{k}.npz"); f0 = np.load(f"runs/fusion/probs/none-fold{k}.npz")
-    m = json.load(open("models/default/manifest.json"))["metrics"]["cv"]["folds"][k-1]
-    te = np.isin(actor, m["test_actors"]); tr = ~te
+    te = np.isin(actor, fold["test_actors"]); tr = ~te
     if kind == "mlp":
         pipe = make_pipeline(StandardScaler(), MLPClassifier((128,), max_iter=400, early_stopping=False, random_state=0))
         grid = {"mlpclassifier__alpha": [1.0, 3.0, 10.0]}
