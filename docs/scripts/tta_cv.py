@@ -3,7 +3,7 @@
 # The cross-validation of test-time frequency-warp averaging (manifest `test_time_warps`)
 # without retraining: MODEL (default models/default) must be a fold ensemble written by
 # `ser-eval cv --ensemble-out`, whose manifest records each fold's test actors. Each member is
-# copied into its own single-model artifact under runs/tta/ with `test_time_warps` = WARPS
+# copied into its own single-model artifact under runs/tta/SETTING/ with `test_time_warps` = WARPS
 # (comma separated, e.g. 0.95,1,1.05; empty = none) and scored by `ser-eval` on the actors its
 # fold held out, optionally with white noise SNR dB below each clip's RMS. Prints per-fold UA
 # and mean ± std. Needs `cargo build --release -p ser-eval` (or SER_EVAL=path). Cited in
@@ -21,7 +21,9 @@ assert len(folds) == len(manifest["members"]), "one member per fold expected"
 uas = []
 for member, fold in zip(manifest["members"], folds):
     assert member["name"] == f"fold-{fold['fold']}", (member["name"], fold["fold"])
-    out_dir = f"runs/tta/{member['name']}"
+    # One directory per setting, so two settings scored at once do not rewrite each other's.
+    setting = "-".join(map(str, warps)) or "none"
+    out_dir = f"runs/tta/{setting}-{snr or 'clean'}/{member['name']}"
     shutil.rmtree(out_dir, ignore_errors=True)
     os.makedirs(out_dir)
     shutil.copy(f"{model}/{member['weights']}", f"{out_dir}/{member['weights']}")
