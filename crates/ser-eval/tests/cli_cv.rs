@@ -320,3 +320,113 @@ fn functionals_heads_are_fitted_on_existing_fold_networks() {
     );
     assert!(!dir("bad").join("cv.json").exists());
 }
+
+/// `--refit`: after the folds, the recipe is trained once more on every actor with its head;
+/// `--ensemble-out` then ships that final fit (not the fold models) with the CV scores, and
+/// `cv-combine --refit` ships one final fit per seed with the seeds' combined CV.
+#[test]
+fn refit_trains_on_every_actor_and_ships_with_the_cv_estimate() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = |name: &str| root.path().join(name);
+    let read = |p: &Path| -> Value { serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap() };
+    // --no-val as the shipped recipe: with validation actors the final fit would hold one out
+    // for early stopping, as every fold does.
+    let seed0 = ["--no-val", "--functionals", "--refit", "--ensemble-out"];
+    let o = cv(
+        &dir("t0"),
+        &[&seed0[..], &[path_str(&dir("ens0"))]].concat(),
+    );
+    assert!(o.status.success(), "stderr: {}", text(&o.stderr));
+    let fit = read(&dir("t0").join("refit/model/manifest.json"));
+    assert_eq!(
+        fit["training"]["train_speakers"],
+        serde_json::json!(["01", "02", "03", "04", "05", "06"])
+    );
+    assert!(fit["metrics"]["test"].is_null(), "{}", fit["metrics"]);
+    // The head is fitted on every actor too (60 generated clips each, plus a band-limited
+    // version of each: the recipe's low-pass augmentation).
+    assert_eq!(fit["members"][0]["head"]["fit"]["train_speakers"], 6);
+    assert_eq!(fit["members"][0]["head"]["fit"]["train_rows"], 720);
+    let ens = read(&dir("ens0").join("manifest.json"));
+    assert_eq!(ens["kind"], "single");
+    assert_eq!(ens["members"].as_array().unwrap().len(), 1);
+    assert_eq!(ens["training"]["fit"], "refit on every actor");
+    let cv0 = read(&dir("t0").join("cv.json"));
+    assert_eq!(ens["metrics"]["cv"]["ua"], cv0["ua"]);
+    let protocol = ens["protocol"].as_str().unwrap();
+    assert!(
+        protocol.contains("one network trained on every actor") && protocol.contains("not results"),
+        "{protocol}"
+    );
+    // The fold models were not shipped: the member is the final fit's network.
+    assert_eq!(
+        std::fs::read(dir("ens0").join("member-0.bpk")).unwrap(),
+        std::fs::read(dir("t0").join("refit/model/model.bpk")).unwrap()
+    );
+
+    // Re-running reuses the final fit.
+    let o = cv(&dir("t0"), &["--no-val", "--functionals", "--refit"]);
+    assert!(o.status.success(), "stderr: {}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("refit: reusing the final fit"),
+        "{}",
+        text(&o.stderr)
+    );
+
+    // A second seed, then both final fits as one ensemble with the seeds' combined CV.
+    let o = cv(
+        &dir("t1"),
+        &["--no-val", "--functionals", "--refit", "--train-seed", "1"],
+    );
+    assert!(o.status.success(), "stderr: {}", text(&o.stderr));
+    let runs = format!("{},{}", path_str(&dir("t0")), path_str(&dir("t1")));
+    let combine = |runs: &str, out: &str| {
+        run(&[
+            "cv-combine",
+            "--runs",
+            runs,
+            "--refit",
+            "--out",
+            path_str(&dir(out)),
+            "--ensemble-out",
+            path_str(&dir(&format!("{out}-ens"))),
+        ])
+    };
+    let o = combine(&runs, "both");
+    assert!(o.status.success(), "stderr: {}", text(&o.stderr));
+    let ens = read(&dir("both-ens").join("manifest.json"));
+    assert_eq!(ens["kind"], "ensemble");
+    let names: Vec<&str> = ens["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["t0-refit", "t1-refit"]);
+    assert!(
+        ens["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["head"].is_object())
+    );
+    let both = read(&dir("both").join("cv.json"));
+    assert_eq!(ens["metrics"]["cv"]["ua"], both["ua"]);
+    assert!(
+        ens["protocol"]
+            .as_str()
+            .unwrap()
+            .contains("ensemble of 2 networks, each trained on every actor"),
+        "{}",
+        ens["protocol"]
+    );
+
+    // A run without a final fit is named, with what to do.
+    let o = cv(&dir("plain"), &["--no-val", "--train-seed", "2"]);
+    assert!(o.status.success(), "stderr: {}", text(&o.stderr));
+    let o = combine(&format!("{runs},{}", path_str(&dir("plain"))), "bad");
+    assert!(!o.status.success());
+    let err = text(&o.stderr);
+    assert!(err.contains("plain") && err.contains("--refit"), "{err}");
+    assert!(!dir("bad-ens").exists() && !dir("bad").exists());
+}

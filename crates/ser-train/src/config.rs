@@ -299,6 +299,12 @@ pub struct TrainConfig {
     /// last epoch (see `keep_last`); this gives their clips to training instead.
     #[serde(default, skip_serializing_if = "is_default")]
     pub no_val: bool,
+    /// Train on every speaker: no test speakers, so the artifact carries no score of its own.
+    /// This is the final fit of a recipe whose accuracy was measured by cross-validation by
+    /// speaker (`ser-eval cv --refit`): the same recipe on all the data, its estimate that
+    /// cross-validation. Combined with `no_val` every clip trains.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub no_test: bool,
 }
 
 impl TrainConfig {
@@ -338,6 +344,7 @@ impl TrainConfig {
             distill: None,
             burn_ops: false,
             no_val: false,
+            no_test: false,
         }
     }
 
@@ -347,6 +354,13 @@ impl TrainConfig {
             return Err(TrainError::config(
                 "--no-val",
                 "trains on every non-test speaker, so it cannot be combined with --val-actors; \
+                 drop one of the two",
+            ));
+        }
+        if self.no_test && !self.split.test.is_empty() {
+            return Err(TrainError::config(
+                "--all-actors",
+                "trains on every speaker, so it cannot be combined with --test-actors; \
                  drop one of the two",
             ));
         }

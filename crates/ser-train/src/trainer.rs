@@ -63,7 +63,7 @@ pub struct TrainOutcome {
     pub best_val_ua: Option<f64>,
     /// 1-based epoch of the kept model (0 before the first epoch ends).
     pub best_epoch: usize,
-    /// Metrics on the test speakers (when completed).
+    /// Metrics on the test speakers (when completed; `None` with `no_test`).
     pub test: Option<Metrics>,
     /// Class names.
     pub labels: Vec<String>,
@@ -109,6 +109,11 @@ pub fn train_on(cfg: &TrainConfig, ds: &Dataset) -> Result<TrainOutcome> {
     // Process-wide, before any model runs (see `TrainConfig::burn_ops`).
     ser_models::fastconv::set_enabled(!cfg.burn_ops);
     let mut split = resolve_split(ds, &cfg.split)?;
+    if cfg.no_test {
+        // Every speaker trains (`TrainConfig::no_test`): the final fit of a cross-validated
+        // recipe.
+        split.test.clear();
+    }
     if cfg.no_val {
         // Every non-test speaker trains (`TrainConfig::no_val`).
         split.val.clear();
@@ -459,7 +464,25 @@ pub fn train_on(cfg: &TrainConfig, ds: &Dataset) -> Result<TrainOutcome> {
         features: ds.features.clone(),
         preprocess: Some(ds.preprocess),
         labels: ds.labels.clone(),
-        protocol: if split.val.is_empty() {
+        protocol: if split.test.is_empty() {
+            format!(
+                "trained on every speaker of the corpus ({}{}): no speaker-independent score of \
+                 its own; its estimate is the cross-validation by speaker of the same recipe",
+                ds.speakers()
+                    .into_iter()
+                    .filter(|s| !split.val.contains(s))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if split.val.is_empty() {
+                    ", last epoch kept".to_string()
+                } else {
+                    format!(
+                        "; validation actors {} for early stopping",
+                        split.val.join(", ")
+                    )
+                }
+            )
+        } else if split.val.is_empty() {
             format!(
                 "speaker-independent: test actors {} never seen in training (no validation actors: every other actor trained, last epoch kept)",
                 split.test.join(", ")
@@ -482,7 +505,8 @@ pub fn train_on(cfg: &TrainConfig, ds: &Dataset) -> Result<TrainOutcome> {
         preds.push(classifier.predict_features(&ds.items[i].features)?.index);
     }
     let targets: Vec<usize> = test_idx.iter().map(|&i| ds.items[i].label).collect();
-    let test = Metrics::compute(&targets, &preds, n_classes);
+    // No test speakers (`no_test`): no score rather than a score of nothing.
+    let test = (!test_idx.is_empty()).then(|| Metrics::compute(&targets, &preds, n_classes));
     manifest.training = serde_json::json!({
         "config": cfg,
         "data": ds.source,
@@ -499,7 +523,7 @@ pub fn train_on(cfg: &TrainConfig, ds: &Dataset) -> Result<TrainOutcome> {
         "protocol": manifest.protocol,
         "test_actors": split.test,
         "val_actors": split.val,
-        "test": metrics_json(&test, &ds.labels),
+        "test": test.as_ref().map(|m| metrics_json(m, &ds.labels)),
         "validation": state.best_metrics.as_ref().map(|m| metrics_json(m, &ds.labels)),
     });
     let extras: Vec<PathBuf> = ["log.csv", "curve.png", "curve.svg"]
@@ -513,7 +537,7 @@ pub fn train_on(cfg: &TrainConfig, ds: &Dataset) -> Result<TrainOutcome> {
         TrainStatus::Completed,
         &state,
         ds,
-        Some(test),
+        test,
         Some(cfg.out.clone()),
         None,
     ))
@@ -790,13 +814,14 @@ fn tiny(c: ModelConfig) -> ModelConfig {
 /// Options that joined [`TrainConfig`] later. Their fields are skipped when serialised at
 /// their default (`skip_serializing_if`), so copying them from the serialised config adds them
 /// to a fingerprint only when set: runs without them keep the fingerprints of older versions.
-const LATER_FINGERPRINT_KEYS: [&str; 6] = [
+const LATER_FINGERPRINT_KEYS: [&str; 7] = [
     "min_epochs",
     "distill",
     "keep_last",
     "label_smoothing",
     "burn_ops",
     "no_val",
+    "no_test",
 ];
 
 fn fingerprint(cfg: &TrainConfig, model: &ModelConfig, split: &SpeakerSplit) -> String {
@@ -878,7 +903,11 @@ mod bucket_tests {
             fingerprint(&base, &model, &split),
             fingerprint(&all, &model, &split)
         );
-        let setters: [fn(&mut TrainConfig); 2] = [|c| c.burn_ops = true, |c| c.no_val = true];
+        let setters: [fn(&mut TrainConfig); 3] = [
+            |c| c.burn_ops = true,
+            |c| c.no_val = true,
+            |c| c.no_test = true,
+        ];
         for set in setters {
             let mut other = base.clone();
             set(&mut other);

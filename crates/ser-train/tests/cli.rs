@@ -341,6 +341,44 @@ fn no_val_trains_on_every_non_test_actor_and_keeps_the_last_epoch() {
 }
 
 #[test]
+fn all_actors_trains_on_every_actor_and_claims_no_score() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("m");
+    let mut args = tiny_args(out.to_str().unwrap(), "crnn");
+    args.extend(["--all-actors", "--no-val"]);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("trained on every actor (none held out: no speaker-independent score"),
+        "{}",
+        text(&o)
+    );
+    assert!(!text(&o).contains("test UA"), "{}", text(&o));
+    let c = Classifier::load(&out).unwrap();
+    let (training, metrics) = (&c.manifest().training, &c.manifest().metrics);
+    assert_eq!(
+        training["train_speakers"],
+        serde_json::json!(["01", "02", "03", "04", "05"]),
+        "{training}"
+    );
+    assert_eq!(training["n_test"].as_u64(), Some(0));
+    assert_eq!(metrics["test_actors"], serde_json::json!([]));
+    // No test speakers: no test score, rather than a score of nothing.
+    assert!(metrics["test"].is_null(), "{metrics}");
+    assert!(
+        c.manifest()
+            .protocol
+            .contains("no speaker-independent score"),
+        "{}",
+        c.manifest().protocol
+    );
+    // Holding actors out and holding none out at once is refused by clap.
+    let o = run(&["--model", "cnn", "--all-actors", "--test-actors", "5"]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("--all-actors"), "{}", text(&o));
+}
+
+#[test]
 fn bad_flags_are_rejected_with_clear_messages() {
     let o = run(&["--model", "transformer"]);
     assert!(!o.status.success());

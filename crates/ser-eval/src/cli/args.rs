@@ -61,6 +61,13 @@ pub struct CvCombineArgs {
     /// artifact in DIR. It has heard every actor: evaluate it only on other speakers.
     #[arg(long, value_name = "DIR")]
     pub ensemble_out: Option<PathBuf>,
+
+    /// With --ensemble-out: take each run's final fit on every actor (<run>/refit/model, made
+    /// by `ser-eval cv --refit`) instead of its fold models, one member per run. The combined
+    /// cross-validation written to --out is the estimate of that ensemble: for every fold the
+    /// same recipes and seeds trained without the fold's actors, averaged as the members are.
+    #[arg(long, requires = "ensemble_out")]
+    pub refit: bool,
 }
 
 /// Output format on standard output.
@@ -216,9 +223,18 @@ pub struct CvArgs {
 
     /// After the last fold, also combine the K fold models into one ensemble artifact in DIR
     /// (probabilities averaged), recording the cross-validation scores in its manifest. The
-    /// ensemble has heard every actor of --data: evaluate it only on other speakers.
+    /// ensemble has heard every actor of --data: evaluate it only on other speakers. With
+    /// --refit, DIR gets the final fit instead of the fold models.
     #[arg(long, value_name = "DIR")]
     pub ensemble_out: Option<PathBuf>,
+
+    /// After the last fold, train the same recipe (same training seed, and head with
+    /// --functionals) once more on every actor, none held out, into <out>/refit/model: the
+    /// model to use, whose estimate is this cross-validation (it has no score of its own).
+    /// A finished one found there is reused. Not with --teacher-runs (their fold models have
+    /// each heard only part of the actors).
+    #[arg(long, conflicts_with = "teacher_runs")]
+    pub refit: bool,
 
     #[command(flatten)]
     pub bootstrap: BootstrapArgs,

@@ -148,6 +148,8 @@ pub fn run(args: &CvArgs) -> anyhow::Result<ExitCode> {
         bootstrap: bootstrap_config(&args.bootstrap)?,
     };
     let labels = ds.labels.clone();
+    // The final fit (--refit) trains on every utterance the folds shared out.
+    let all_utts = args.refit.then(|| utts.clone());
     let trainer = SerTrainFolds { base, ds, heads };
     let progress = run_cv_folds(
         utts,
@@ -190,15 +192,41 @@ pub fn run(args: &CvArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let pooled = write_pooled(&args.out, &summary, &labels)?;
+    let refit = match &all_utts {
+        Some(utts) => Some(trainer.refit(&args.out, utts)?),
+        None => None,
+    };
     if let Some(dir) = &args.ensemble_out {
-        let members = fold_models(&args.out, &summary, "");
-        write_ensemble(dir, members, &summary, &pooled)?;
+        match refit {
+            Some(model) => {
+                let name = format!("refit-seed{}", args.train_seed.unwrap_or(args.seed));
+                write_ensemble(dir, vec![(name, model)], &summary, &pooled, Fit::Refit)?;
+            }
+            None => {
+                let members = fold_models(&args.out, &summary, "");
+                write_ensemble(dir, members, &summary, &pooled, Fit::Folds)?;
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
 
 /// Runs `ser-eval cv-combine`.
 pub fn combine(args: &CvCombineArgs) -> anyhow::Result<ExitCode> {
+    if args.refit {
+        // Before any output is written: every run must have its final fit.
+        for run in &args.runs {
+            let model = refit_dir(run);
+            if !model.join(ser_models::artifact::MANIFEST_FILE).is_file() {
+                bail!(
+                    "--refit: {} has no final fit ({} is missing); make it with that run's own \
+                     `ser-eval cv` command plus --refit",
+                    run.display(),
+                    model.display()
+                );
+            }
+        }
+    }
     let (summary, labels) = combine_runs(&args.runs, &args.out)?;
     let pooled = write_pooled(&args.out, &summary, &labels)?;
     if let Some(dir) = &args.ensemble_out {
@@ -208,9 +236,14 @@ pub fn combine(args: &CvCombineArgs) -> anyhow::Result<ExitCode> {
                 || run.display().to_string(),
                 |n| n.to_string_lossy().into_owned(),
             );
-            members.extend(fold_models(run, &summary, &format!("{name}-")));
+            if args.refit {
+                members.push((format!("{name}-refit"), refit_dir(run)));
+            } else {
+                members.extend(fold_models(run, &summary, &format!("{name}-")));
+            }
         }
-        write_ensemble(dir, members, &summary, &pooled)?;
+        let fit = if args.refit { Fit::Refit } else { Fit::Folds };
+        write_ensemble(dir, members, &summary, &pooled, fit)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -278,26 +311,59 @@ fn heard_actors(summary: &CvSummary) -> Vec<String> {
     all
 }
 
-/// Combines fold models into one ensemble artifact whose manifest carries the
+/// The final fit of a cross-validation run (`--refit`): `<run>/refit/model`.
+fn refit_dir(run: &Path) -> std::path::PathBuf {
+    run.join("refit").join("model")
+}
+
+/// Which models an artifact written from a cross-validation holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fit {
+    /// The fold models themselves (each scored on the actors it never heard).
+    Folds,
+    /// Final fits on every actor (`--refit`), estimated by the cross-validation.
+    Refit,
+}
+
+/// Combines fold models, or final fits, into one artifact whose manifest carries the
 /// cross-validation scores that describe it.
 fn write_ensemble(
     dir: &Path,
     members: Vec<(String, std::path::PathBuf)>,
     summary: &CvSummary,
     pooled: &ser_eval::EvalReport,
+    fit: Fit,
 ) -> anyhow::Result<()> {
     let heard = heard_actors(summary);
-    let protocol = format!(
-        "ensemble of the {k} fold models of a {}; its scores are those of each fold's models \
-         on the actors they never heard (mean ± std over folds, and pooled). The ensemble \
-         itself has heard actors {}: scores on them are not results.",
-        summary.protocol,
-        heard.join(", "),
-        k = members.len()
-    );
+    let protocol = match fit {
+        Fit::Folds => format!(
+            "ensemble of the {k} fold models of a {}; its scores are those of each fold's \
+             models on the actors they never heard (mean ± std over folds, and pooled). The \
+             ensemble itself has heard actors {}: scores on them are not results.",
+            summary.protocol,
+            heard.join(", "),
+            k = members.len()
+        ),
+        Fit::Refit => format!(
+            "{k} trained on every actor ({}) by the recipe of a {}; its scores are that \
+             cross-validation's: the same recipe and training seed(s), trained without each \
+             fold's actors and scored on them (mean ± std over folds, and pooled), are the \
+             estimate of this model on speakers it never heard. It has heard actors {}: scores \
+             on them are not results.",
+            heard.join(", "),
+            summary.protocol,
+            heard.join(", "),
+            k = if members.len() == 1 {
+                "one network".to_string()
+            } else {
+                format!("ensemble of {} networks, each", members.len())
+            }
+        ),
+    };
     let training = serde_json::json!({
         "train_speakers": heard,
         "cv": summary.config,
+        "fit": match fit { Fit::Folds => "fold models", Fit::Refit => "refit on every actor" },
         "command": std::env::args().collect::<Vec<_>>().join(" "),
     });
     let metrics = serde_json::json!({
@@ -310,8 +376,12 @@ fn write_ensemble(
     ser_models::artifact::combine(dir, &members, protocol, training, metrics)
         .with_context(|| format!("writing the ensemble {}", dir.display()))?;
     eprintln!(
-        "wrote the {}-member ensemble {} (it has heard actors {}: evaluate it on others)",
+        "wrote the {}-member {} {} (it has heard actors {}: evaluate it on others)",
         members.len(),
+        match fit {
+            Fit::Folds => "ensemble of fold models",
+            Fit::Refit => "final fit",
+        },
         dir.display(),
         heard.join(",")
     );
@@ -423,6 +493,39 @@ impl FoldTrainer for SerTrainFolds {
 }
 
 impl SerTrainFolds {
+    /// `--refit`: trains the recipe on every actor into `<out>/refit/model` (or reuses a
+    /// finished one, resumes an interrupted one) and fits its head on all of `utts`.
+    fn refit(&self, out: &Path, utts: &[Utterance]) -> anyhow::Result<std::path::PathBuf> {
+        let mut cfg = self.base.clone();
+        cfg.out = refit_dir(out);
+        cfg.split = SpeakerSplit::default();
+        cfg.no_test = true;
+        if cfg.out.join(ser_models::artifact::MANIFEST_FILE).is_file() {
+            eprintln!("refit: reusing the final fit in {}", cfg.out.display());
+        } else {
+            eprintln!("refit: training the recipe on every actor (none held out)");
+            cfg.resume = cfg.checkpoint_dir().is_dir();
+            let outcome = ser_train::train_on(&cfg, &self.ds).context("refit on every actor")?;
+            if outcome.status == TrainStatus::Interrupted {
+                bail!(
+                    "refit interrupted; the checkpoint in {} is resumed when the same command is \
+                     run again",
+                    cfg.checkpoint_dir().display()
+                );
+            }
+        }
+        if let Some(heads) = &self.heads {
+            heads
+                .attach(&cfg.out, utts, &self.ds.labels)
+                .context("fitting the functionals head of the final fit")?;
+        }
+        eprintln!(
+            "refit: wrote {} (trained on every actor; its estimate is the cross-validation above)",
+            cfg.out.display()
+        );
+        Ok(cfg.out)
+    }
+
     /// Trains (or finds) the fold's network; returns its artifact directory.
     fn train_network(
         &self,

@@ -174,6 +174,10 @@ pub fn combine(
         member_training
             .push(serde_json::json!({ "name": name, "index": i, "training": m.training }));
     }
+    if manifest.members.len() == 1 {
+        // One network (e.g. a single run's final fit): say so, as a trained model does.
+        manifest.kind = super::manifest::ArtifactKind::Single;
+    }
     let mut training = match training {
         serde_json::Value::Object(o) => o,
         _ => serde_json::Map::new(),
