@@ -18,7 +18,7 @@ from cvscore import score_artifact, summary
 runs = sys.argv[1].split(",")
 snr = sys.argv[2] if len(sys.argv) > 2 and sys.argv[2] != "-" else None
 head = not (len(sys.argv) > 3 and sys.argv[3] == "nohead")
-base = "models/default"
+base = os.environ.get("SER_FOLD_ENSEMBLE", "runs/fold-ensemble-seed0")
 m = json.load(open(f"{base}/manifest.json"))
 folds = m["metrics"]["cv"]["folds"]
 uas = []

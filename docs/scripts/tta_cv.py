@@ -12,7 +12,7 @@ import json, os, shutil, sys
 
 from cvscore import score_artifact, summary
 
-model = sys.argv[1] if len(sys.argv) > 1 else "models/default"
+model = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("SER_FOLD_ENSEMBLE", "runs/fold-ensemble-seed0")
 warps = [float(w) for w in sys.argv[2].split(",") if w] if len(sys.argv) > 2 else []
 snr = sys.argv[3] if len(sys.argv) > 3 else None
 manifest = json.load(open(f"{model}/manifest.json"))

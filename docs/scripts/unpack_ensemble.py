@@ -10,7 +10,7 @@
 # fold matches its name. Cited in docs/results.md ("Utterance functionals").
 import json, os, shutil, sys
 
-ens = sys.argv[1] if len(sys.argv) > 2 else "models/default"
+ens = sys.argv[1] if len(sys.argv) > 2 else os.environ.get("SER_FOLD_ENSEMBLE", "runs/fold-ensemble-seed0")
 out = sys.argv[-1]
 m = json.load(open(f"{ens}/manifest.json"))
 folds = m["metrics"]["cv"]["folds"]

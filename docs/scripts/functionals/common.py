@@ -7,7 +7,7 @@ import numpy as np, librosa
 import librosa.core.pitch as lp
 
 SR, HOP = 16000, 160
-MANIFEST = "models/default/manifest.json"
+MANIFEST = os.environ.get("SER_FOLD_ENSEMBLE", "runs/fold-ensemble-seed0") + "/manifest.json"
 
 
 def clip_paths():

@@ -1,7 +1,7 @@
 # Exploration (see README.md here).
 # Held-out probabilities of each shipped fold member on the actors its fold never heard.
 import json, os, shutil, subprocess
-model = "models/default"
+model = os.environ.get("SER_FOLD_ENSEMBLE", "runs/fold-ensemble-seed0")
 m = json.load(open(f"{model}/manifest.json"))
 for member, fold in zip(m["members"], m["metrics"]["cv"]["folds"]):
     d = f"runs/fusion/{member['name']}"
