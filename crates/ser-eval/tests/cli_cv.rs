@@ -22,6 +22,19 @@ fn path_str(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+fn read_json(p: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+}
+
+/// Whether every member of an artifact's manifest carries a functionals head.
+fn every_member_has_a_head(manifest: &Value) -> bool {
+    manifest["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|m| m["head"].is_object())
+}
+
 /// `ser-eval cv` of the tiny CRNN for one epoch on six generated actors in 3 folds, into `out`,
 /// with `extra` flags.
 fn cv(out: &Path, extra: &[&str]) -> Output {
@@ -268,9 +281,8 @@ fn functionals_heads_are_fitted_on_existing_fold_networks() {
         "fused with an utterance-functionals head (weight 0.5, fitted on the clips and \
          band-limited versions)"
     ));
-    let read = |p: &Path| -> Value { serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap() };
-    let plain = read(&dir("plain").join("cv.json"));
-    let fused = read(&dir("fused").join("cv.json"));
+    let plain = read_json(&dir("plain").join("cv.json"));
+    let fused = read_json(&dir("fused").join("cv.json"));
     let mut changed = false;
     for (p, f) in plain["folds"]
         .as_array()
@@ -279,7 +291,7 @@ fn functionals_heads_are_fitted_on_existing_fold_networks() {
         .zip(fused["folds"].as_array().unwrap())
     {
         assert_eq!(p["test_actors"], f["test_actors"]);
-        let manifest = read(
+        let manifest = read_json(
             &dir("fused")
                 .join(format!("fold-{}", f["fold"]))
                 .join("model/manifest.json"),
@@ -297,15 +309,9 @@ fn functionals_heads_are_fitted_on_existing_fold_networks() {
         changed,
         "the heads changed no fold's score: {plain} {fused}"
     );
-    let ens = read(&dir("ens").join("manifest.json"));
+    let ens = read_json(&dir("ens").join("manifest.json"));
     assert_eq!(ens["members"].as_array().unwrap().len(), 3);
-    assert!(
-        ens["members"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|m| m["head"].is_object())
-    );
+    assert!(every_member_has_a_head(&ens), "{ens}");
 
     // A weight outside [0, 1] is refused before any work.
     let o = cv(
@@ -328,7 +334,6 @@ fn functionals_heads_are_fitted_on_existing_fold_networks() {
 fn refit_trains_on_every_actor_and_ships_with_the_cv_estimate() {
     let root = tempfile::tempdir().unwrap();
     let dir = |name: &str| root.path().join(name);
-    let read = |p: &Path| -> Value { serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap() };
     // --no-val as the shipped recipe: with validation actors the final fit would hold one out
     // for early stopping, as every fold does.
     let seed0 = ["--no-val", "--functionals", "--refit", "--ensemble-out"];
@@ -337,7 +342,7 @@ fn refit_trains_on_every_actor_and_ships_with_the_cv_estimate() {
         &[&seed0[..], &[path_str(&dir("ens0"))]].concat(),
     );
     assert!(o.status.success(), "stderr: {}", text(&o.stderr));
-    let fit = read(&dir("t0").join("refit/model/manifest.json"));
+    let fit = read_json(&dir("t0").join("refit/model/manifest.json"));
     assert_eq!(
         fit["training"]["train_speakers"],
         serde_json::json!(["01", "02", "03", "04", "05", "06"])
@@ -347,11 +352,11 @@ fn refit_trains_on_every_actor_and_ships_with_the_cv_estimate() {
     // version of each: the recipe's low-pass augmentation).
     assert_eq!(fit["members"][0]["head"]["fit"]["train_speakers"], 6);
     assert_eq!(fit["members"][0]["head"]["fit"]["train_rows"], 720);
-    let ens = read(&dir("ens0").join("manifest.json"));
+    let ens = read_json(&dir("ens0").join("manifest.json"));
     assert_eq!(ens["kind"], "single");
     assert_eq!(ens["members"].as_array().unwrap().len(), 1);
     assert_eq!(ens["training"]["fit"], "refit on every actor");
-    let cv0 = read(&dir("t0").join("cv.json"));
+    let cv0 = read_json(&dir("t0").join("cv.json"));
     assert_eq!(ens["metrics"]["cv"]["ua"], cv0["ua"]);
     let protocol = ens["protocol"].as_str().unwrap();
     assert!(
@@ -394,7 +399,7 @@ fn refit_trains_on_every_actor_and_ships_with_the_cv_estimate() {
     };
     let o = combine(&runs, "both");
     assert!(o.status.success(), "stderr: {}", text(&o.stderr));
-    let ens = read(&dir("both-ens").join("manifest.json"));
+    let ens = read_json(&dir("both-ens").join("manifest.json"));
     assert_eq!(ens["kind"], "ensemble");
     let names: Vec<&str> = ens["members"]
         .as_array()
@@ -403,14 +408,8 @@ fn refit_trains_on_every_actor_and_ships_with_the_cv_estimate() {
         .map(|m| m["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["t0-refit", "t1-refit"]);
-    assert!(
-        ens["members"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|m| m["head"].is_object())
-    );
-    let both = read(&dir("both").join("cv.json"));
+    assert!(every_member_has_a_head(&ens), "{ens}");
+    let both = read_json(&dir("both").join("cv.json"));
     assert_eq!(ens["metrics"]["cv"]["ua"], both["ua"]);
     assert!(
         ens["protocol"]

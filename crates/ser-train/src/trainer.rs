@@ -499,14 +499,19 @@ pub fn train_on(cfg: &TrainConfig, ds: &Dataset) -> Result<TrainOutcome> {
         test_time_warps: Vec::new(),
         functionals: None,
     };
-    let classifier = Classifier::from_parts(manifest.clone(), vec![best.clone()], &device)?;
-    let mut preds = Vec::with_capacity(test_idx.len());
-    for &i in &test_idx {
-        preds.push(classifier.predict_features(&ds.items[i].features)?.index);
-    }
-    let targets: Vec<usize> = test_idx.iter().map(|&i| ds.items[i].label).collect();
-    // No test speakers (`no_test`): no score rather than a score of nothing.
-    let test = (!test_idx.is_empty()).then(|| Metrics::compute(&targets, &preds, n_classes));
+    // No test speakers (`no_test`): no score rather than a score of nothing, and no
+    // classifier built to compute it.
+    let test = if test_idx.is_empty() {
+        None
+    } else {
+        let classifier = Classifier::from_parts(manifest.clone(), vec![best.clone()], &device)?;
+        let mut preds = Vec::with_capacity(test_idx.len());
+        for &i in &test_idx {
+            preds.push(classifier.predict_features(&ds.items[i].features)?.index);
+        }
+        let targets: Vec<usize> = test_idx.iter().map(|&i| ds.items[i].label).collect();
+        Some(Metrics::compute(&targets, &preds, n_classes))
+    };
     manifest.training = serde_json::json!({
         "config": cfg,
         "data": ds.source,

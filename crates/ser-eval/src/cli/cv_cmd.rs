@@ -213,8 +213,15 @@ pub fn run(args: &CvArgs) -> anyhow::Result<ExitCode> {
 
 /// Runs `ser-eval cv-combine`.
 pub fn combine(args: &CvCombineArgs) -> anyhow::Result<ExitCode> {
-    if args.refit {
-        // Before any output is written: every run must have its final fit.
+    let name = |run: &Path| {
+        run.file_name().map_or_else(
+            || run.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
+    };
+    // --refit: every run's final fit, checked before any output is written.
+    let final_fits = if args.refit {
+        let mut fits = Vec::with_capacity(args.runs.len());
         for run in &args.runs {
             let model = refit_dir(run);
             if !model.join(ser_models::artifact::MANIFEST_FILE).is_file() {
@@ -225,24 +232,25 @@ pub fn combine(args: &CvCombineArgs) -> anyhow::Result<ExitCode> {
                     model.display()
                 );
             }
+            fits.push((format!("{}-refit", name(run)), model));
         }
-    }
+        Some(fits)
+    } else {
+        None
+    };
     let (summary, labels) = combine_runs(&args.runs, &args.out)?;
     let pooled = write_pooled(&args.out, &summary, &labels)?;
     if let Some(dir) = &args.ensemble_out {
-        let mut members = Vec::new();
-        for run in &args.runs {
-            let name = run.file_name().map_or_else(
-                || run.display().to_string(),
-                |n| n.to_string_lossy().into_owned(),
-            );
-            if args.refit {
-                members.push((format!("{name}-refit"), refit_dir(run)));
-            } else {
-                members.extend(fold_models(run, &summary, &format!("{name}-")));
+        let (members, fit) = match final_fits {
+            Some(fits) => (fits, Fit::Refit),
+            None => {
+                let folds = args
+                    .runs
+                    .iter()
+                    .flat_map(|run| fold_models(run, &summary, &format!("{}-", name(run))));
+                (folds.collect(), Fit::Folds)
             }
-        }
-        let fit = if args.refit { Fit::Refit } else { Fit::Folds };
+        };
         write_ensemble(dir, members, &summary, &pooled, fit)?;
     }
     Ok(ExitCode::SUCCESS)
