@@ -3,10 +3,10 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 
+use ser_audio::WavInfo;
 use serde::{Deserialize, Serialize};
 
 use crate::name::{Intensity, VocalChannel};
-use crate::wav::WavInfo;
 use crate::{Emotion, Utterance};
 
 /// How the corpus on disk is organised (detected by [`crate::open_corpus`]).

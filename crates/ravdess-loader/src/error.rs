@@ -1,7 +1,7 @@
 //! The one error type of this crate.
 //!
-//! Every variant names the file (or in-memory source) and the field or reason, so a user can
-//! fix the input without reading the source. Nothing in this crate panics on bad input.
+//! Every variant names the file and the field or reason, so a user can fix the input without
+//! reading the source. Nothing in this crate panics on bad input.
 
 use std::path::PathBuf;
 
@@ -10,7 +10,7 @@ use crate::name::NameError;
 /// Result alias used throughout `ravdess-loader`.
 pub type Result<T> = std::result::Result<T, Error>;
 
-/// Everything that can go wrong while naming, reading, resampling, scanning or splitting.
+/// Everything that can go wrong while naming, reading, scanning, loading or splitting.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -28,61 +28,10 @@ pub enum Error {
     #[error(transparent)]
     Name(#[from] NameError),
 
-    /// The bytes are not a RIFF/WAVE file at all (e.g. an MP3 or text renamed to `.wav`).
-    #[error("{}: not a RIFF/WAVE file ({reason}); convert it to WAV, e.g. `sox in.mp3 out.wav`", path.display())]
-    NotRiff {
-        /// File (or `<bytes>` for in-memory input).
-        path: PathBuf,
-        /// What was found instead.
-        reason: String,
-    },
-
-    /// A zero-length file, or a WAV with no samples.
-    #[error("{}: empty audio ({reason})", path.display())]
-    Empty {
-        /// File (or `<bytes>`).
-        path: PathBuf,
-        /// What was empty.
-        reason: String,
-    },
-
-    /// The file ends before the header or the declared data chunk does.
-    #[error("{}: truncated WAV ({reason}); the file was probably cut short while copying or downloading", path.display())]
-    Truncated {
-        /// File (or `<bytes>`).
-        path: PathBuf,
-        /// Which part is missing.
-        reason: String,
-    },
-
-    /// A valid WAV in an encoding this crate does not decode (A-law, mu-law, 64-bit float, ...).
-    #[error("{}: unsupported WAV encoding: {reason}; convert to 16-bit PCM, e.g. `sox in.wav -e signed -b 16 out.wav`", path.display())]
-    Unsupported {
-        /// File (or `<bytes>`).
-        path: PathBuf,
-        /// The encoding found.
-        reason: String,
-    },
-
-    /// A malformed WAV header or chunk structure.
-    #[error("{}: malformed WAV: {reason}", path.display())]
-    Malformed {
-        /// File (or `<bytes>`).
-        path: PathBuf,
-        /// What is wrong.
-        reason: String,
-    },
-
-    /// Resampling failed (invalid rates or an internal resampler error).
-    #[error("cannot resample {from} Hz -> {to} Hz: {reason}")]
-    Resample {
-        /// Source rate.
-        from: u32,
-        /// Target rate.
-        to: u32,
-        /// Why.
-        reason: String,
-    },
+    /// Reading, checking or resampling audio failed (the error names the file where there
+    /// is one).
+    #[error(transparent)]
+    Audio(#[from] ser_audio::Error),
 
     /// A configuration value is out of range.
     #[error("invalid configuration: `{field}` {reason}")]

@@ -1,11 +1,10 @@
-//! Typed RAVDESS (and bring-your-own) speech corpora: names, WAV reading, resampling,
-//! preprocessing, speaker-independent splits and a generated emotional-speech corpus.
+//! Typed RAVDESS (and bring-your-own) speech corpora: names, scanning, loading,
+//! speaker-independent splits and a generated emotional-speech corpus.
+//!
+//! Reading, resampling and preprocessing audio is `ser_audio`'s job; this crate uses it and
+//! re-exports only [`Audio`], the type an [`Utterance`] holds.
 //!
 //! * [`name`]: RAVDESS file names `MM-VV-EE-II-SS-RR-AA.wav` <-> [`name::RavdessName`].
-//! * [`read_wav`] / [`read_wav_bytes`]: any PCM 8/16/24/32-bit or 32-bit float WAV, extra
-//!   chunks skipped, downmixed to mono [`Audio`]; bad files give an [`Error`] naming the file.
-//! * [`resample()`]: band-limited (rubato FFT) sample-rate conversion.
-//! * [`Preprocess`]: DC removal, silence trim, normalisation, pad/crop (serde config).
 //! * [`open_corpus`]: auto-detects RAVDESS / flat / `label/*.wav` / CSV-manifest layouts,
 //!   reports bad files in [`Corpus::problems`] instead of aborting; [`load_audio`] decodes in
 //!   parallel.
@@ -31,34 +30,23 @@
 //! ```
 #![warn(missing_docs)]
 
-mod audio;
 mod corpus;
 mod error;
 mod load;
 mod manifest;
 pub mod name;
-mod preprocess;
-mod resample;
-pub mod rng;
 mod scan;
 pub mod split;
 mod summary;
 pub mod synth;
 mod utterance;
-mod wav;
 
-pub use audio::Audio;
 pub use corpus::{Corpus, Duplicate, Filter, Layout, Problem};
 pub use error::{Error, Result};
 pub use load::{LoadOptions, Loaded, load_audio};
 pub use manifest::{open_manifest, write_manifest};
 pub use name::{Emotion, NameError, RavdessName};
-pub use preprocess::{CropAt, FixedDuration, Normalize, Preprocess, Trim, trim_range};
-pub use resample::{FFT_CHUNK, chunk_size, resample};
 pub use scan::open_corpus;
+pub use ser_audio::Audio;
 pub use summary::{DurationStats, Summary};
 pub use utterance::{Gender, Utterance};
-pub use wav::{
-    WavInfo, encode_wav_16, probe_wav_bytes, read_wav, read_wav_bytes, read_wav_bytes_with_info,
-    read_wav_with_info, write_wav,
-};

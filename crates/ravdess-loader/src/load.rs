@@ -6,9 +6,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use ser_audio::{Preprocess, read_wav, resample};
+
+use crate::Utterance;
 use crate::corpus::Problem;
 use crate::error::{Error, Result};
-use crate::{Preprocess, Utterance, read_wav, resample};
 
 /// Options for [`load_audio`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -83,7 +85,7 @@ where
 }
 
 fn load_one(u: &mut Utterance, opts: &LoadOptions) -> std::result::Result<(), Problem> {
-    let problem = |e: Error| Problem {
+    let problem = |e: ser_audio::Error| Problem {
         path: u.path.clone().unwrap_or_else(|| PathBuf::from(&u.id)),
         reason: e.to_string(),
     };

@@ -6,11 +6,11 @@ use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
+use ser_audio::{WavInfo, probe_wav_bytes};
 
 use crate::corpus::{Corpus, Duplicate, Layout, Problem};
 use crate::error::{Error, Result};
 use crate::name::RavdessName;
-use crate::wav::{WavInfo, probe_wav_bytes};
 use crate::{Gender, Utterance};
 
 /// Opens a corpus, auto-detecting its layout (first match wins):
@@ -219,7 +219,7 @@ pub(crate) fn finish(
                 Some(p) => std::fs::read(p)
                     .map_err(|e| Error::io(p, e))
                     .and_then(|bytes| {
-                        let info = probe_wav_bytes(&bytes, p)?;
+                        let info = probe_wav_bytes(&bytes).map_err(|e| e.in_file(p))?;
                         let mut h = std::hash::DefaultHasher::new();
                         bytes.hash(&mut h);
                         Ok((info, bytes.len() as u64, h.finish()))

@@ -14,10 +14,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use ser_audio::rng::SplitMix64;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::rng::SplitMix64;
 use crate::{Gender, Utterance};
 
 /// One train/test split as indices into the utterance slice (both sorted ascending).

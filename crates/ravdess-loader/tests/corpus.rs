@@ -9,9 +9,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use ravdess_loader::name::{Intensity, VocalChannel};
 use ravdess_loader::synth::{self, SynthConfig};
 use ravdess_loader::{
-    Audio, Emotion, Filter, Gender, Layout, LoadOptions, Preprocess, load_audio, open_corpus,
-    write_manifest, write_wav,
+    Audio, Emotion, Filter, Gender, Layout, LoadOptions, load_audio, open_corpus, write_manifest,
 };
+use ser_audio::{Preprocess, write_wav};
 
 fn tone(secs: f32, rate: u32) -> Audio {
     let n = (secs * rate as f32) as usize;

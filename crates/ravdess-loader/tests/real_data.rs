@@ -8,9 +8,8 @@
 
 use std::path::PathBuf;
 
-use ravdess_loader::{
-    LoadOptions, Preprocess, load_audio, open_corpus, read_wav_with_info, resample,
-};
+use ravdess_loader::{LoadOptions, load_audio, open_corpus};
+use ser_audio::{Preprocess, read_wav_with_info, resample};
 
 fn dir(var: &str) -> Option<PathBuf> {
     match std::env::var_os(var) {

@@ -4,7 +4,8 @@
 
 use ravdess_loader::name::Intensity;
 use ravdess_loader::synth::{self, SynthConfig, clip_names};
-use ravdess_loader::{Emotion, Gender, encode_wav_16, open_corpus};
+use ravdess_loader::{Emotion, Gender, open_corpus};
+use ser_audio::encode_wav_16;
 
 #[test]
 fn ravdess_shape() {
@@ -113,7 +114,7 @@ fn cues(emotion: Emotion, intensity: Intensity) -> (f64, f64) {
             .filter(|c| c.emotion == emotion && c.intensity == intensity)
         {
             let mut a = synth::synthesize(&cfg, &name);
-            ravdess_loader::Preprocess::default().apply(&mut a);
+            ser_audio::Preprocess::default().apply(&mut a);
             dur += a.duration_secs();
             // First-difference energy over signal energy: grows with high-frequency content.
             let e: f64 = a.samples.iter().map(|&v| f64::from(v).powi(2)).sum();

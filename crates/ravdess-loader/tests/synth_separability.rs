@@ -10,8 +10,9 @@
 #![allow(clippy::needless_range_loop)] // index loops over feature dimensions read clearest
 
 use ravdess_loader::synth::{self, SynthConfig};
-use ravdess_loader::{Emotion, Preprocess, Utterance};
+use ravdess_loader::{Emotion, Utterance};
 use rayon::prelude::*;
+use ser_audio::Preprocess;
 
 /// Minimum nearest-centroid accuracy on actors 21-24.
 const MIN_ACCURACY: f64 = 0.70;

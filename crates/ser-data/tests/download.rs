@@ -10,8 +10,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 
-use ravdess_loader::encode_wav_16;
 use ravdess_loader::synth::{self, SynthConfig, clip_names};
+use ser_audio::encode_wav_16;
 
 /// A zip with `n` generated RAVDESS WAVs under `Actor_01/` (plus a directory entry).
 fn make_zip(n: usize, method: zip::CompressionMethod) -> Vec<u8> {
@@ -127,7 +127,7 @@ fn resumes_verifies_and_unpacks() {
     );
     for name in clip_names(1).into_iter().take(3) {
         let f = tmp.path().join(format!("Actor_01/{name}"));
-        assert!(ravdess_loader::read_wav(&f).is_ok(), "{}", f.display());
+        assert!(ser_audio::read_wav(&f).is_ok(), "{}", f.display());
     }
     // A second run reuses the archive and the unpacked files.
     let again = download(

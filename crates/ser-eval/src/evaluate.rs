@@ -7,8 +7,9 @@
 
 use std::collections::BTreeSet;
 
-use ravdess_loader::rng::SplitMix64;
-use ravdess_loader::{Audio, Corpus, Filter, LoadOptions, Utterance, load_audio};
+use ravdess_loader::{Corpus, Filter, LoadOptions, Utterance, load_audio};
+use ser_audio::Audio;
+use ser_audio::rng::SplitMix64;
 
 use crate::error::{EvalError, Result};
 use crate::labels::LabelMap;

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use ravdess_loader::Audio;
+use ser_audio::Audio;
 use ser_models::artifact::Classifier;
 
 use crate::error::{EvalError, Result};

@@ -13,13 +13,12 @@ use crate::output;
 
 /// Read `path`, resample to the extractor's rate when needed, extract.
 pub fn features_of(path: &Path, ex: &FeatureExtractor) -> Result<FeatureMatrix> {
-    let audio =
-        ravdess_loader::read_wav(path).with_context(|| format!("reading {}", path.display()))?;
+    let audio = ser_audio::read_wav(path).with_context(|| format!("reading {}", path.display()))?;
     let rate = ex.config().sample_rate;
     let audio = if audio.sample_rate == rate {
         audio
     } else {
-        ravdess_loader::resample(&audio, rate).with_context(|| {
+        ser_audio::resample(&audio, rate).with_context(|| {
             format!(
                 "resampling {} from {} Hz to {rate} Hz",
                 path.display(),

@@ -75,7 +75,7 @@ pub enum ModelError {
     Features(#[from] dsp_features::FeatureError),
     /// Audio handling (resampling, preprocessing config) failed.
     #[error("audio processing failed: {0}")]
-    Audio(#[from] ravdess_loader::Error),
+    Audio(#[from] ser_audio::Error),
 }
 
 impl ModelError {

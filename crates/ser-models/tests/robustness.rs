@@ -15,8 +15,8 @@
 
 use std::path::{Path, PathBuf};
 
-use ravdess_loader::rng::SplitMix64;
-use ravdess_loader::{Audio, read_wav, resample};
+use ser_audio::rng::SplitMix64;
+use ser_audio::{Audio, read_wav, resample};
 use ser_models::artifact::{Classifier, Prediction};
 
 /// A prediction counts as confident at this top probability...

@@ -3,7 +3,7 @@
 
 use dsp_features::NormStats;
 use ndarray::Array2;
-use ravdess_loader::rng::SplitMix64;
+use ser_audio::rng::SplitMix64;
 
 use crate::config::AugmentConfig;
 

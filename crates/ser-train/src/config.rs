@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use dsp_features::FeatureConfig;
-use ravdess_loader::Preprocess;
 use ravdess_loader::synth::SynthConfig;
+use ser_audio::Preprocess;
 use ser_models::{Family, ModelConfig};
 use serde::{Deserialize, Serialize};
 

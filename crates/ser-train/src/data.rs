@@ -5,8 +5,9 @@ use std::path::PathBuf;
 
 use dsp_features::{FeatureConfig, FeatureExtractor, FeatureMatrix};
 use ndarray::Array2;
-use ravdess_loader::rng::SplitMix64;
-use ravdess_loader::{Emotion, LoadOptions, Preprocess, Utterance, load_audio, open_corpus, synth};
+use ravdess_loader::{Emotion, LoadOptions, Utterance, load_audio, open_corpus, synth};
+use ser_audio::Preprocess;
+use ser_audio::rng::SplitMix64;
 
 use crate::cache;
 use crate::config::{DataSource, SpeakerSplit, TrainConfig, WaveNoise};
@@ -240,10 +241,10 @@ pub(crate) fn clip_rng(id: &str, key: u64) -> SplitMix64 {
 /// functionals heads' noisy rows, so both hear the same noise.
 pub(crate) fn noisy_copy(
     id: &str,
-    audio: &ravdess_loader::Audio,
+    audio: &ser_audio::Audio,
     k: usize,
     w: &WaveNoise,
-) -> ravdess_loader::Audio {
+) -> ser_audio::Audio {
     let mut rng = clip_rng(id, k as u64);
     let (lo, hi) = w.snr_db;
     let snr = rng.uniform(f64::from(lo), f64::from(hi.max(lo)));

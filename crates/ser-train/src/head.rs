@@ -13,8 +13,9 @@
 use std::collections::HashMap;
 
 use dsp_features::functionals::{FunctionalsConfig, FunctionalsExtractor};
-use ravdess_loader::{Audio, LoadOptions, Preprocess, Utterance, load_audio, resample};
+use ravdess_loader::{LoadOptions, Utterance, load_audio};
 use rayon::prelude::*;
+use ser_audio::{Audio, Preprocess, resample};
 use ser_models::LinearHead;
 use serde_json::json;
 
@@ -130,7 +131,7 @@ fn augmented(
     id: &str,
     raw: &Audio,
     augment: &HeadAugment,
-) -> ravdess_loader::Result<(Vec<Audio>, Vec<f64>)> {
+) -> ser_audio::Result<(Vec<Audio>, Vec<f64>)> {
     let mut versions = vec![raw.clone()];
     let mut weights = vec![1.0];
     if let Some(w) = &augment.wave_noise

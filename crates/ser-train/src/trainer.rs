@@ -12,7 +12,7 @@ use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
 use dsp_features::{FeatureKind, FeatureMatrix, NormStats};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-use ravdess_loader::rng::SplitMix64;
+use ser_audio::rng::SplitMix64;
 use ser_models::artifact::{ArtifactKind, FORMAT_VERSION, Manifest, Member, save_with_files};
 use ser_models::{Classifier, Model, ModelConfig};
 use serde::{Deserialize, Serialize};

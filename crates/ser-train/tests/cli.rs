@@ -434,7 +434,7 @@ fn empty_label_less_and_single_speaker_corpora_are_clear_errors() {
     let unlabelled = tempfile::tempdir().unwrap();
     let audio = ravdess_loader::Audio::new(vec![0.1; 16_000], 16_000);
     for i in 0..3 {
-        ravdess_loader::write_wav(unlabelled.path().join(format!("clip{i}.wav")), &audio).unwrap();
+        ser_audio::write_wav(unlabelled.path().join(format!("clip{i}.wav")), &audio).unwrap();
     }
     expect_data_error(unlabelled.path(), "error:");
 

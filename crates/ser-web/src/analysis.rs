@@ -4,11 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use ravdess_loader::Audio;
+use ser_audio::Audio;
+use ser_audio::checks::{self, rms_dbfs};
 use serde::Serialize;
 
-use crate::checks::{self, rms_dbfs};
-use crate::decode;
 use crate::error::{Error, Result};
 use crate::model::EmotionModel;
 
@@ -120,13 +119,13 @@ fn argmax(probs: &[f32]) -> Option<usize> {
         .map(|(i, _)| i)
 }
 
-/// Decodes `bytes` and analyses them: [`decode::decode`], then [`analyse`].
+/// Decodes `bytes` and analyses them: [`ser_audio::decode`], then [`analyse`].
 pub fn analyse_bytes(
     model: &dyn EmotionModel,
     bytes: &[u8],
     config: &AnalysisConfig,
 ) -> Result<Analysis> {
-    let audio = decode::decode(bytes, config.max_duration_secs)?;
+    let audio = ser_audio::decode(bytes, config.max_duration_secs)?;
     analyse(model, &audio, config)
 }
 
@@ -172,11 +171,7 @@ pub fn analyse(
     let audio = if audio.sample_rate == rate {
         audio.clone()
     } else {
-        ravdess_loader::resample(audio, rate).map_err(|e| Error::Resample {
-            from: audio.sample_rate,
-            to: rate,
-            detail: decode::error_chain(&e),
-        })?
+        ser_audio::resample(audio, rate)?
     };
 
     if duration_secs <= config.timeline_after_secs {

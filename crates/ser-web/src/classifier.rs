@@ -4,11 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use ravdess_loader::Audio;
+use ser_audio::Audio;
 use ser_models::{Classifier, ModelError};
 
-use crate::decode::error_chain;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, error_chain};
 use crate::model::EmotionModel;
 
 /// The shipped model directory, resolved at compile time (`<repo>/models/default`), when it

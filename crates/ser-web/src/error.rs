@@ -17,57 +17,10 @@ pub enum Error {
         /// What was empty ("request body", "form field `file`", a file name).
         what: String,
     },
-    /// The bytes are not in any container we decode (checked by magic number and by probing).
-    #[error(
-        "unsupported audio format ({detail}): send WAV (8/16/24/32-bit PCM or float), FLAC, MP3 \
-         or OGG/Vorbis"
-    )]
-    UnsupportedFormat {
-        /// What we saw (e.g. the first bytes, or the codec symphonia reported).
-        detail: String,
-    },
-    /// The container was recognised but the data is malformed or cut short.
-    #[error("corrupt or truncated {format} audio: {detail}")]
-    Corrupt {
-        /// The container we recognised ("WAV", "FLAC", ...).
-        format: &'static str,
-        /// The decoder's own message.
-        detail: String,
-    },
-    /// The file decoded to zero samples.
-    #[error("the {format} file holds no audio samples")]
-    NoSamples {
-        /// The container we recognised.
-        format: &'static str,
-    },
-    /// A sample is NaN or infinite (only float WAV can carry these).
-    #[error("sample {index} is {value} (not a finite number): the file is corrupt")]
-    NonFinite {
-        /// Index of the first bad sample (mono, after downmixing).
-        index: usize,
-        /// The bad value, printed ("NaN", "inf").
-        value: String,
-    },
-    /// A sample rate outside what we accept.
-    #[error("sample rate {rate} Hz is outside the supported {min}..={max} Hz")]
-    SampleRate {
-        /// The file's rate.
-        rate: u32,
-        /// Lowest accepted rate.
-        min: u32,
-        /// Highest accepted rate.
-        max: u32,
-    },
-    /// The decoded clip is longer than the server's limit.
-    #[error(
-        "audio is {duration_secs:.1} s long; the limit is {max_secs:.1} s (trim it or raise --max-duration-secs)"
-    )]
-    TooLong {
-        /// Duration of the upload.
-        duration_secs: f64,
-        /// The configured limit.
-        max_secs: f64,
-    },
+    /// Decoding or checking the audio failed (unsupported format, corrupt, no samples,
+    /// non-finite samples, unsupported rate, too long, resampling); see [`ser_audio::Error`].
+    #[error(transparent)]
+    Audio(#[from] ser_audio::Error),
     /// The request body is larger than the upload limit.
     #[error("upload is larger than the {limit_bytes}-byte limit (raise --max-upload-mb)")]
     TooLarge {
@@ -78,16 +31,6 @@ pub enum Error {
     #[error("bad request: {detail}")]
     BadRequest {
         /// What was wrong with the request.
-        detail: String,
-    },
-    /// Resampling failed (should not happen for rates we accept).
-    #[error("resampling {from} Hz -> {to} Hz failed: {detail}")]
-    Resample {
-        /// Source rate.
-        from: u32,
-        /// Target rate.
-        to: u32,
-        /// The resampler's message.
         detail: String,
     },
     /// The model refused this clip (e.g. nothing is left after its own silence trimming).
@@ -121,23 +64,47 @@ pub enum Error {
 /// `Result` with ser-web's [`Error`].
 pub type Result<T> = std::result::Result<T, Error>;
 
+/// The HTTP status of an audio error, by its [`ser_audio::Error::code`] (the codes docs/web.md
+/// documents): 400 for no bytes, 415 for a format we do not decode, 413 for too long, 422 for
+/// audio that is recognised but unusable, 500 for what no upload should cause.
+fn audio_status(e: &ser_audio::Error) -> StatusCode {
+    match e.code() {
+        "empty_input" => StatusCode::BAD_REQUEST,
+        "unsupported_format" => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "too_long" => StatusCode::PAYLOAD_TOO_LARGE,
+        "corrupt_audio" | "no_samples" | "non_finite_samples" | "unsupported_sample_rate" => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// `e` and its sources joined with ": ", like anyhow's `{:#}`.
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        let msg = s.to_string();
+        if !out.contains(&msg) {
+            out.push_str(": ");
+            out.push_str(&msg);
+        }
+        src = s.source();
+    }
+    out
+}
+
 impl Error {
     /// The HTTP status this error is answered with.
     pub fn status(&self) -> StatusCode {
         match self {
             Error::EmptyInput { .. } | Error::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            Error::UnsupportedFormat { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Error::Corrupt { .. }
-            | Error::NoSamples { .. }
-            | Error::NonFinite { .. }
-            | Error::SampleRate { .. }
-            | Error::Unusable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Error::TooLong { .. } | Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::Audio(e) => audio_status(e),
+            Error::Unusable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::NotFound => StatusCode::NOT_FOUND,
             Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Error::Resample { .. } | Error::Model { .. } | Error::Io { .. } => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            Error::Model { .. } | Error::Io { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -145,15 +112,9 @@ impl Error {
     pub fn code(&self) -> &'static str {
         match self {
             Error::EmptyInput { .. } => "empty_input",
-            Error::UnsupportedFormat { .. } => "unsupported_format",
-            Error::Corrupt { .. } => "corrupt_audio",
-            Error::NoSamples { .. } => "no_samples",
-            Error::NonFinite { .. } => "non_finite_samples",
-            Error::SampleRate { .. } => "unsupported_sample_rate",
-            Error::TooLong { .. } => "too_long",
+            Error::Audio(e) => e.code(),
             Error::TooLarge { .. } => "too_large",
             Error::BadRequest { .. } => "bad_request",
-            Error::Resample { .. } => "resample_failed",
             Error::Unusable { .. } => "unusable_audio",
             Error::Model { .. } => "model_error",
             Error::NotFound => "not_found",
@@ -169,18 +130,18 @@ mod tests {
 
     #[test]
     fn statuses_follow_the_documented_mapping() {
-        let e = Error::UnsupportedFormat { detail: "x".into() };
+        let e = Error::from(ser_audio::Error::UnsupportedFormat { detail: "x".into() });
         assert_eq!(e.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
-        let e = Error::NonFinite {
+        let e = Error::from(ser_audio::Error::NonFinite {
             index: 3,
-            value: "NaN".into(),
-        };
+            value: f32::NAN,
+        });
         assert_eq!(e.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert!(e.to_string().contains("sample 3"));
-        let e = Error::TooLong {
+        let e = Error::from(ser_audio::Error::TooLong {
             duration_secs: 61.0,
             max_secs: 60.0,
-        };
+        });
         assert_eq!(e.status(), StatusCode::PAYLOAD_TOO_LARGE);
         assert!(e.to_string().contains("60.0 s"));
     }

@@ -2,9 +2,8 @@
 //!
 //! The library holds everything the `ser-web` and `ser-predict` binaries share:
 //!
-//! - [`decode`]: bytes to mono audio (WAV via `ravdess_loader`, FLAC/MP3/OGG via symphonia),
-//!   with typed errors that map to HTTP statuses ([`Error::status`]);
-//! - [`checks`]: finite samples, supported rate, duration limit, silence;
+//! - decoding and audio checks come from [`ser_audio`] ([`ser_audio::decode`],
+//!   [`ser_audio::checks`]); their errors map to HTTP statuses in [`Error::status`];
 //! - [`analysis`]: the answer for a clip (emotion, probabilities, timeline windows);
 //! - [`server`]: the axum router, [`serve`] and graceful shutdown.
 //!
@@ -21,9 +20,7 @@
 #![warn(missing_docs)]
 
 pub mod analysis;
-pub mod checks;
 pub mod classifier;
-pub mod decode;
 pub mod error;
 pub mod model;
 mod page;

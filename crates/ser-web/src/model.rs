@@ -4,7 +4,7 @@
 //! [`crate::load_model`]); the trait exists so the HTTP layer and the timeline logic do not
 //! depend on burn's types, and so they can be unit-tested with a tiny hand-written model.
 
-use ravdess_loader::Audio;
+use ser_audio::Audio;
 
 use crate::error::Result;
 

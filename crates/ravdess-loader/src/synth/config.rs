@@ -3,6 +3,8 @@
 use std::path::Path;
 
 use rayon::prelude::*;
+use ser_audio::rng::SplitMix64;
+use ser_audio::write_wav;
 use serde::{Deserialize, Serialize};
 
 use super::phonetics::{DOGS, KIDS};
@@ -10,8 +12,7 @@ use super::profile::{EmotionProfile, SpeakerProfile};
 use super::voice::render;
 use crate::error::{Error, Result};
 use crate::name::{Intensity, Modality, RavdessName, Statement, VocalChannel};
-use crate::rng::SplitMix64;
-use crate::{Audio, Emotion, Utterance, write_wav};
+use crate::{Audio, Emotion, Utterance};
 
 /// Configuration of the generated corpus (saved as `synth-config.json` by [`write()`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

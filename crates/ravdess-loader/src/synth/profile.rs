@@ -21,10 +21,11 @@
 //! variation in [`SpeakerProfile::sample`] while remaining overlapping and non-trivial.
 //! "Strong" intensity multiplies every deviation by [`STRONG_GAIN`].
 
+use ser_audio::rng::SplitMix64;
+
 use crate::Emotion;
 use crate::Gender;
 use crate::name::Intensity;
-use crate::rng::SplitMix64;
 
 /// How much further from neutral "strong" intensity goes than "normal" (RAVDESS actors were
 /// asked for a stronger expression; Livingstone & Russo 2018 report higher intensity ratings).

@@ -12,9 +12,10 @@
 
 use std::f64::consts::PI;
 
+use ser_audio::rng::SplitMix64;
+
 use super::phonetics::{Formants, Onset, Syllable};
 use super::profile::{EmotionProfile, SpeakerProfile};
-use crate::rng::SplitMix64;
 
 /// Formant bandwidths (Hz) for F1..F5, typical values from Klatt (1980) Table I defaults
 /// (B1 60-90, B2 90-110, B3 150...) rounded up a little for a less "buzzy" sound.

@@ -408,7 +408,7 @@ struct SerTrainFolds {
 /// once, by the first fold that trains on it.
 struct Heads {
     fusion: FunctionalsFusion,
-    preprocess: ravdess_loader::Preprocess,
+    preprocess: ser_audio::Preprocess,
     augment: ser_train::head::HeadAugment,
     rows: Mutex<HashMap<String, ser_train::head::ClipRows>>,
 }

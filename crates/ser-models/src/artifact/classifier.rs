@@ -8,8 +8,8 @@ use burn::prelude::*;
 use burn::tensor::activation::softmax;
 use dsp_features::functionals::FunctionalsExtractor;
 use dsp_features::{FeatureExtractor, FeatureMatrix, NormStats};
-use ravdess_loader::{Audio, resample};
 use rayon::prelude::*;
+use ser_audio::{Audio, resample};
 
 use super::head::{LinearHead, fuse};
 use super::manifest::Manifest;

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use dsp_features::{FeatureConfig, NormStats};
-use ravdess_loader::Preprocess;
+use ser_audio::Preprocess;
 use serde::{Deserialize, Serialize};
 
 use super::head::{FunctionalsFusion, LinearHead};

@@ -5,7 +5,7 @@
 //! saves beside its artifacts so prediction preprocesses exactly the same way.
 //!
 //! ```
-//! use ravdess_loader::{Audio, Preprocess};
+//! use ser_audio::{Audio, Preprocess};
 //!
 //! let mut audio = Audio::new(vec![0.0; 16000], 16000);
 //! audio.samples.extend((0..8000).map(|i| (i as f32 * 0.05).sin() * 0.1));

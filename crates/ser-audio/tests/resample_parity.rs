@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used)] // tests: a panic is a failed test
 
-use ravdess_loader::{Audio, resample};
+use ser_audio::{Audio, resample};
 
 /// Minimum signal-to-error ratio against soxr VHQ, in dB.
 const MIN_SNR_DB: f64 = 60.0;

@@ -1,8 +1,7 @@
 //! Sanity checks on decoded audio before it reaches the model: finite samples, a sample rate
 //! we support, a length within the limit, and a loudness test for silence.
 
-use ravdess_loader::Audio;
-
+use crate::Audio;
 use crate::error::{Error, Result};
 
 /// Lowest accepted sample rate (Hz): telephone-band audio.
@@ -23,7 +22,7 @@ pub fn check_finite(samples: &[f32]) -> Result<()> {
     match samples.iter().position(|s| !s.is_finite()) {
         Some(index) => Err(Error::NonFinite {
             index,
-            value: format!("{}", samples[index]),
+            value: samples[index],
         }),
         None => Ok(()),
     }
@@ -40,7 +39,9 @@ pub fn check_audio(audio: &Audio, max_secs: Option<f64>) -> Result<()> {
         });
     }
     if audio.samples.is_empty() {
-        return Err(Error::NoSamples { format: "decoded" });
+        return Err(Error::NoSamples {
+            reason: "the decoded clip is empty".into(),
+        });
     }
     if let Some(max) = max_secs
         && audio.duration_secs() > max
@@ -104,7 +105,7 @@ mod tests {
         match check_finite(&s) {
             Err(Error::NonFinite { index, value }) => {
                 assert_eq!(index, 4);
-                assert_eq!(value, "NaN");
+                assert!(value.is_nan());
             }
             other => panic!("expected NonFinite, got {other:?}"),
         }

@@ -19,6 +19,7 @@ use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 use crate::Audio;
+use crate::container::Container;
 use crate::error::{Error, Result};
 
 /// What the header of a WAV file says, before downmixing.
@@ -36,9 +37,6 @@ pub struct WavInfo {
     pub frames: usize,
 }
 
-/// Name used in errors for in-memory input.
-const BYTES_SOURCE: &str = "<bytes>";
-
 /// Reads a WAV file as mono `f32` at its native sample rate.
 ///
 /// Supports integer PCM of 8, 16, 24 and 32 bits and 32-bit float, plain or
@@ -51,17 +49,18 @@ pub fn read_wav(path: impl AsRef<Path>) -> Result<Audio> {
 pub fn read_wav_with_info(path: impl AsRef<Path>) -> Result<(Audio, WavInfo)> {
     let path = path.as_ref();
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    decode(&bytes, path)
+    decode(&bytes).map_err(|e| e.in_file(path))
 }
 
-/// Decodes WAV bytes (e.g. an HTTP upload) as mono `f32`; errors name the source `<bytes>`.
+/// Decodes WAV bytes (e.g. an HTTP upload) as mono `f32`. Errors carry no path (there is
+/// none); [`Error::in_file`] adds one.
 pub fn read_wav_bytes(bytes: &[u8]) -> Result<Audio> {
-    decode(bytes, Path::new(BYTES_SOURCE)).map(|(audio, _)| audio)
+    decode(bytes).map(|(audio, _)| audio)
 }
 
 /// Like [`read_wav_bytes`], also returning the header information.
 pub fn read_wav_bytes_with_info(bytes: &[u8]) -> Result<(Audio, WavInfo)> {
-    decode(bytes, Path::new(BYTES_SOURCE))
+    decode(bytes)
 }
 
 /// Encodes mono audio as a 16-bit PCM WAV (values clipped to `[-1, 1]`, rounded).
@@ -73,9 +72,8 @@ pub fn encode_wav_16(audio: &Audio) -> Result<Vec<u8>> {
         sample_format: hound::SampleFormat::Int,
     };
     let mut cursor = Cursor::new(Vec::with_capacity(44 + 2 * audio.samples.len()));
-    let map = |e: hound::Error| Error::Malformed {
-        path: PathBuf::from(BYTES_SOURCE),
-        reason: format!("cannot encode WAV: {e}"),
+    let map = |e: hound::Error| Error::Encode {
+        reason: e.to_string(),
     };
     let mut writer = hound::WavWriter::new(&mut cursor, spec).map_err(map)?;
     for &x in &audio.samples {
@@ -124,30 +122,25 @@ struct Chunks<'a> {
     data: &'a [u8],
 }
 
-fn find_chunks<'a>(bytes: &'a [u8], path: &Path) -> Result<Chunks<'a>> {
-    let p = || path.to_path_buf();
+fn find_chunks(bytes: &[u8]) -> Result<Chunks<'_>> {
     if bytes.is_empty() {
-        return Err(Error::Empty {
-            path: p(),
-            reason: "file is 0 bytes".into(),
-        });
+        return Err(Error::EmptyInput);
     }
     let head = &bytes[..bytes.len().min(4)];
     if head == b"RF64" || head == b"BW64" {
         return Err(Error::Unsupported {
-            path: p(),
+            format: Container::Wav,
             reason: format!("{} (64-bit RIFF) container", tag(head)),
         });
     }
     if !b"RIFF".starts_with(head) || (head.len() == 4 && head != b"RIFF") {
         return Err(Error::NotRiff {
-            path: p(),
             reason: format!("starts with `{}` instead of `RIFF`", tag(head)),
         });
     }
     if bytes.len() < 12 {
         return Err(Error::Truncated {
-            path: p(),
+            format: Container::Wav,
             reason: format!(
                 "only {} bytes, shorter than the 12-byte RIFF header",
                 bytes.len()
@@ -156,7 +149,6 @@ fn find_chunks<'a>(bytes: &'a [u8], path: &Path) -> Result<Chunks<'a>> {
     }
     if &bytes[8..12] != b"WAVE" {
         return Err(Error::NotRiff {
-            path: p(),
             reason: format!("RIFF form type is `{}`, not `WAVE`", tag(&bytes[8..12])),
         });
     }
@@ -171,7 +163,7 @@ fn find_chunks<'a>(bytes: &'a [u8], path: &Path) -> Result<Chunks<'a>> {
             b"fmt " => {
                 if size > avail {
                     return Err(Error::Truncated {
-                        path: p(),
+                        format: Container::Wav,
                         reason: format!("fmt chunk declares {size} bytes but only {avail} remain"),
                     });
                 }
@@ -179,14 +171,14 @@ fn find_chunks<'a>(bytes: &'a [u8], path: &Path) -> Result<Chunks<'a>> {
             }
             b"data" => {
                 let Some(fmt) = fmt else {
-                    return Err(Error::Malformed {
-                        path: p(),
-                        reason: "data chunk comes before any fmt chunk".into(),
+                    return Err(Error::Corrupt {
+                        format: Container::Wav,
+                        detail: "data chunk comes before any fmt chunk".into(),
                     });
                 };
                 if size > avail {
                     return Err(Error::Truncated {
-                        path: p(),
+                        format: Container::Wav,
                         reason: format!("data chunk declares {size} bytes but only {avail} remain"),
                     });
                 }
@@ -202,11 +194,11 @@ fn find_chunks<'a>(bytes: &'a [u8], path: &Path) -> Result<Chunks<'a>> {
     }
     Err(match fmt {
         None => Error::Truncated {
-            path: p(),
+            format: Container::Wav,
             reason: format!("no fmt chunk in {} bytes", bytes.len()),
         },
         Some(_) => Error::Truncated {
-            path: p(),
+            format: Container::Wav,
             reason: format!("no data chunk in {} bytes", bytes.len()),
         },
     })
@@ -227,25 +219,24 @@ fn format_name(tag: u16) -> &'static str {
     }
 }
 
-fn parse_fmt(fmt: &[u8], path: &Path) -> Result<WavInfo> {
-    let p = || path.to_path_buf();
+fn parse_fmt(fmt: &[u8]) -> Result<WavInfo> {
     let (Some(mut format), Some(channels), Some(sample_rate), Some(bits)) = (
         u16_at(fmt, 0),
         u16_at(fmt, 2),
         u32_at(fmt, 4),
         u16_at(fmt, 14),
     ) else {
-        return Err(Error::Malformed {
-            path: p(),
-            reason: format!("fmt chunk is {} bytes, at least 16 needed", fmt.len()),
+        return Err(Error::Corrupt {
+            format: Container::Wav,
+            detail: format!("fmt chunk is {} bytes, at least 16 needed", fmt.len()),
         });
     };
     if format == 0xFFFE {
         // WAVE_FORMAT_EXTENSIBLE: the real format tag is the first two bytes of the
         // SubFormat GUID at offset 24.
-        format = u16_at(fmt, 24).ok_or_else(|| Error::Malformed {
-            path: p(),
-            reason: "WAVE_FORMAT_EXTENSIBLE fmt chunk shorter than 40 bytes".into(),
+        format = u16_at(fmt, 24).ok_or_else(|| Error::Corrupt {
+            format: Container::Wav,
+            detail: "WAVE_FORMAT_EXTENSIBLE fmt chunk shorter than 40 bytes".into(),
         })?;
     }
     let float = match (format, bits) {
@@ -253,21 +244,21 @@ fn parse_fmt(fmt: &[u8], path: &Path) -> Result<WavInfo> {
         (3, 32) => true,
         (1 | 3, _) => {
             return Err(Error::Unsupported {
-                path: p(),
+                format: Container::Wav,
                 reason: format!("{bits}-bit {}", format_name(format)),
             });
         }
         _ => {
             return Err(Error::Unsupported {
-                path: p(),
+                format: Container::Wav,
                 reason: format!("{} (format tag 0x{format:04x})", format_name(format)),
             });
         }
     };
     if channels == 0 || sample_rate == 0 {
-        return Err(Error::Malformed {
-            path: p(),
-            reason: format!("{channels} channels at {sample_rate} Hz"),
+        return Err(Error::Corrupt {
+            format: Container::Wav,
+            detail: format!("{channels} channels at {sample_rate} Hz"),
         });
     }
     Ok(WavInfo {
@@ -281,17 +272,16 @@ fn parse_fmt(fmt: &[u8], path: &Path) -> Result<WavInfo> {
 
 /// Checks the RIFF structure and `fmt ` chunk of WAV bytes without decoding samples.
 ///
-/// `path` is only used in errors. This is what corpus scanning uses to report bad files
-/// (truncated, empty, not RIFF, unsupported encoding) cheaply before any decoding.
-pub fn probe_wav_bytes(bytes: &[u8], path: &Path) -> Result<WavInfo> {
-    let chunks = find_chunks(bytes, path)?;
-    let mut info = parse_fmt(chunks.fmt, path)?;
+/// This is what corpus scanning uses to report bad files (truncated, empty, not RIFF,
+/// unsupported encoding) cheaply before any decoding.
+pub fn probe_wav_bytes(bytes: &[u8]) -> Result<WavInfo> {
+    let chunks = find_chunks(bytes)?;
+    let mut info = parse_fmt(chunks.fmt)?;
     let frame_bytes = usize::from(info.channels) * usize::from(info.bits_per_sample / 8);
     info.frames = chunks.data.len() / frame_bytes;
     if info.frames == 0 {
-        return Err(Error::Empty {
-            path: path.to_path_buf(),
-            reason: "data chunk holds no complete sample frame".into(),
+        return Err(Error::NoSamples {
+            reason: NO_FRAME.into(),
         });
     }
     Ok(info)
@@ -304,16 +294,18 @@ impl WavInfo {
     }
 }
 
-fn decode(bytes: &[u8], path: &Path) -> Result<(Audio, WavInfo)> {
-    let chunks = find_chunks(bytes, path)?;
-    let mut info = parse_fmt(chunks.fmt, path)?;
+/// Why a WAV without a whole sample frame has no samples.
+const NO_FRAME: &str = "the WAV data chunk holds no complete sample frame";
+
+fn decode(bytes: &[u8]) -> Result<(Audio, WavInfo)> {
+    let chunks = find_chunks(bytes)?;
+    let mut info = parse_fmt(chunks.fmt)?;
     let frame_bytes = usize::from(info.channels) * usize::from(info.bits_per_sample / 8);
     // A trailing partial frame (seen in files cut by some editors) is dropped, not an error.
     let whole = chunks.data.len() / frame_bytes * frame_bytes;
     if whole == 0 {
-        return Err(Error::Empty {
-            path: path.to_path_buf(),
-            reason: "data chunk holds no complete sample frame".into(),
+        return Err(Error::NoSamples {
+            reason: NO_FRAME.into(),
         });
     }
     let data = &chunks.data[..whole];
@@ -337,12 +329,12 @@ fn decode(bytes: &[u8], path: &Path) -> Result<(Audio, WavInfo)> {
 
     let hound_err = |e: hound::Error| match e {
         hound::Error::Unsupported => Error::Unsupported {
-            path: path.to_path_buf(),
+            format: Container::Wav,
             reason: "hound cannot decode this fmt chunk".into(),
         },
-        other => Error::Malformed {
-            path: path.to_path_buf(),
-            reason: other.to_string(),
+        other => Error::Corrupt {
+            format: Container::Wav,
+            detail: other.to_string(),
         },
     };
     let mut reader = hound::WavReader::new(Cursor::new(canon)).map_err(hound_err)?;
