@@ -256,26 +256,14 @@ fn write_fused(dir: &std::path::Path, weight: f32) -> Manifest {
     manifest
 }
 
-#[test]
-fn a_functionals_head_is_fused_log_linearly_with_the_network() {
-    let tmp = tempfile::tempdir().unwrap();
-    let plain_dir = tmp.path().join("plain");
-    write_artifact(&plain_dir);
-    let fused_dir = tmp.path().join("fused");
-    write_fused(&fused_dir, 0.5);
-    // Two initialisations differ: give the fused artifact the plain one's network, so the
-    // only difference is the head.
-    std::fs::copy(plain_dir.join("model.bpk"), fused_dir.join("model.bpk")).unwrap();
+/// Untrained networks the fusion test checks (see its comment).
+const INITIALISATIONS: usize = 12;
 
-    let plain = Classifier::load(&plain_dir).unwrap();
-    let fused = Classifier::load(&fused_dir).unwrap();
-    assert!(fused.uses_functionals() && !plain.uses_functionals());
-    let audio = tone();
-    let net = plain.predict(&audio).unwrap().probabilities;
-    let got = fused.predict(&audio).unwrap().probabilities;
-
-    // By hand: the head's logits are the clip's dur, voiced_frac and lf0_med.
-    let prepared = fused.prepare(&audio).unwrap();
+/// The fusion of `net` (the network's probabilities) with the head of `fused` (one on the
+/// clip's `dur`, `voiced_frac` and `lf0_med`, see [`head_on`]) by the documented formula,
+/// `softmax((1 - w) ln max(p, PROB_FLOOR) + w log_head)`, in f64.
+fn fused_by_hand(fused: &Classifier, audio: &Audio, net: &[f32], w: f64) -> Vec<f64> {
+    let prepared = fused.prepare(audio).unwrap();
     let x = dsp_features::functionals::FunctionalsExtractor::new(Default::default())
         .unwrap()
         .extract(&prepared.samples)
@@ -284,16 +272,57 @@ fn a_functionals_head_is_fused_log_linearly_with_the_network() {
     let at = |n: &str| f64::from(x[names.iter().position(|a| a == n).unwrap()]);
     let logits = [at("dur"), at("voiced_frac"), at("lf0_med")];
     let lse = logits.iter().map(|l| l.exp()).sum::<f64>().ln();
+    let floor = f64::from(ser_models::artifact::PROB_FLOOR);
     let raw: Vec<f64> = net
         .iter()
         .zip(logits)
-        .map(|(&p, l)| (0.5 * f64::from(p).ln() + 0.5 * (l - lse)).exp())
+        .map(|(&p, l)| ((1.0 - w) * f64::from(p).max(floor).ln() + w * (l - lse)).exp())
         .collect();
     let s: f64 = raw.iter().sum();
-    assert_eq!(net.len(), got.len());
-    for (g, r) in got.iter().zip(&raw) {
-        assert!((f64::from(*g) - r / s).abs() < 1e-5, "{got:?} vs {raw:?}");
+    raw.iter().map(|r| r / s).collect()
+}
+
+#[test]
+fn a_functionals_head_is_fused_log_linearly_with_the_network() {
+    // Regression (issue 25, finding 1): this test failed in about 1 run of 30 on a fresh
+    // machine. The untrained network is initialised randomly (unseeded), and some
+    // initialisations give a class a probability below `PROB_FLOOR` (1e-9); the fusion
+    // floors it there, as documented, but the by-hand reference did not. The reference now
+    // applies the floor, and the test checks several initialisations so that such networks
+    // are met often (the unit test `probabilities_under_the_floor_are_fused_at_the_floor` in
+    // src/artifact/head.rs pins the floor itself deterministically).
+    let tmp = tempfile::tempdir().unwrap();
+    let plain_dir = tmp.path().join("plain");
+    let fused_dir = tmp.path().join("fused");
+    write_fused(&fused_dir, 0.5);
+    let audio = tone();
+    let mut floored = 0;
+    for _ in 0..INITIALISATIONS {
+        write_artifact(&plain_dir);
+        // Give the fused artifact the plain one's network, so the only difference is the head.
+        std::fs::copy(plain_dir.join("model.bpk"), fused_dir.join("model.bpk")).unwrap();
+        let plain = Classifier::load(&plain_dir).unwrap();
+        let fused = Classifier::load(&fused_dir).unwrap();
+        assert!(fused.uses_functionals() && !plain.uses_functionals());
+        let net = plain.predict(&audio).unwrap().probabilities;
+        let got = fused.predict(&audio).unwrap().probabilities;
+        let expected = fused_by_hand(&fused, &audio, &net, 0.5);
+        floored += usize::from(net.iter().any(|&p| p < ser_models::artifact::PROB_FLOOR));
+        assert_eq!(net.len(), got.len());
+        for (g, e) in got.iter().zip(&expected) {
+            assert!((f64::from(*g) - e).abs() < 1e-5, "{got:?} vs {expected:?}");
+        }
     }
+    eprintln!("{floored} of {INITIALISATIONS} networks had a probability below PROB_FLOOR");
+
+    let fused = Classifier::load(&fused_dir).unwrap();
+    let plain = Classifier::load(&plain_dir).unwrap();
+    let got = fused.predict(&audio).unwrap().probabilities;
+    let prepared = fused.prepare(&audio).unwrap();
+    let x = dsp_features::functionals::FunctionalsExtractor::new(Default::default())
+        .unwrap()
+        .extract(&prepared.samples)
+        .unwrap();
     // The same through the parts API.
     let features = fused.features(&audio).unwrap();
     let parts = fused.predict_with_functionals(&features, &x).unwrap();

@@ -191,6 +191,31 @@ mod tests {
     }
 
     #[test]
+    fn probabilities_under_the_floor_are_fused_at_the_floor() {
+        // An untrained or overconfident network can give a class less than PROB_FLOOR (or an
+        // exact 0 by softmax underflow): the fusion takes it as PROB_FLOOR, never as -inf,
+        // so the head can still outvote it (issue 25, finding 1: the artifact test's
+        // reference omitted this floor).
+        let net = [1.0f32 - 2e-12, 1e-12, 0.0];
+        let head = [0.1f64, 0.3, 0.6];
+        let lh: Vec<f32> = head.iter().map(|p| p.ln() as f32).collect();
+        let got = fuse(&net, &lh, 0.5);
+        let floor = f64::from(PROB_FLOOR);
+        let raw: Vec<f64> = net
+            .iter()
+            .zip(head)
+            .map(|(&a, b)| (f64::from(a).max(floor) * b).sqrt())
+            .collect();
+        let s: f64 = raw.iter().sum();
+        for (g, r) in got.iter().zip(&raw) {
+            assert!((f64::from(*g) - r / s).abs() < 1e-6, "{got:?}");
+        }
+        // Both classes under the floor get the same network term: the head alone orders them.
+        let ratio = f64::from(got[1] / got[2]);
+        assert!((ratio - (0.3f64 / 0.6).sqrt()).abs() < 1e-4, "{ratio}");
+    }
+
+    #[test]
     fn fusion_is_the_renormalised_weighted_geometric_mean() {
         let net = [0.7f32, 0.2, 0.1];
         let head = [0.2f64, 0.5, 0.3];
