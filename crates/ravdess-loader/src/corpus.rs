@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use ser_audio::WavInfo;
 use serde::{Deserialize, Serialize};
 
+use crate::labelmap::LeftOut;
 use crate::name::{Intensity, VocalChannel};
 use crate::{Emotion, Utterance};
 
@@ -18,9 +19,13 @@ pub enum Layout {
     RavdessActors,
     /// One folder of RAVDESS-named WAV files.
     RavdessFlat,
-    /// `label/*.wav`: one sub-folder per class label (speaker taken from RAVDESS names when
-    /// the files have them, otherwise unknown).
+    /// `label/*.wav`: one sub-folder per class label (speaker and gender taken from RAVDESS
+    /// or EMO-DB names when the files have them, from a [`crate::SpeakerRule`] when one is
+    /// given, otherwise unknown).
     LabelFolders,
+    /// One folder of EMO-DB-named WAV files `SSTTTEV.wav` (label from the emotion letter,
+    /// see [`crate::emodb`]).
+    EmodbFlat,
     /// A CSV manifest `path,label[,speaker[,gender]]`, paths relative to the manifest.
     CsvManifest {
         /// The manifest file.
@@ -28,6 +33,26 @@ pub enum Layout {
     },
     /// Generated in memory by [`crate::synth`].
     Generated,
+    /// Several corpora combined by [`crate::open_corpora`].
+    Combined {
+        /// The corpora, in the order given.
+        corpora: Vec<CorpusPart>,
+    },
+}
+
+/// One corpus of a [`Layout::Combined`] corpus.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CorpusPart {
+    /// Its name (the prefix of its speakers and ids).
+    pub name: String,
+    /// Its folder or manifest.
+    pub root: PathBuf,
+    /// Its detected layout.
+    pub layout: Layout,
+    /// Clips kept from it.
+    pub clips: usize,
+    /// Distinct speakers among the kept clips.
+    pub speakers: usize,
 }
 
 /// A file that was skipped, and why.
@@ -63,6 +88,9 @@ pub struct Corpus {
     pub problems: Vec<Problem>,
     /// Groups of byte-identical files.
     pub duplicates: Vec<Duplicate>,
+    /// Valid clips left out by a label map or a target label set, per corpus and label, with
+    /// the message to show ([`crate::open_corpora`]; empty for [`crate::open_corpus`]).
+    pub left_out: Vec<LeftOut>,
 }
 
 /// Which utterances to keep (every `None` field keeps everything).
@@ -76,7 +104,8 @@ pub struct Filter {
     pub emotions: Option<Vec<Emotion>>,
     /// Keep only this intensity.
     pub intensity: Option<Intensity>,
-    /// Keep only these speakers (e.g. `"01"`; RAVDESS actor numbers zero-padded).
+    /// Keep only these speakers (e.g. `"01"`, or `"emodb:03"` in a combined corpus; compared
+    /// after [`crate::speaker::normalise`], so `"1"` finds `"01"`).
     pub speakers: Option<Vec<String>>,
 }
 
@@ -106,7 +135,10 @@ impl Filter {
         }
         if let Some(sp) = &self.speakers {
             let Some(s) = &u.speaker else { return false };
-            if !sp.iter().any(|x| x == s) {
+            if !sp
+                .iter()
+                .any(|x| x == s || crate::speaker::normalise(x) == *s)
+            {
                 return false;
             }
         }
@@ -129,6 +161,7 @@ impl Corpus {
             wav_info,
             problems: Vec::new(),
             duplicates: Vec::new(),
+            left_out: Vec::new(),
         }
     }
 

@@ -62,6 +62,28 @@ pub enum Error {
         reason: String,
     },
 
+    /// A corpus spec (`NAME=PATH`), corpus name or speaker rule that cannot be used.
+    #[error("invalid corpus spec `{spec}`: `{field}` {reason}")]
+    InvalidSpec {
+        /// The text or name as given.
+        spec: String,
+        /// The offending part (`name`, `path`, `speaker pattern`, `speaker column`, ...).
+        field: &'static str,
+        /// Why, and what is expected.
+        reason: String,
+    },
+
+    /// A label-map file line that is not `from,to` (see [`crate::labelmap`]).
+    #[error("{}:{line}: {reason}", path.display())]
+    LabelMap {
+        /// The label-map file (or the name given to inline text).
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
+
     /// A split request that cannot be satisfied (e.g. more folds than speakers).
     #[error("cannot split: {reason}")]
     Split {

@@ -8,6 +8,10 @@
 //! * [`open_corpus`]: auto-detects RAVDESS / flat / `label/*.wav` / CSV-manifest layouts,
 //!   reports bad files in [`Corpus::problems`] instead of aborting; [`load_audio`] decodes in
 //!   parallel.
+//! * [`open_corpora`]: several corpora ([`CorpusSpec`]: `emodb=../data/emodb-16k`) as one,
+//!   speakers namespaced `emodb:03`, each with its [`SpeakerRule`] and [`LabelMap`]; clips
+//!   left out are reported in [`Corpus::left_out`]. [`emodb`] reads EMO-DB names,
+//!   [`speaker::normalise`] is the one speaker-id normaliser.
 //! * [`split`]: speaker-independent hold-out and k-fold (gender-balanced, seeded).
 //! * [`synth`]: a deterministic, RAVDESS-shaped generated corpus for tests and demos.
 //!
@@ -30,23 +34,31 @@
 //! ```
 #![warn(missing_docs)]
 
+mod corpora;
 mod corpus;
+pub mod emodb;
 mod error;
+pub mod labelmap;
 mod load;
 mod manifest;
 pub mod name;
 mod scan;
+pub mod speaker;
+mod spec;
 pub mod split;
 mod summary;
 pub mod synth;
 mod utterance;
 
-pub use corpus::{Corpus, Duplicate, Filter, Layout, Problem};
+pub use corpora::{CorporaOptions, open_corpora, open_corpora_with};
+pub use corpus::{Corpus, CorpusPart, Duplicate, Filter, Layout, Problem};
 pub use error::{Error, Result};
+pub use labelmap::{LabelMap, LeftOut};
 pub use load::{LoadOptions, Loaded, load_audio};
 pub use manifest::{open_manifest, write_manifest};
 pub use name::{Emotion, NameError, RavdessName};
 pub use scan::open_corpus;
 pub use ser_audio::Audio;
+pub use spec::{CorpusSpec, SpeakerRule, split_named};
 pub use summary::{DurationStats, Summary};
 pub use utterance::{Gender, Utterance};

@@ -2,7 +2,8 @@
 //!
 //! A header row is optional; it is recognised when its first field is `path`. With a header,
 //! columns are found by name (`path`, `label`, `speaker`, `gender`) in any order; without one
-//! they are positional. Relative paths are resolved against the manifest's folder. Rows with a
+//! they are positional. Speakers are normalised ([`crate::speaker::normalise`]: `1` -> `01`);
+//! a row without one takes it (and the gender) from a RAVDESS or EMO-DB file name. Relative paths are resolved against the manifest's folder. Rows with a
 //! missing file or empty label are reported as problems, not errors.
 
 use std::path::{Path, PathBuf};
@@ -10,11 +11,17 @@ use std::path::{Path, PathBuf};
 use crate::Utterance;
 use crate::corpus::{Corpus, Layout, Problem};
 use crate::error::{Error, Result};
-use crate::name::RavdessName;
-use crate::scan::{finish, parse_gender, rel_id};
+use crate::scan::{finish, named_speaker, parse_gender, rel_id};
 
 /// Opens a CSV manifest (see the module docs for the format).
 pub fn open_manifest(manifest: &Path) -> Result<Corpus> {
+    open_manifest_with(manifest, None)
+}
+
+/// [`open_manifest`] with the speaker read from the header column `speaker_column` (a
+/// [`crate::SpeakerRule::Column`]): the header must have it, and a row with an empty value is
+/// a problem rather than an utterance without a speaker.
+pub(crate) fn open_manifest_with(manifest: &Path, speaker_column: Option<&str>) -> Result<Corpus> {
     let base = manifest.parent().unwrap_or(Path::new(".")).to_path_buf();
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -48,8 +55,28 @@ pub fn open_manifest(manifest: &Path) -> Result<Corpus> {
                 reason: "header has no `label` column (expected path,label[,speaker[,gender]])"
                     .into(),
             })?;
-            cols = (0, label, find("speaker"), find("gender"));
+            let speaker = match speaker_column {
+                Some(c) => Some(find(c).ok_or_else(|| Error::Manifest {
+                    path: manifest.to_path_buf(),
+                    line,
+                    reason: format!("header has no speaker column `{c}`"),
+                })?),
+                None => find("speaker"),
+            };
+            cols = (0, label, speaker, find("gender"));
             continue;
+        }
+        if i == 0
+            && let Some(c) = speaker_column
+        {
+            return Err(Error::Manifest {
+                path: manifest.to_path_buf(),
+                line,
+                reason: format!(
+                    "speaker column `{c}` needs a header row starting with `path` \
+                     (path,label,{c},...)"
+                ),
+            });
         }
         let bad = |reason: String| Problem {
             path: PathBuf::from(format!("{}:{line}", manifest.display())),
@@ -68,26 +95,32 @@ pub fn open_manifest(manifest: &Path) -> Result<Corpus> {
             problems.push(bad(format!("file {} does not exist", path.display())));
             continue;
         }
-        let name = RavdessName::from_path(&path).ok();
-        let speaker = cols
+        let (named, named_gender, ravdess) = named_speaker(&path);
+        let column = cols
             .2
             .and_then(|c| rec.get(c))
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .or_else(|| name.map(|n| n.speaker()));
+            .map(crate::speaker::normalise)
+            .filter(|s| !s.is_empty());
+        if let (Some(c), None) = (speaker_column, &column) {
+            problems.push(bad(format!("no value in speaker column `{c}`")));
+            continue;
+        }
+        // The file name's gender belongs to the file name's speaker only.
+        let name_gender = named_gender.filter(|_| column.is_none() || column == named);
+        let speaker = column.or(named);
         let gender = cols
             .3
             .and_then(|c| rec.get(c))
             .and_then(parse_gender)
-            .or_else(|| name.map(|n| n.gender()));
+            .or(name_gender);
         utts.push(Utterance {
             id: rel_id(&base, &path),
             path: Some(path),
-            audio: None,
             label: label.to_lowercase(),
             speaker,
             gender,
-            ravdess: name,
+            ravdess,
+            ..Default::default()
         });
     }
     Ok(finish(

@@ -9,6 +9,7 @@ use rayon::prelude::*;
 use ser_audio::{WavInfo, probe_wav_bytes};
 
 use crate::corpus::{Corpus, Duplicate, Layout, Problem};
+use crate::emodb::EmodbName;
 use crate::error::{Error, Result};
 use crate::name::RavdessName;
 use crate::{Gender, Utterance};
@@ -18,19 +19,50 @@ use crate::{Gender, Utterance};
 /// 1. `path` is a `.csv` file -> CSV manifest (`path,label[,speaker[,gender]]`, header optional,
 ///    paths relative to the manifest's folder);
 /// 2. `path` holds `Audio_Speech_Actors_01-24/` or `Actor_XX/` folders -> official RAVDESS layout;
-/// 3. `path` holds `.wav` files directly -> flat folder of RAVDESS names;
-/// 4. `path` holds sub-folders with `.wav` files -> `label/*.wav`;
+/// 3. `path` holds `.wav` files directly -> flat folder of RAVDESS names, or of EMO-DB names
+///    `SSTTTEV.wav` when more files have those ([`Layout::EmodbFlat`]);
+/// 4. `path` holds sub-folders with `.wav` files -> `label/*.wav` (speakers and genders from
+///    RAVDESS or EMO-DB file names);
 /// 5. `path` holds exactly one `.csv` file -> that manifest.
 ///
 /// Every file's RIFF header is checked (in parallel). Unreadable, truncated, empty, non-WAV or
 /// unsupported files, and RAVDESS-layout files with malformed names, are listed in
 /// [`Corpus::problems`] and skipped. Byte-identical files are listed in [`Corpus::duplicates`].
 /// Errors only when `path` cannot be read or matches no layout.
+///
+/// Utterances carry the corpus name [`crate::CorpusSpec::from_path`] would give (the
+/// sanitised folder name, `corpus` when there is none) and bare speaker ids (`"01"`). To give
+/// a name, a speaker rule or a label map, or to combine corpora, use [`crate::open_corpora`].
 pub fn open_corpus(path: impl AsRef<Path>) -> Result<Corpus> {
     let path = path.as_ref();
+    let mut corpus = scan(path, None)?;
+    let name = crate::spec::default_name(path)
+        .or_else(|| {
+            std::fs::canonicalize(path)
+                .ok()
+                .and_then(|p| crate::spec::default_name(&p))
+        })
+        .unwrap_or_else(|| "corpus".to_string());
+    for u in &mut corpus.utterances {
+        u.corpus.clone_from(&name);
+    }
+    Ok(corpus)
+}
+
+/// [`open_corpus`] without naming the utterances; `column` is a CSV manifest's speaker column
+/// (see [`crate::SpeakerRule::Column`]).
+pub(crate) fn scan(path: &Path, column: Option<&str>) -> Result<Corpus> {
+    let not_csv = |layout: &str| Error::InvalidSpec {
+        spec: path.display().to_string(),
+        field: "speaker column",
+        reason: format!(
+            "applies to CSV manifests only, and this is a {layout} corpus; give a file-name \
+             pattern instead (e.g. `^(\\d\\d)`)"
+        ),
+    };
     if path.is_file() {
         if has_ext(path, "csv") {
-            return crate::manifest::open_manifest(path);
+            return crate::manifest::open_manifest_with(path, column);
         }
         return Err(Error::UnknownLayout {
             path: path.to_path_buf(),
@@ -65,7 +97,14 @@ pub fn open_corpus(path: impl AsRef<Path>) -> Result<Corpus> {
         .filter(|p| p.is_file() && has_ext(p, "csv"))
         .collect();
 
+    // A speaker column exists only in a manifest; refuse it for the other layouts rather than
+    // silently ignoring the user's rule.
+    let no_column = |layout: &str| match column {
+        Some(_) => Err(not_csv(layout)),
+        None => Ok(()),
+    };
     if !actor_dirs.is_empty() {
+        no_column("RAVDESS Actor_XX/")?;
         let mut files = Vec::new();
         for d in actor_dirs {
             files.extend(
@@ -77,6 +116,18 @@ pub fn open_corpus(path: impl AsRef<Path>) -> Result<Corpus> {
         return Ok(ravdess_files(&root, Layout::RavdessActors, files));
     }
     if !wavs.is_empty() {
+        no_column("flat-folder")?;
+        let ravdess = wavs
+            .iter()
+            .filter(|p| RavdessName::from_path(p).is_ok())
+            .count();
+        let emodb = wavs
+            .iter()
+            .filter(|p| EmodbName::from_path(p).is_some())
+            .count();
+        if emodb > ravdess {
+            return Ok(emodb_files(&root, wavs));
+        }
         return Ok(ravdess_files(&root, Layout::RavdessFlat, wavs));
     }
     let label_dirs: Vec<(String, Vec<PathBuf>)> = subdirs
@@ -93,10 +144,11 @@ pub fn open_corpus(path: impl AsRef<Path>) -> Result<Corpus> {
         .filter(|(_, f)| !f.is_empty())
         .collect();
     if !label_dirs.is_empty() {
+        no_column("label-folder")?;
         return Ok(label_folders(&root, label_dirs));
     }
     if csvs.len() == 1 {
-        return crate::manifest::open_manifest(csvs[0]);
+        return crate::manifest::open_manifest_with(csvs[0], column);
     }
     Err(Error::UnknownLayout {
         path: path.to_path_buf(),
@@ -146,12 +198,49 @@ pub(crate) fn ravdess_utterance(root: &Path, path: PathBuf, name: RavdessName) -
     Utterance {
         id: rel_id(root, &path),
         path: Some(path),
-        audio: None,
         label: name.emotion.name().to_string(),
         speaker: Some(name.speaker()),
         gender: Some(name.gender()),
         ravdess: Some(name),
+        ..Default::default()
     }
+}
+
+/// Speaker and gender from a RAVDESS or EMO-DB file name, when the file has one.
+pub(crate) fn named_speaker(path: &Path) -> (Option<String>, Option<Gender>, Option<RavdessName>) {
+    if let Ok(n) = RavdessName::from_path(path) {
+        return (Some(n.speaker()), Some(n.gender()), Some(n));
+    }
+    match EmodbName::from_path(path) {
+        Some(n) => (Some(n.speaker()), n.gender(), None),
+        None => (None, None, None),
+    }
+}
+
+fn emodb_files(root: &Path, files: Vec<PathBuf>) -> Corpus {
+    let mut utts = Vec::new();
+    let mut problems = Vec::new();
+    for f in files {
+        match EmodbName::from_path(&f) {
+            Some(n) => utts.push(Utterance {
+                id: rel_id(root, &f),
+                path: Some(f),
+                label: n.label().to_string(),
+                speaker: Some(n.speaker()),
+                gender: n.gender(),
+                ..Default::default()
+            }),
+            None => problems.push(Problem {
+                reason: format!(
+                    "`{}` is not an EMO-DB name SSTTTEV.wav (speaker, text, emotion letter \
+                     W/L/E/A/F/T/N, version), as the other files in this folder are",
+                    file_name(&f)
+                ),
+                path: f,
+            }),
+        }
+    }
+    finish(root.to_path_buf(), Layout::EmodbFlat, utts, problems)
 }
 
 fn ravdess_files(root: &Path, layout: Layout, files: Vec<PathBuf>) -> Corpus {
@@ -173,15 +262,15 @@ fn label_folders(root: &Path, dirs: Vec<(String, Vec<PathBuf>)>) -> Corpus {
     let mut utts = Vec::new();
     for (label, files) in dirs {
         for f in files {
-            let name = RavdessName::from_path(&f).ok();
+            let (speaker, gender, ravdess) = named_speaker(&f);
             utts.push(Utterance {
                 id: rel_id(root, &f),
                 path: Some(f),
-                audio: None,
                 label: label.clone(),
-                speaker: name.map(|n| n.speaker()),
-                gender: name.map(|n| n.gender()),
-                ravdess: name,
+                speaker,
+                gender,
+                ravdess,
+                ..Default::default()
             });
         }
     }
@@ -272,5 +361,6 @@ pub(crate) fn finish(
         wav_info,
         problems,
         duplicates,
+        left_out: Vec::new(),
     }
 }

@@ -43,9 +43,13 @@ fn speaker_of(u: &Utterance) -> Result<&str> {
 
 /// Tests on the given speakers, trains on all others.
 ///
-/// Errors when an utterance has no speaker or a requested speaker does not occur.
+/// Requested speakers are compared after [`crate::speaker::normalise`] (`"1"` finds `"01"`,
+/// `"emodb:3"` finds `"emodb:03"`). Errors when an utterance has no speaker or a requested
+/// speaker does not occur (naming namespaced candidates, e.g. `ravdess:01` for `01`, when the
+/// corpus combines several).
 pub fn holdout<S: AsRef<str>>(utts: &[Utterance], test_speakers: &[S]) -> Result<Fold> {
-    let wanted: BTreeSet<&str> = test_speakers.iter().map(AsRef::as_ref).collect();
+    let normalised = crate::speaker::normalise_all(test_speakers);
+    let wanted: BTreeSet<&str> = normalised.iter().map(String::as_str).collect();
     let mut present = BTreeSet::new();
     let (mut train, mut test) = (Vec::new(), Vec::new());
     for (i, u) in utts.iter().enumerate() {
@@ -58,8 +62,21 @@ pub fn holdout<S: AsRef<str>>(utts: &[Utterance], test_speakers: &[S]) -> Result
         }
     }
     if let Some(missing) = wanted.iter().find(|s| !present.contains(*s)) {
+        let candidates: Vec<&str> = present
+            .iter()
+            .copied()
+            .filter(|p| crate::speaker::split(p).1 == *missing && p != missing)
+            .collect();
+        let hint = if candidates.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (speakers are namespaced per corpus here: did you mean {}?)",
+                candidates.join(" or ")
+            )
+        };
         return Err(Error::Split {
-            reason: format!("test speaker `{missing}` does not occur in the corpus"),
+            reason: format!("test speaker `{missing}` does not occur in the corpus{hint}"),
         });
     }
     Ok(Fold {

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::corpus::{Corpus, Duplicate, Layout, Problem};
+use crate::labelmap::LeftOut;
 
 /// Min / mean / max / total of clip durations in seconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
@@ -26,7 +27,8 @@ pub struct Summary {
     pub layout: Layout,
     /// Valid clips.
     pub clips: usize,
-    /// RAVDESS actor numbers present (speakers that are numbers), sorted.
+    /// RAVDESS actor numbers present (speakers that are numbers; none in a combined corpus,
+    /// whose speakers are `corpus:speaker`), sorted.
     pub actors: Vec<u32>,
     /// All speaker ids present, sorted.
     pub speakers: Vec<String>,
@@ -48,6 +50,10 @@ pub struct Summary {
     pub problems: Vec<Problem>,
     /// Byte-identical file groups.
     pub duplicates: Vec<Duplicate>,
+    /// Clips per corpus name ([`crate::Utterance::corpus`]).
+    pub per_corpus: BTreeMap<String, usize>,
+    /// Clips left out by label maps or target labels ([`Corpus::left_out`]).
+    pub left_out: Vec<LeftOut>,
 }
 
 impl Corpus {
@@ -67,12 +73,15 @@ impl Corpus {
             duration_secs: DurationStats::default(),
             problems: self.problems.clone(),
             duplicates: self.duplicates.clone(),
+            per_corpus: BTreeMap::new(),
+            left_out: self.left_out.clone(),
         };
         s.actors = s.speakers.iter().filter_map(|x| x.parse().ok()).collect();
         s.actors.sort_unstable();
         let mut durs = Vec::new();
         for (u, info) in self.utterances.iter().zip(&self.wav_info) {
             *s.per_emotion.entry(u.label.clone()).or_default() += 1;
+            *s.per_corpus.entry(u.corpus.clone()).or_default() += 1;
             if let Some(n) = &u.ravdess {
                 *s.per_intensity
                     .entry(n.intensity.name().to_string())

@@ -2,13 +2,17 @@
 //! unset, so the suite passes without RAVDESS:
 //!
 //! * `SER_RAVDESS_DIR`: the 16 kHz copy of actors 01-20 (1200 files);
-//! * `SER_RAVDESS_48K_DIR`: the nine untouched 48 kHz originals (extra RIFF chunks, two stereo).
+//! * `SER_RAVDESS_48K_DIR`: the nine untouched 48 kHz originals (extra RIFF chunks, two stereo);
+//! * `SER_EMODB_DIR`: EMO-DB's 535 clips sorted into label folders (`emodb-16k`).
 
 #![allow(clippy::unwrap_used)] // tests: a panic is a failed test
 
 use std::path::PathBuf;
 
-use ravdess_loader::{LoadOptions, load_audio, open_corpus};
+use ravdess_loader::labelmap::LeftOutReason;
+use ravdess_loader::{
+    CorpusSpec, Gender, LabelMap, Layout, LoadOptions, load_audio, open_corpora, open_corpus, split,
+};
 use ser_audio::{Preprocess, read_wav_with_info, resample};
 
 fn dir(var: &str) -> Option<PathBuf> {
@@ -87,4 +91,79 @@ fn ravdess_48k_originals_read() {
         assert!(p.samples.len() < a16.samples.len());
     }
     assert_eq!(stereo, 2);
+}
+
+#[test]
+fn emodb_16k_speakers_genders_and_default_label_map() {
+    let Some(d) = dir("SER_EMODB_DIR") else {
+        return;
+    };
+    // No flags: speakers and genders come from the EMO-DB names.
+    let corpus = open_corpus(&d).unwrap();
+    assert!(corpus.problems.is_empty(), "{:?}", corpus.problems);
+    assert_eq!(corpus.layout, Layout::LabelFolders);
+    let s = corpus.summary();
+    assert_eq!(s.clips, 535);
+    let expect: Vec<&str> = vec!["03", "08", "09", "10", "11", "12", "13", "14", "15", "16"];
+    assert_eq!(s.speakers, expect);
+    for u in &corpus.utterances {
+        let spk = u.speaker.as_deref().unwrap();
+        let male = ["03", "10", "11", "12", "15"].contains(&spk);
+        let want = if male { Gender::Male } else { Gender::Female };
+        assert_eq!(u.gender, Some(want), "{}", u.id);
+        // The folder label agrees with the emotion letter of the name.
+        let letter = ravdess_loader::emodb::EmodbName::from_path(u.path.as_ref().unwrap()).unwrap();
+        assert_eq!(letter.label(), u.label, "{}", u.id);
+    }
+    let counts: Vec<(&str, usize)> = s
+        .per_emotion
+        .iter()
+        .map(|(k, v)| (k.as_str(), *v))
+        .collect();
+    assert_eq!(
+        counts,
+        [
+            ("angry", 127),
+            ("boredom", 81),
+            ("disgust", 46),
+            ("fearful", 69),
+            ("happy", 71),
+            ("neutral", 79),
+            ("sad", 62)
+        ]
+    );
+
+    // The shipped label map leaves boredom out, with the message the CLIs print.
+    let spec = CorpusSpec::new("emodb", &d)
+        .unwrap()
+        .with_label_map(LabelMap::emodb());
+    let c = open_corpora(std::slice::from_ref(&spec)).unwrap();
+    assert_eq!(c.utterances.len(), 535 - 81);
+    assert_eq!(c.left_out.len(), 1);
+    assert_eq!(
+        (c.left_out[0].label.as_str(), c.left_out[0].clips),
+        ("boredom", 81)
+    );
+    assert!(matches!(
+        c.left_out[0].reason,
+        LeftOutReason::DroppedByMap { .. }
+    ));
+    eprintln!("{}", c.left_out[0]);
+    let folds = split::kfold_by_speaker(&c.utterances, 5, 0).unwrap();
+    for f in &folds {
+        // Gender-balanced dealing: one male and one female speaker per fold.
+        assert_eq!(f.test_speakers.len(), 2, "{:?}", f.test_speakers);
+    }
+
+    // With RAVDESS too (when both are set): namespaced speakers, 30 of them.
+    let Some(r) = dir("SER_RAVDESS_DIR") else {
+        return;
+    };
+    let both = open_corpora(&[CorpusSpec::new("ravdess", &r).unwrap(), spec]).unwrap();
+    assert_eq!(both.utterances.len(), 1200 + 454);
+    assert_eq!(both.speakers().len(), 30);
+    assert!(both.speakers().contains(&"emodb:03".to_string()));
+    assert!(both.speakers().contains(&"ravdess:01".to_string()));
+    let folds = split::kfold_by_speaker(&both.utterances, 5, 0).unwrap();
+    assert!(folds.iter().all(|f| f.test_speakers.len() == 6));
 }

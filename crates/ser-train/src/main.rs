@@ -174,6 +174,7 @@ fn run() -> anyhow::Result<ExitCode> {
             speaker: Some(i.speaker.clone()),
             gender: None,
             ravdess: None,
+            ..Default::default()
         })
         .collect();
     let folds = split::kfold_by_speaker(&utts, k, cfg.seed).context("making speaker folds")?;

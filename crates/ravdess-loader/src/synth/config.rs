@@ -70,9 +70,13 @@ pub fn clip_names(actor: u8) -> Vec<RavdessName> {
     names
 }
 
+/// The corpus name ([`Utterance::corpus`]) of generated utterances.
+pub const CORPUS_NAME: &str = "generated";
+
 fn utterance(name: RavdessName, audio: Option<Audio>) -> Utterance {
     Utterance {
         id: format!("Actor_{:02}/{name}", name.actor),
+        corpus: CORPUS_NAME.to_string(),
         path: None,
         audio,
         label: name.emotion.name().to_string(),

@@ -31,5 +31,6 @@ pub mod profile;
 mod voice;
 
 pub use config::{
-    SynthConfig, clip_names, generate, generate_labels_only, synthesize, write, write_with_progress,
+    CORPUS_NAME, SynthConfig, clip_names, generate, generate_labels_only, synthesize, write,
+    write_with_progress,
 };
