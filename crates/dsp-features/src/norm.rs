@@ -96,13 +96,10 @@ impl NormStats {
             path: path.into(),
             source,
         })?;
-        let tmp = path.with_extension("json.tmp");
-        let io = |source| FeatureError::Io {
+        ser_fs::write_atomic(path, &json).map_err(|source| FeatureError::Io {
             path: path.into(),
             source,
-        };
-        std::fs::write(&tmp, json).map_err(io)?;
-        std::fs::rename(&tmp, path).map_err(io)
+        })
     }
 
     /// Load from JSON written by [`NormStats::save_json`].

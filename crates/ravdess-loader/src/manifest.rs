@@ -171,7 +171,5 @@ pub fn write_manifest(manifest: &Path, utterances: &[Utterance]) -> Result<()> {
         line: 0,
         reason: e.to_string(),
     })?;
-    let tmp = manifest.with_extension("csv.tmp");
-    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, manifest).map_err(|e| Error::io(manifest, e))
+    ser_fs::write_atomic(manifest, &bytes).map_err(|e| Error::io(manifest, e))
 }

@@ -83,15 +83,8 @@ pub fn verify_and_extract(
                 std::fs::create_dir_all(parent)
                     .with_context(|| format!("creating {}", parent.display()))?;
             }
-            let mut tmp = target.as_os_str().to_owned();
-            tmp.push(".tmp");
-            let tmp = std::path::PathBuf::from(tmp);
-            let mut out =
-                File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-            std::io::copy(&mut f, &mut out)
+            ser_fs::write_atomic_with(&target, |out| std::io::copy(&mut f, out).map(drop))
                 .with_context(|| format!("unpacking {}", target.display()))?;
-            std::fs::rename(&tmp, &target)
-                .with_context(|| format!("renaming to {}", target.display()))?;
         }
         bar.inc(1);
     }

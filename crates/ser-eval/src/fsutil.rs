@@ -1,12 +1,14 @@
-//! Atomic file writing: results are never left half-written.
+//! Atomic file writing: results are never left half-written (through `ser_fs`, creating the
+//! directory first, with errors naming the file).
 
 use std::path::Path;
 
 use crate::error::{EvalError, Result};
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same directory, then a rename
-/// (atomic on POSIX within one file system), so an interrupted run leaves either the old file
-/// or the complete new one — which is what makes resuming by "does the file exist" safe.
+/// Writes `bytes` to `path` atomically ([`ser_fs::write_atomic`]: a temporary file in the same
+/// directory, synced, then renamed), creating the directory if needed, so an interrupted run
+/// leaves either the old file or the complete new one — which is what makes resuming by "does
+/// the file exist" safe.
 ///
 /// # Errors
 ///
@@ -20,16 +22,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| io("creating the directory of", e))?;
     }
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".into());
-    let tmp = path.with_file_name(format!(".{file_name}.tmp-{}", std::process::id()));
-    std::fs::write(&tmp, bytes).map_err(|e| io("writing", e))?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        io("renaming a temporary file onto", e)
-    })
+    ser_fs::write_atomic(path, bytes).map_err(|e| io("writing", e))
 }
 
 #[cfg(test)]

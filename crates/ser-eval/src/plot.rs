@@ -171,19 +171,16 @@ pub fn confusion_png(path: &Path, cm: &ConfusionReport, title: &str) -> Result<(
             source,
         })?;
     }
-    // BitMapBackend picks the encoder from the extension, so the temporary name ends in .png.
-    let tmp = path.with_extension(format!("tmp-{}.png", std::process::id()));
+    // BitMapBackend picks the encoder from the extension, which the staged name keeps.
+    let staged = ser_fs::StagedFile::new(path);
     {
-        let root = BitMapBackend::new(&tmp, size(cm.labels.len())).into_drawing_area();
+        let root = BitMapBackend::new(staged.path(), size(cm.labels.len())).into_drawing_area();
         draw(&root, cm, title).map_err(plot_err)?;
     }
-    std::fs::rename(&tmp, path).map_err(|source| {
-        let _ = std::fs::remove_file(&tmp);
-        EvalError::Io {
-            action: "renaming a temporary file onto",
-            path: path.to_path_buf(),
-            source,
-        }
+    staged.commit().map_err(|source| EvalError::Io {
+        action: "renaming a temporary file onto",
+        path: path.to_path_buf(),
+        source,
     })
 }
 

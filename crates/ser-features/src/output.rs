@@ -1,6 +1,6 @@
 //! Writing one feature matrix as .npy or .csv, atomically (temp file + rename).
 
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -15,19 +15,11 @@ pub fn write(path: &Path, m: &FeatureMatrix, format: Format) -> Result<()> {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("creating output folder {}", dir.display()))?;
     }
-    let tmp = path.with_extension(format!("{}.tmp", format.extension()));
-    let file =
-        std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-    let mut w = BufWriter::new(file);
-    match format {
-        Format::Npy => write_npy_matrix(&mut w, &m.data),
-        Format::Csv => write_csv(&mut w, m),
-    }
-    .and_then(|()| w.flush())
-    .with_context(|| format!("writing {}", tmp.display()))?;
-    drop(w);
-    std::fs::rename(&tmp, path)
-        .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
+    ser_fs::write_atomic_with(path, |w| match format {
+        Format::Npy => write_npy_matrix(w, &m.data),
+        Format::Csv => write_csv(w, m),
+    })
+    .with_context(|| format!("writing {}", path.display()))
 }
 
 fn write_csv<W: Write>(w: &mut W, m: &FeatureMatrix) -> std::io::Result<()> {

@@ -99,9 +99,8 @@ fn run_folder(args: &Args, ex: &FeatureExtractor) -> Result<ExitCode> {
     // The config travels with the features (written atomically like every output).
     let cfg_path = args.out.join("feature_config.json");
     let json = serde_json::to_vec_pretty(ex.config()).context("serialising the feature config")?;
-    let tmp = cfg_path.with_extension("json.tmp");
-    std::fs::write(&tmp, json).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, &cfg_path).with_context(|| format!("writing {}", cfg_path.display()))?;
+    ser_fs::write_atomic(&cfg_path, &json)
+        .with_context(|| format!("writing {}", cfg_path.display()))?;
 
     let bar = ProgressBar::new(wavs.len() as u64);
     bar.set_style(

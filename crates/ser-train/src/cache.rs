@@ -5,7 +5,7 @@
 //! `u32`, id UTF-8 bytes, bins `u32`, frames `u32`, `bins * frames` `f32` in row-major
 //! `[bins, frames]` order.
 
-use std::io::{BufReader, BufWriter, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
 use ndarray::Array2;
@@ -29,31 +29,27 @@ pub fn path(dir: &Path, key: &str) -> PathBuf {
     dir.join(format!("features-{key}.bin"))
 }
 
-/// Writes `(id, matrix)` pairs atomically (temp file + rename).
+/// Writes `(id, matrix)` pairs atomically ([`ser_fs::write_atomic_with`]).
 pub fn write(file: &Path, items: &[(String, Array2<f32>)]) -> Result<()> {
     if let Some(dir) = file.parent() {
         std::fs::create_dir_all(dir).map_err(|e| TrainError::io(dir, e))?;
     }
-    let tmp = file.with_extension(format!("tmp-{}", std::process::id()));
-    let f = std::fs::File::create(&tmp).map_err(|e| TrainError::io(&tmp, e))?;
-    let mut w = BufWriter::new(f);
-    let io = |e| TrainError::io(&tmp, e);
-    w.write_all(MAGIC).map_err(io)?;
-    w.write_all(&(items.len() as u64).to_le_bytes())
-        .map_err(io)?;
-    for (id, m) in items {
-        w.write_all(&(id.len() as u32).to_le_bytes()).map_err(io)?;
-        w.write_all(id.as_bytes()).map_err(io)?;
-        let (bins, frames) = m.dim();
-        w.write_all(&(bins as u32).to_le_bytes()).map_err(io)?;
-        w.write_all(&(frames as u32).to_le_bytes()).map_err(io)?;
-        for v in m.iter() {
-            w.write_all(&v.to_le_bytes()).map_err(io)?;
+    ser_fs::write_atomic_with(file, |w| {
+        w.write_all(MAGIC)?;
+        w.write_all(&(items.len() as u64).to_le_bytes())?;
+        for (id, m) in items {
+            w.write_all(&(id.len() as u32).to_le_bytes())?;
+            w.write_all(id.as_bytes())?;
+            let (bins, frames) = m.dim();
+            w.write_all(&(bins as u32).to_le_bytes())?;
+            w.write_all(&(frames as u32).to_le_bytes())?;
+            for v in m.iter() {
+                w.write_all(&v.to_le_bytes())?;
+            }
         }
-    }
-    w.flush().map_err(io)?;
-    drop(w);
-    std::fs::rename(&tmp, file).map_err(|e| TrainError::io(file, e))
+        Ok(())
+    })
+    .map_err(|e: std::io::Error| TrainError::io(file, e))
 }
 
 /// Reads a cache file; `None` when it does not exist or is unreadable (the caller then

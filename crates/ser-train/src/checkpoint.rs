@@ -1,7 +1,7 @@
 //! Resumable training state: `<out>.checkpoint/` holds `state.json` (epoch, next batch,
 //! running sums, log, early-stopping state), `model.bpk`, `optim.bpk` and `best.bpk`.
-//! It is written to a temporary directory and renamed into place, so a crash mid-write
-//! leaves the previous checkpoint intact.
+//! It is written to a staging directory and swapped into place ([`ser_fs::StagedDir`]), so a
+//! crash mid-write leaves the previous checkpoint intact.
 
 use std::path::{Path, PathBuf};
 
@@ -71,9 +71,11 @@ pub fn save(
     optim: &ModuleOptimizer,
     best: Option<&Model>,
 ) -> Result<()> {
-    let tmp = dir.with_extension(format!("tmp-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    std::fs::create_dir_all(&tmp).map_err(|e| TrainError::io(&tmp, e))?;
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| TrainError::io(parent, e))?;
+    }
+    let staged = ser_fs::StagedDir::new(dir).map_err(|e| TrainError::io(dir, e))?;
+    let tmp = staged.path();
     let werr = |path: PathBuf, e: String| TrainError::Output { path, reason: e };
     model
         .clone()
@@ -98,15 +100,7 @@ pub fn save(
         .map_err(|e| werr(tmp.join("state.json"), e.to_string()))?;
     std::fs::write(tmp.join("state.json"), json)
         .map_err(|e| TrainError::io(tmp.join("state.json"), e))?;
-    if dir.exists() {
-        let old = dir.with_extension(format!("old-{}", std::process::id()));
-        std::fs::rename(dir, &old).map_err(|e| TrainError::io(dir, e))?;
-        std::fs::rename(&tmp, dir).map_err(|e| TrainError::io(dir, e))?;
-        let _ = std::fs::remove_dir_all(&old);
-    } else {
-        std::fs::rename(&tmp, dir).map_err(|e| TrainError::io(dir, e))?;
-    }
-    Ok(())
+    staged.commit().map_err(|e| TrainError::io(dir, e))
 }
 
 /// What [`load`] restores.

@@ -62,14 +62,7 @@ pub fn write_csv(path: &Path, rows: &[EpochRow]) -> Result<()> {
         .map_err(|e| err(e.to_string()))?;
     }
     let bytes = w.into_inner().map_err(|e| err(e.to_string()))?;
-    write_atomic(path, &bytes)
-}
-
-/// Writes `bytes` to `path` via a temporary file and a rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    std::fs::write(&tmp, bytes).map_err(|e| TrainError::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| TrainError::io(path, e))
+    ser_fs::write_atomic(path, &bytes).map_err(|e| TrainError::io(path, e))
 }
 
 fn register_font() -> bool {

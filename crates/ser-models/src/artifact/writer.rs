@@ -40,28 +40,18 @@ pub fn save_with_files(
     })
 }
 
-/// Fills a fresh temporary directory beside `dir` with `fill`, then renames it to `dir`;
-/// on any error the temporary directory is removed and `dir` is left as it was.
+/// Fills a staging directory beside `dir` with `fill`, then swaps it in
+/// ([`ser_fs::StagedDir`]); on any error the staging directory is removed and `dir` is left as
+/// it was.
 fn write_atomically(dir: &Path, fill: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
     let parent = match dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
     std::fs::create_dir_all(&parent).map_err(|e| ModelError::io(&parent, e))?;
-    let name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "model".into());
-    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
-    if tmp.exists() {
-        std::fs::remove_dir_all(&tmp).map_err(|e| ModelError::io(&tmp, e))?;
-    }
-    std::fs::create_dir_all(&tmp).map_err(|e| ModelError::io(&tmp, e))?;
-    let result = fill(&tmp).and_then(|()| replace_dir(&tmp, dir));
-    if result.is_err() {
-        let _ = std::fs::remove_dir_all(&tmp);
-    }
-    result
+    let staged = ser_fs::StagedDir::new(dir).map_err(|e| ModelError::io(dir, e))?;
+    fill(staged.path())?;
+    staged.commit().map_err(|e| ModelError::io(dir, e))
 }
 
 fn write_into(tmp: &Path, manifest: &Manifest, models: &[Model]) -> Result<()> {
@@ -83,20 +73,6 @@ fn copy_files(tmp: &Path, files: &[PathBuf]) -> Result<()> {
     for f in files {
         let Some(name) = f.file_name() else { continue };
         std::fs::copy(f, tmp.join(name)).map_err(|e| ModelError::io(f, e))?;
-    }
-    Ok(())
-}
-
-/// Moves `tmp` to `dir`; an existing `dir` is first moved aside and removed after.
-fn replace_dir(tmp: &Path, dir: &Path) -> Result<()> {
-    if dir.exists() {
-        let old = tmp.with_extension("old");
-        let _ = std::fs::remove_dir_all(&old);
-        std::fs::rename(dir, &old).map_err(|e| ModelError::io(dir, e))?;
-        std::fs::rename(tmp, dir).map_err(|e| ModelError::io(dir, e))?;
-        let _ = std::fs::remove_dir_all(&old);
-    } else {
-        std::fs::rename(tmp, dir).map_err(|e| ModelError::io(dir, e))?;
     }
     Ok(())
 }
