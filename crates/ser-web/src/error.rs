@@ -3,7 +3,7 @@
 //!
 //! The mapping follows RFC 9110: 415 when we cannot even tell what the bytes are, 422 when they
 //! claim to be audio but do not decode to usable samples, 413 when they are too big or too long,
-//! 400 when nothing was sent at all.
+//! 400 when nothing was sent at all, 408 when the body stalls, 403 for a cross-site upload.
 
 use axum::http::StatusCode;
 
@@ -44,6 +44,26 @@ pub enum Error {
     Model {
         /// The model library's message (with its cause chain).
         detail: String,
+    },
+    /// The request body did not arrive within the body timeout (a stalled or trickling upload).
+    #[error(
+        "the upload did not arrive within {timeout_secs} s: send it in one go (or raise \
+         --body-timeout-secs for slow links)"
+    )]
+    BodyTimeout {
+        /// The configured body timeout in seconds.
+        timeout_secs: f64,
+    },
+    /// A browser request from another site (its `Origin` is not this server).
+    #[error(
+        "cross-site upload refused: Origin {origin} is not this server ({host}); use the page \
+         served here, or a client that sends no Origin (curl, scripts)"
+    )]
+    CrossOrigin {
+        /// The request's `Origin` (length-bounded).
+        origin: String,
+        /// The request's `Host` (length-bounded).
+        host: String,
     },
     /// A known path with the wrong method (e.g. `GET /api/predict`).
     #[error("method not allowed here: POST audio to /api/predict; GET /, /api/model, /healthz")]
@@ -103,6 +123,8 @@ impl Error {
             Error::Unusable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::NotFound => StatusCode::NOT_FOUND,
+            Error::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
+            Error::CrossOrigin { .. } => StatusCode::FORBIDDEN,
             Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Error::Model { .. } | Error::Io { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -118,6 +140,8 @@ impl Error {
             Error::Unusable { .. } => "unusable_audio",
             Error::Model { .. } => "model_error",
             Error::NotFound => "not_found",
+            Error::BodyTimeout { .. } => "body_timeout",
+            Error::CrossOrigin { .. } => "cross_origin",
             Error::MethodNotAllowed => "method_not_allowed",
             Error::Io { .. } => "io_error",
         }

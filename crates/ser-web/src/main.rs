@@ -7,6 +7,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
@@ -39,6 +40,32 @@ struct Args {
     /// Inferences run at once [default: number of cores]. Further requests wait their turn.
     #[arg(long, value_name = "N")]
     workers: Option<usize>,
+    /// Most connections served at once; further connections wait (in the kernel's queue,
+    /// costing no file descriptor) until one closes.
+    #[arg(long, default_value_t = ServerConfig::default().max_connections, value_name = "N")]
+    max_connections: usize,
+    /// Seconds a client has to send a request's headers; slower clients are disconnected.
+    #[arg(long, default_value_t = ServerConfig::default().header_read_timeout.as_secs_f64(), value_name = "SECS")]
+    header_timeout_secs: f64,
+    /// Seconds a client has to send a whole upload once its headers are in; slower uploads
+    /// get HTTP 408. Raise it for big uploads over slow links.
+    #[arg(long, default_value_t = ServerConfig::default().body_timeout.as_secs_f64(), value_name = "SECS")]
+    body_timeout_secs: f64,
+    /// Seconds a connection may stay open with no request and no traffic before it is closed.
+    #[arg(long, default_value_t = ServerConfig::default().idle_timeout.as_secs_f64(), value_name = "SECS")]
+    idle_timeout_secs: f64,
+    /// On Ctrl-C or SIGTERM, seconds requests in flight get to finish; then the remaining
+    /// connections are dropped and the server exits.
+    #[arg(long, default_value_t = ServerConfig::default().shutdown_timeout.as_secs_f64(), value_name = "SECS")]
+    shutdown_timeout_secs: f64,
+}
+
+/// `secs` as a duration, if it is a positive, finite number of seconds that fits one.
+fn positive_secs(flag: &str, secs: f64) -> anyhow::Result<Duration> {
+    if secs.is_nan() || secs <= 0.0 {
+        anyhow::bail!("{flag} must be a positive number of seconds, got {secs}");
+    }
+    Duration::try_from_secs_f64(secs).with_context(|| format!("{flag} {secs} is out of range"))
 }
 
 fn main() -> ExitCode {
@@ -71,6 +98,13 @@ fn run() -> anyhow::Result<ExitCode> {
     if !(args.max_duration_secs > 0.0 && args.segment_secs > 0.0) {
         anyhow::bail!("--max-duration-secs and --segment-secs must be positive");
     }
+    if args.max_connections == 0 {
+        anyhow::bail!("--max-connections must be at least 1");
+    }
+    let header_read_timeout = positive_secs("--header-timeout-secs", args.header_timeout_secs)?;
+    let body_timeout = positive_secs("--body-timeout-secs", args.body_timeout_secs)?;
+    let idle_timeout = positive_secs("--idle-timeout-secs", args.idle_timeout_secs)?;
+    let shutdown_timeout = positive_secs("--shutdown-timeout-secs", args.shutdown_timeout_secs)?;
     let dir = match args.model {
         Some(dir) => dir,
         None => ser_web::default_model_dir().context(
@@ -89,13 +123,18 @@ fn run() -> anyhow::Result<ExitCode> {
             max_duration_secs: Some(args.max_duration_secs),
         },
         workers: args.workers.unwrap_or(defaults.workers).max(1),
+        max_connections: args.max_connections,
+        header_read_timeout,
+        body_timeout,
+        idle_timeout,
+        shutdown_timeout,
     };
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(async move {
+    let served = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.addr)
             .await
             .with_context(|| format!("cannot listen on {}", args.addr))?;
@@ -105,12 +144,17 @@ fn run() -> anyhow::Result<ExitCode> {
             labels = model.labels().len(),
             workers = config.workers,
             max_upload_bytes = config.max_upload_bytes,
+            max_connections = config.max_connections,
             "ser-web listening on http://{addr}"
         );
         ser_web::serve(listener, AppState::new(model, config))
             .await
             .context("server error")
-    })?;
+    });
+    // An inference abandoned at the shutdown deadline may still be running on a blocking
+    // thread; dropping the runtime would wait for it, so let it go.
+    runtime.shutdown_background();
+    served?;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }

@@ -342,3 +342,42 @@ fn generated_emotional_utterances_from_ravdess_loader_synth() {
         assert!((json["duration_secs"].as_f64().unwrap() - audio.duration_secs()).abs() < 1e-3);
     }
 }
+
+/// Issue 25, finding 5: the page read the accuracy from `metrics.test.ua` / `metrics.ua`, which
+/// the shipped model does not have, and showed none. The page now reads `metrics.cv.ua.mean`
+/// (app.js `speakerIndependentAccuracy`): check that the shipped manifest records it there and
+/// that `/api/model` passes the manifest's metrics through unchanged.
+#[test]
+fn issue25_the_accuracy_the_page_reads_is_where_the_shipped_model_records_it() {
+    let shipped =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/default/manifest.json");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&shipped).unwrap()).unwrap();
+    let ua = manifest["metrics"]["cv"]["ua"]["mean"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("no metrics.cv.ua.mean in {}", shipped.display()));
+    assert!((0.125..1.0).contains(&ua), "{ua}");
+
+    let s = TestServer::start(
+        common::model::test_model_with_cv_ua(ua),
+        ServerConfig::default(),
+    );
+    let (status, json) = get_json(&s, "/api/model");
+    assert_eq!(status, 200);
+    assert_eq!(
+        json["metrics"]["cv"]["ua"]["mean"].as_f64(),
+        Some(ua),
+        "{json}"
+    );
+    let js = agent()
+        .get(&s.url("/app.js"))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    assert!(
+        js.contains("cv.ua.mean"),
+        "app.js does not read metrics.cv.ua.mean"
+    );
+}

@@ -4,9 +4,9 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStderr, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use common::model::write_test_artifact;
 use common::*;
@@ -26,6 +26,12 @@ fn help_states_the_defaults() {
         "--max-duration-secs",
         "60",
         "--workers",
+        // issue 25: connection limits and timeouts, each with its default.
+        "--max-connections",
+        "--header-timeout-secs",
+        "--body-timeout-secs",
+        "--idle-timeout-secs",
+        "--shutdown-timeout-secs",
     ] {
         assert!(help.contains(needle), "--help lacks {needle}:\n{help}");
     }
@@ -45,9 +51,22 @@ fn a_missing_model_is_a_clear_error() {
     );
 }
 
-#[cfg(unix)]
-#[test]
-fn serves_then_stops_cleanly_on_sigterm() {
+/// A `ser-web` child on an ephemeral port, its stderr lines, and its address.
+struct Server {
+    child: Child,
+    lines: std::io::Lines<BufReader<ChildStderr>>,
+    addr: String,
+    _model: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn_server(extra: &[&str]) -> Server {
     let tmp = tempfile::tempdir().unwrap();
     let model = tmp.path().join("model");
     write_test_artifact(&model);
@@ -60,6 +79,7 @@ fn serves_then_stops_cleanly_on_sigterm() {
             "--workers",
             "1",
         ])
+        .args(extra)
         .env("RUST_LOG", "info")
         .stderr(Stdio::piped())
         .spawn()
@@ -75,30 +95,78 @@ fn serves_then_stops_cleanly_on_sigterm() {
             break rest.split_whitespace().next().unwrap().to_string();
         }
     };
-    let url = format!("http://{addr}/api/predict");
-    let (status, json) = post(&url, "audio/wav", &speech_wav(16_000, 2.0));
-    assert_eq!(status, 200, "{json}");
+    Server {
+        child,
+        lines,
+        addr,
+        _model: tmp,
+    }
+}
 
+/// Sends SIGTERM; returns the exit status and how long the exit took (`None`: still running
+/// after `limit`), and the log lines written after the signal.
+#[cfg(unix)]
+fn terminate(
+    mut server: Server,
+    limit: Duration,
+) -> (Option<(std::process::ExitStatus, Duration)>, Vec<String>) {
+    let started = Instant::now();
     let kill = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &server.child.id().to_string()])
         .status()
         .unwrap();
     assert!(kill.success());
-    let rest: Vec<String> = lines.map_while(Result::ok).collect();
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
+    let exited = loop {
+        if let Some(s) = server.child.try_wait().unwrap() {
+            break Some((s, started.elapsed()));
         }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no exit after SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
+        if started.elapsed() > limit {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
     };
+    let rest = if exited.is_some() {
+        server.lines.by_ref().map_while(Result::ok).collect()
+    } else {
+        Vec::new()
+    };
+    (exited, rest)
+}
+
+#[cfg(unix)]
+#[test]
+fn serves_then_stops_cleanly_on_sigterm() {
+    let server = spawn_server(&[]);
+    let url = format!("http://{}/api/predict", server.addr);
+    let (status, json) = post(&url, "audio/wav", &speech_wav(16_000, 2.0));
+    assert_eq!(status, 200, "{json}");
+
+    let (exited, rest) = terminate(server, Duration::from_secs(20));
+    let (status, _) = exited.expect("no exit after SIGTERM");
     assert!(status.success(), "exit {status:?}; log: {rest:?}");
     assert!(
         rest.iter().any(|l| l.contains("shutdown signal received")),
         "{rest:?}"
+    );
+}
+
+/// Issue 25: one client that stalls in the middle of its upload kept the server from ever
+/// exiting after SIGTERM.
+#[cfg(unix)]
+#[test]
+fn issue25_sigterm_exits_within_the_deadline_while_a_client_stalls() {
+    let server = spawn_server(&["--shutdown-timeout-secs", "0.5"]);
+    let mut stalled = std::net::TcpStream::connect(&server.addr).unwrap();
+    stalled
+        .write_all(b"POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\nRIFF")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let (exited, rest) = terminate(server, Duration::from_secs(10));
+    let (status, took) = exited.expect("still running 10 s after SIGTERM (deadline 0.5 s)");
+    assert!(status.success(), "exit {status:?}; log: {rest:?}");
+    assert!(took < Duration::from_secs(4), "exit took {took:?}");
+    assert!(
+        rest.iter().any(|l| l.contains("shutdown deadline")),
+        "the dropped connection is not logged: {rest:?}"
     );
 }

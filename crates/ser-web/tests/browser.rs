@@ -1,6 +1,8 @@
 //! The real page in a real browser: Debian's headless Chromium driven over WebDriver
 //! (chromedriver + fantoccini). A generated WAV is uploaded through the page's file input and
-//! the emotion the page shows in `#emotion` must be the one the API gives for the same file.
+//! the emotion the page shows in `#emotion` must be the one the API gives for the same file;
+//! an error after a result must replace it (issue 25, finding 5), and the page runs under its
+//! Content-Security-Policy without a single violation.
 //!
 //! Skips loudly when chromium or chromedriver is missing, unless `SER_REQUIRE_BROWSER=1`
 //! (set by `.ci/run`, which installs them), where a missing browser is a failure.
@@ -10,13 +12,15 @@
 
 mod common;
 
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::model::test_model;
+use common::model::{test_model, test_model_with_cv_ua};
 use common::*;
-use fantoccini::{ClientBuilder, Locator};
+use fantoccini::error::CmdError;
+use fantoccini::{Client, ClientBuilder, Locator};
 use ser_web::ServerConfig;
 
 fn find_binary(env: &str, names: &[&str]) -> Option<PathBuf> {
@@ -74,8 +78,17 @@ fn start_chromedriver(bin: &Path) -> (Driver, String) {
     }
 }
 
-#[test]
-fn page_shows_the_emotion_of_an_uploaded_wav() {
+/// A running chromedriver and the capabilities of a headless Chromium session.
+struct Browser {
+    _driver: Driver,
+    url: String,
+    caps: serde_json::Map<String, serde_json::Value>,
+    _profile: tempfile::TempDir,
+}
+
+/// Starts chromedriver, or returns `None` (after a loud message) when the browser is missing
+/// and `SER_REQUIRE_BROWSER` is not 1.
+fn browser() -> Option<Browser> {
     let chromium = find_binary("SER_CHROMIUM", &["chromium", "chromium-browser"]);
     let chromedriver = find_binary("SER_CHROMEDRIVER", &["chromedriver"]);
     let (Some(chromium), Some(chromedriver)) = (chromium, chromedriver) else {
@@ -93,23 +106,10 @@ fn page_shows_the_emotion_of_an_uploaded_wav() {
               on PATH. Install them with `apt-get install chromium chromium-driver` (CI sets \
               SER_REQUIRE_BROWSER=1 to make this a failure). !!!!!!!!\n",
         );
-        return;
+        return None;
     };
-
-    let server = TestServer::start(test_model(), ServerConfig::default());
-    let tmp = tempfile::tempdir().unwrap();
-    let short = tmp.path().join("short.wav");
-    std::fs::write(&short, speech_wav(16_000, 3.0)).unwrap();
-    let long = tmp.path().join("long.wav");
-    std::fs::write(&long, speech_wav(16_000, 10.0)).unwrap();
-    let not_audio = tmp.path().join("notes.txt");
-    std::fs::write(&not_audio, "this is not audio").unwrap();
-    // What the API itself says about these files: the page must show the same.
-    let (_, api_short) = post_audio(&server, &std::fs::read(&short).unwrap());
-    let (_, api_long) = post_audio(&server, &std::fs::read(&long).unwrap());
-
-    let (_driver, driver_url) = start_chromedriver(&chromedriver);
-    let profile = tmp.path().join("chromium-profile");
+    let (driver, url) = start_chromedriver(&chromedriver);
+    let profile = tempfile::tempdir().unwrap();
     let caps = serde_json::json!({
         "goog:chromeOptions": {
             "binary": chromium,
@@ -121,13 +121,24 @@ fn page_shows_the_emotion_of_an_uploaded_wav() {
                 // A fake microphone (a beeping tone) that needs no permission prompt, so the
                 // page's recording path (WebAudio capture + WAV encoding in JS) runs for real.
                 "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-                format!("--user-data-dir={}", profile.display()),
+                format!("--user-data-dir={}", profile.path().display()),
             ],
         }
     });
-    let caps = caps.as_object().unwrap().clone();
-    let page_url = server.url("/");
+    Some(Browser {
+        _driver: driver,
+        url,
+        caps: caps.as_object().unwrap().clone(),
+        _profile: profile,
+    })
+}
 
+/// Runs `steps` in a fresh WebDriver session; the session is closed however they end.
+fn in_browser<F, Fut>(browser: &Browser, steps: F)
+where
+    F: FnOnce(Client) -> Fut,
+    Fut: Future<Output = Result<(), CmdError>>,
+{
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -135,108 +146,228 @@ fn page_shows_the_emotion_of_an_uploaded_wav() {
     rt.block_on(async move {
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
         let client = ClientBuilder::new(connector)
-            .capabilities(caps)
-            .connect(&driver_url)
+            .capabilities(browser.caps.clone())
+            .connect(&browser.url)
             .await
             .expect("WebDriver session");
-        let outcome = async {
-            client.goto(&page_url).await?;
-            let wait = |state: &'static str| {
-                let client = client.clone();
-                async move {
-                    client
-                        .wait()
-                        .at_most(Duration::from_secs(30))
-                        .for_element(Locator::Css(&format!("body[data-state='{state}']")))
-                        .await
-                }
-            };
-            // The model's labels are fetched from /api/model and shown in the header.
-            client
-                .wait()
-                .at_most(Duration::from_secs(10))
-                .for_element(Locator::XPath(
-                    "//p[@id='model-info' and starts-with(normalize-space(.), 'Model:')]",
-                ))
-                .await?;
-
-            // 1. A short clip: emotion + one bar per label, no timeline.
-            let input = client.find(Locator::Id("file")).await?;
-            input.send_keys(&short.display().to_string()).await?;
-            wait("done").await?;
-            let shown = client.find(Locator::Id("emotion")).await?.text().await?;
-            let bars = client.find_all(Locator::Css("#bars .bar")).await?;
-            let timeline_hidden = client
-                .find(Locator::Id("timeline-box"))
-                .await?
-                .attr("hidden")
-                .await?;
-            // CSS capitalises the label for display.
-            assert_eq!(
-                shown.to_lowercase(),
-                api_short["emotion"].as_str().unwrap(),
-                "{api_short}"
-            );
-            assert_eq!(bars.len(), api_short["labels"].as_array().unwrap().len());
-            assert!(timeline_hidden.is_some(), "a 3 s clip has no timeline");
-
-            // 2. A long clip: a timeline with one block per window.
-            let input = client.find(Locator::Id("file")).await?;
-            input.send_keys(&long.display().to_string()).await?;
-            client
-                .wait()
-                .at_most(Duration::from_secs(30))
-                .for_element(Locator::Css("#timeline .seg"))
-                .await?;
-            wait("done").await?;
-            let shown = client.find(Locator::Id("emotion")).await?.text().await?;
-            assert_eq!(shown.to_lowercase(), api_long["emotion"].as_str().unwrap());
-            let segs = client.find_all(Locator::Css("#timeline .seg")).await?;
-            assert_eq!(segs.len(), api_long["segments"].as_array().unwrap().len());
-
-            if let Some(dir) = std::env::var_os("SER_SCREENSHOT_DIR") {
-                let png = client.screenshot().await?;
-                std::fs::write(Path::new(&dir).join("ser-web-long.png"), png).unwrap();
-            }
-
-            // 3. Microphone: record ~1.5 s from the fake device, stop, get an answer.
-            client.find(Locator::Id("record")).await?.click().await?;
-            client
-                .wait()
-                .at_most(Duration::from_secs(10))
-                .for_element(Locator::Css("#record.recording"))
-                .await?;
-            tokio::time::sleep(Duration::from_millis(1500)).await;
-            client.find(Locator::Id("record")).await?.click().await?;
-            client
-                .wait()
-                .at_most(Duration::from_secs(30))
-                .for_element(Locator::XPath(
-                    "//p[@id='status' and starts-with(normalize-space(.), 'recording:')]",
-                ))
-                .await?;
-            wait("done").await?;
-            let status = client.find(Locator::Id("status")).await?.text().await?;
-            let shown = client.find(Locator::Id("emotion")).await?.text().await?;
-            assert!(!shown.is_empty(), "no emotion after recording ({status})");
-            // "recording: 1.49 s at 48000 Hz": a real clip of about the recorded length.
-            let secs: f64 = status
-                .split_whitespace()
-                .nth(1)
-                .and_then(|v| v.parse().ok())
-                .unwrap_or_else(|| panic!("unexpected status {status:?}"));
-            assert!((0.5..10.0).contains(&secs), "{status}");
-
-            // 4. Not audio: the server's error is shown to the user.
-            let input = client.find(Locator::Id("file")).await?;
-            input.send_keys(&not_audio.display().to_string()).await?;
-            wait("error").await?;
-            let err = client.find(Locator::Id("error")).await?.text().await?;
-            assert!(err.contains("unsupported audio format"), "{err}");
-            Ok::<_, fantoccini::error::CmdError>(())
-        }
-        .await;
+        let outcome = steps(client.clone()).await;
         let _ = client.close().await;
         outcome.expect("browser steps");
+    });
+}
+
+/// Waits until `body[data-state=state]` (the page's idle/busy/done/error state).
+async fn wait_state(client: &Client, state: &str) -> Result<(), CmdError> {
+    client
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css(&format!("body[data-state='{state}']")))
+        .await
+        .map(|_| ())
+}
+
+/// Records every Content-Security-Policy violation from now on in `window.cspViolations`
+/// (WebDriver's scripts are exempt from the page's CSP; the page's own code is not).
+async fn watch_csp(client: &Client) -> Result<(), CmdError> {
+    client
+        .execute(
+            "window.cspViolations = []; document.addEventListener('securitypolicyviolation', \
+             (e) => window.cspViolations.push(e.violatedDirective + ' ' + e.blockedURI)); \
+             return true;",
+            vec![],
+        )
+        .await
+        .map(|_| ())
+}
+
+async fn csp_violations(client: &Client) -> Result<serde_json::Value, CmdError> {
+    client.execute("return window.cspViolations;", vec![]).await
+}
+
+#[test]
+fn page_shows_the_emotion_of_an_uploaded_wav() {
+    let Some(browser) = browser() else { return };
+    let server = TestServer::start(test_model(), ServerConfig::default());
+    let tmp = tempfile::tempdir().unwrap();
+    let short = tmp.path().join("short.wav");
+    std::fs::write(&short, speech_wav(16_000, 3.0)).unwrap();
+    let long = tmp.path().join("long.wav");
+    std::fs::write(&long, speech_wav(16_000, 10.0)).unwrap();
+    let not_audio = tmp.path().join("notes.txt");
+    std::fs::write(&not_audio, "this is not audio").unwrap();
+    // What the API itself says about these files: the page must show the same.
+    let (_, api_short) = post_audio(&server, &std::fs::read(&short).unwrap());
+    let (_, api_long) = post_audio(&server, &std::fs::read(&long).unwrap());
+    let page_url = server.url("/");
+
+    in_browser(&browser, |client| async move {
+        client.goto(&page_url).await?;
+        watch_csp(&client).await?;
+        // The test model records no accuracy, and the page says so.
+        client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::XPath(
+                "//p[@id='accuracy' and contains(., 'not recorded')]",
+            ))
+            .await?;
+
+        // 1. A short clip: emotion + one bar per label, no timeline.
+        let input = client.find(Locator::Id("file")).await?;
+        input.send_keys(&short.display().to_string()).await?;
+        wait_state(&client, "done").await?;
+        let shown = client.find(Locator::Id("emotion")).await?.text().await?;
+        let bars = client.find_all(Locator::Css("#bars .bar")).await?;
+        let timeline_hidden = client
+            .find(Locator::Id("timeline-box"))
+            .await?
+            .attr("hidden")
+            .await?;
+        // CSS capitalises the label for display.
+        assert_eq!(
+            shown.to_lowercase(),
+            api_short["emotion"].as_str().unwrap(),
+            "{api_short}"
+        );
+        assert_eq!(bars.len(), api_short["labels"].as_array().unwrap().len());
+        assert!(timeline_hidden.is_some(), "a 3 s clip has no timeline");
+
+        // 2. A long clip: a timeline with one block per window.
+        let input = client.find(Locator::Id("file")).await?;
+        input.send_keys(&long.display().to_string()).await?;
+        client
+            .wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(Locator::Css("#timeline .seg"))
+            .await?;
+        wait_state(&client, "done").await?;
+        let shown = client.find(Locator::Id("emotion")).await?.text().await?;
+        assert_eq!(shown.to_lowercase(), api_long["emotion"].as_str().unwrap());
+        let segs = client.find_all(Locator::Css("#timeline .seg")).await?;
+        assert_eq!(segs.len(), api_long["segments"].as_array().unwrap().len());
+
+        if let Some(dir) = std::env::var_os("SER_SCREENSHOT_DIR") {
+            let png = client.screenshot().await?;
+            std::fs::write(Path::new(&dir).join("ser-web-long.png"), png).unwrap();
+        }
+
+        // 3. Microphone: record ~1.5 s from the fake device, stop, get an answer.
+        client.find(Locator::Id("record")).await?.click().await?;
+        client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css("#record.recording"))
+            .await?;
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        client.find(Locator::Id("record")).await?.click().await?;
+        client
+            .wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(Locator::XPath(
+                "//p[@id='status' and starts-with(normalize-space(.), 'recording:')]",
+            ))
+            .await?;
+        wait_state(&client, "done").await?;
+        let status = client.find(Locator::Id("status")).await?.text().await?;
+        let shown = client.find(Locator::Id("emotion")).await?.text().await?;
+        assert!(!shown.is_empty(), "no emotion after recording ({status})");
+        // "recording: 1.49 s at 48000 Hz": a real clip of about the recorded length.
+        let secs: f64 = status
+            .split_whitespace()
+            .nth(1)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected status {status:?}"));
+        assert!((0.5..10.0).contains(&secs), "{status}");
+
+        // 4. Not audio: the server's error is shown to the user.
+        let input = client.find(Locator::Id("file")).await?;
+        input.send_keys(&not_audio.display().to_string()).await?;
+        wait_state(&client, "error").await?;
+        let err = client.find(Locator::Id("error")).await?.text().await?;
+        assert!(err.contains("unsupported audio format"), "{err}");
+
+        // Everything above ran under the page's Content-Security-Policy.
+        let violations = csp_violations(&client).await?;
+        assert_eq!(violations, serde_json::json!([]), "CSP violations");
+        Ok(())
+    });
+}
+
+/// Issue 25, finding 5: an error after a result left the old emotion on screen (users read it
+/// as the answer to the new file), and the accuracy was read from the wrong field of
+/// `/api/model` and never shown.
+#[test]
+fn issue25_an_error_replaces_the_previous_result_and_the_accuracy_is_shown() {
+    let Some(browser) = browser() else { return };
+    let server = TestServer::start(test_model_with_cv_ua(0.6805), ServerConfig::default());
+    let tmp = tempfile::tempdir().unwrap();
+    let clip = tmp.path().join("clip.wav");
+    std::fs::write(&clip, speech_wav(16_000, 3.0)).unwrap();
+    let not_audio = tmp.path().join("notes.txt");
+    std::fs::write(&not_audio, "this is not audio").unwrap();
+    let (_, api) = post_audio(&server, &std::fs::read(&clip).unwrap());
+    let (_, info) = get_json(&server, "/api/model");
+    let ua = info["metrics"]["cv"]["ua"]["mean"].as_f64().unwrap();
+    let percent = format!("{:.0}%", 100.0 * ua);
+    let page_url = server.url("/");
+
+    in_browser(&browser, |client| async move {
+        client.goto(&page_url).await?;
+        watch_csp(&client).await?;
+        // A good upload: the answer, big, with its confidence.
+        let input = client.find(Locator::Id("file")).await?;
+        input.send_keys(&clip.display().to_string()).await?;
+        wait_state(&client, "done").await?;
+        let emotion = client.find(Locator::Id("emotion")).await?;
+        assert!(emotion.is_displayed().await?);
+        assert_eq!(
+            emotion.text().await?.to_lowercase(),
+            api["emotion"].as_str().unwrap()
+        );
+        let confidence = client.find(Locator::Id("confidence")).await?.text().await?;
+        let expected = format!("{:.0}%", 100.0 * api["confidence"].as_f64().unwrap());
+        assert!(confidence.contains(&expected), "{confidence} vs {expected}");
+
+        // Then a bad file: the old emotion must be gone, the error shown in its place.
+        let input = client.find(Locator::Id("file")).await?;
+        input.send_keys(&not_audio.display().to_string()).await?;
+        wait_state(&client, "error").await?;
+        let error = client.find(Locator::Id("error")).await?;
+        assert!(error.is_displayed().await?, "the error is not visible");
+        let text = error.text().await?;
+        assert!(text.contains("unsupported audio format"), "{text}");
+        for id in ["result", "emotion", "confidence", "bars"] {
+            let el = client.find(Locator::Id(id)).await?;
+            assert!(
+                !el.is_displayed().await?,
+                "#{id} still visible after the error: {:?}",
+                el.text().await?
+            );
+        }
+        // The accuracy recorded in /api/model, in plain words.
+        // "about 68% on speakers it never heard, chance 12.5%"
+        let accuracy = client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::XPath(&format!(
+                "//p[@id='accuracy' and contains(., '{percent}')]"
+            )))
+            .await?
+            .text()
+            .await?;
+        assert!(
+            accuracy.contains(&format!("about {percent}"))
+                && accuracy.contains("never heard")
+                && accuracy.contains("12.5%"),
+            "{accuracy}"
+        );
+
+        if let Some(dir) = std::env::var_os("SER_SCREENSHOT_DIR") {
+            let png = client.screenshot().await?;
+            std::fs::write(Path::new(&dir).join("ser-web-error.png"), png).unwrap();
+        }
+        let violations = csp_violations(&client).await?;
+        assert_eq!(violations, serde_json::json!([]), "CSP violations");
+        Ok(())
     });
 }

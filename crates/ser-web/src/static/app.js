@@ -1,6 +1,7 @@
 // ser-web page logic: file chooser, drag and drop, microphone recording (encoded to 16-bit
 // WAV here, in the browser), upload to POST /api/predict, and drawing of the answer.
-// Plain ES2017, no dependencies, no build step.
+// Plain ES2017, no dependencies, no build step. The page runs under a Content-Security-Policy
+// without 'unsafe-inline' (server/security.rs): no inline scripts, styles or handlers here.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -10,71 +11,110 @@ const COLORS = {
 };
 const colorOf = (label) => COLORS[label] || "#2f6fde";
 let labelsOrder = [];
+// Each upload gets a number; an answer that arrives after a newer upload started is dropped,
+// so a slow old answer can never overwrite (or be read as) the new one.
+let requestId = 0;
+let playbackUrl = null;
 
 function setState(state) { document.body.dataset.state = state; }
+function setStatus(text) { $("status").textContent = text; }
 function showError(text) {
   const el = $("error");
   el.textContent = text;
   el.hidden = !text;
 }
-function setStatus(text) { $("status").textContent = text; }
+const percent = (x) => (100 * x).toFixed(0) + "%";
+
+/** Removes the previous answer and error. Called when every new upload or recording starts:
+ *  users must never read the old emotion as the answer to the new audio. */
+function clearAnswer() {
+  showError("");
+  $("result").hidden = true;
+  $("emotion").textContent = "";
+  $("emotion").dataset.emotion = "";
+  $("confidence").textContent = "";
+  $("message").textContent = "";
+  $("bars").textContent = "";
+  $("timeline").textContent = "";
+  $("timeline-box").hidden = true;
+  const player = $("playback");
+  player.hidden = true;
+  player.removeAttribute("src");
+  if (playbackUrl) URL.revokeObjectURL(playbackUrl);
+  playbackUrl = null;
+  const canvas = $("waveform");
+  canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
+}
+
+// ---- what the model is and how good it is ---------------------------------------------------
+
+/** The speaker-independent unweighted accuracy recorded in the model's manifest, or null:
+ *  `metrics.cv.ua.mean` (cross-validation by actor, written by `ser-eval cv`, as in the shipped
+ *  models/default) or `metrics.test.ua` (held-out test actors, written by `ser-train`). In both
+ *  the speakers scored were never heard in training. */
+function speakerIndependentAccuracy(metrics) {
+  const cv = metrics && metrics.cv;
+  if (cv && cv.ua && typeof cv.ua.mean === "number") return cv.ua.mean;
+  const test = metrics && metrics.test;
+  if (test && typeof test.ua === "number") return test.ua;
+  return null;
+}
+
+function listOf(words) {
+  return words.length < 2 ? words.join("") :
+    words.slice(0, -1).join(", ") + " or " + words[words.length - 1];
+}
 
 async function loadModelInfo() {
+  let info;
   try {
     const res = await fetch("/api/model");
-    const info = await res.json();
-    labelsOrder = info.labels || [];
-    const parts = [];
-    const members = info.members || [];
-    if (members.length) {
-      const fams = [...new Set(members.map((x) => (x.model && x.model.family) || "?"))];
-      parts.push(fams.join("+").toUpperCase() + (members.length > 1 ? " ensemble of " + members.length : ""));
-    }
-    if (labelsOrder.length) parts.push(labelsOrder.length + " emotions");
-    // Metrics are recorded by ser-train, e.g. {"test": {"ua": 0.61, "wa": 0.63}}.
-    const metrics = info.metrics || {};
-    const m = metrics.test || metrics;
-    const ua = m.ua ?? m.unweighted_accuracy;
-    if (typeof ua === "number") {
-      parts.push("UA " + (100 * ua).toFixed(1) + "%" + (info.protocol ? " (" + info.protocol + ")" : ""));
-    } else if (info.protocol) {
-      parts.push(info.protocol);
-    }
-    $("model-info").textContent = "Model: " + (parts.join(" · ") || "loaded");
-    const s = info.server || {};
-    if (s.max_upload_bytes) {
-      $("limits").textContent = "Up to " + (s.max_upload_bytes / 1048576).toFixed(0) + " MiB and " +
-        (s.max_duration_secs ?? "any") + " s per clip.";
-    }
+    info = await res.json();
   } catch (e) {
-    $("model-info").textContent = "Model info unavailable: " + e;
+    $("accuracy").textContent = "Could not load the model's details: " + e.message;
+    return;
+  }
+  labelsOrder = info.labels || [];
+  if (labelsOrder.length) $("label-list").textContent = ": " + listOf(labelsOrder);
+  const ua = speakerIndependentAccuracy(info.metrics);
+  const n = labelsOrder.length;
+  const chance = n ? " (chance: " + +(100 / n).toFixed(1) + "%)" : "";
+  $("accuracy").textContent = ua == null ? "This model's accuracy was not recorded." :
+    "Accuracy: about " + percent(ua) + " on speakers it never heard" + chance + ".";
+  const s = info.server || {};
+  if (s.max_upload_bytes) {
+    const mib = (s.max_upload_bytes / 1048576).toFixed(0);
+    const secs = s.max_duration_secs ? " and " + s.max_duration_secs + " s" : "";
+    $("limits").textContent = "WAV, FLAC, MP3 or OGG, up to " + mib + " MiB" + secs +
+      ". You can also drop a file here.";
   }
 }
 
 // ---- upload ---------------------------------------------------------------------------------
 async function analyse(blob, name) {
-  showError("");
+  const id = ++requestId;
+  clearAnswer();
   setState("busy");
-  setStatus("Analysing " + name + " (" + (blob.size / 1024).toFixed(0) + " KiB)…");
-  drawWaveform(blob).catch(() => {});
-  let res, body;
+  setStatus("Listening to " + name + "…");
+  playbackUrl = URL.createObjectURL(blob);
+  $("playback").src = playbackUrl;
+  drawWaveform(blob, id).catch(() => {});
+  let res, body = null;
   try {
     res = await fetch("/api/predict", {
       method: "POST",
       headers: { "Content-Type": blob.type || "application/octet-stream" },
       body: blob,
     });
-    body = await res.json();
+    try { body = await res.json(); } catch (e) { body = null; }
   } catch (e) {
-    setState("error");
-    setStatus("");
-    showError("Could not reach the server: " + e);
+    if (id !== requestId) return;
+    failed("Could not reach the server: " + e.message);
     return;
   }
-  if (!res.ok) {
-    setState("error");
-    setStatus("");
-    showError((body && body.detail) || ("HTTP " + res.status));
+  if (id !== requestId) return;
+  if (!res.ok || !body) {
+    failed(name + ": " + ((body && body.detail) || ("the server answered HTTP " + res.status)));
     return;
   }
   render(body);
@@ -82,25 +122,41 @@ async function analyse(blob, name) {
   setState("done");
 }
 
+/** Shows `text` where the answer would be; the old answer is already gone (clearAnswer). */
+function failed(text) {
+  clearAnswer();
+  setStatus("");
+  showError(text);
+  setState("error");
+}
+
 function render(r) {
   $("result").hidden = false;
-  $("emotion").textContent = r.silence ? "silence (no emotion)" : (r.emotion || "—");
+  $("playback").hidden = !playbackUrl;
+  $("emotion").textContent = r.silence ? "Silence" : (r.emotion || "—");
   $("emotion").dataset.emotion = r.emotion || "";
-  $("confidence").textContent = r.confidence != null ? (100 * r.confidence).toFixed(0) + "%" : "";
+  $("confidence").textContent = r.confidence != null ? percent(r.confidence) + " confidence" : "";
   $("message").textContent = r.message || "";
   const bars = $("bars");
-  bars.textContent = "";
   const order = (r.labels && r.labels.length) ? r.labels : labelsOrder;
   for (const label of order) {
     const p = r.probabilities[label];
     if (p == null) continue;
     const row = document.createElement("div");
     row.className = "bar" + (label === r.emotion ? " best" : "");
-    row.innerHTML = '<span class="name"></span><span class="track"><span class="fill"></span></span><span class="p"></span>';
-    row.querySelector(".name").textContent = label;
-    row.querySelector(".fill").style.width = (100 * p).toFixed(1) + "%";
-    row.querySelector(".fill").style.display = "block";
-    row.querySelector(".p").textContent = (100 * p).toFixed(1) + "%";
+    const name = document.createElement("span");
+    name.className = "name";
+    name.textContent = label;
+    const track = document.createElement("span");
+    track.className = "track";
+    const fill = document.createElement("span");
+    fill.className = "fill";
+    fill.style.width = (100 * p).toFixed(1) + "%";
+    track.appendChild(fill);
+    const value = document.createElement("span");
+    value.className = "p";
+    value.textContent = (100 * p).toFixed(1) + "%";
+    row.append(name, track, value);
     bars.appendChild(row);
   }
   renderTimeline(r);
@@ -128,21 +184,22 @@ function renderTimeline(r) {
     else el.classList.add("silence");
     el.textContent = label;
     el.title = s.start_secs.toFixed(1) + "–" + s.end_secs.toFixed(1) + " s: " +
-      (s.emotion ? s.emotion + " " + (100 * s.confidence).toFixed(0) + "%" : (s.note || label));
+      (s.emotion ? s.emotion + " " + percent(s.confidence) : (s.note || label));
     tl.appendChild(el);
   });
 }
 
 // ---- waveform -------------------------------------------------------------------------------
-async function drawWaveform(blob) {
-  const canvas = $("waveform");
-  const ctx = canvas.getContext("2d");
-  ctx.clearRect(0, 0, canvas.width, canvas.height);
+async function drawWaveform(blob, id) {
   const Ctx = window.AudioContext || window.webkitAudioContext;
   if (!Ctx) return;
   const ac = new Ctx();
   try {
     const buf = await ac.decodeAudioData(await blob.arrayBuffer());
+    if (id !== requestId) return;
+    const canvas = $("waveform");
+    const ctx = canvas.getContext("2d");
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
     const data = buf.getChannelData(0);
     const w = canvas.width, h = canvas.height, step = Math.max(1, Math.floor(data.length / w));
     ctx.fillStyle = "#2f6fde";
@@ -182,12 +239,15 @@ async function toggleRecording() {
     analyse(wav, "recording");
     return;
   }
-  showError("");
+  // A new recording is a new question: the previous answer goes now.
+  requestId++;
+  clearAnswer();
   let stream;
   try {
     stream = await navigator.mediaDevices.getUserMedia({ audio: true });
   } catch (e) {
-    showError("Microphone unavailable: " + e.message + " (the page must be served from localhost or HTTPS)");
+    failed("Microphone unavailable: " + e.message +
+      " (browsers allow it only on pages from localhost or HTTPS).");
     return;
   }
   const ac = new (window.AudioContext || window.webkitAudioContext)();
@@ -200,6 +260,7 @@ async function toggleRecording() {
   rec = { stream, ac, node, source, chunks };
   btn.textContent = "■ Stop";
   btn.classList.add("recording");
+  setState("recording");
   setStatus("Recording… press Stop when done.");
 }
 
@@ -229,6 +290,8 @@ function init() {
   $("file").addEventListener("change", (e) => {
     const f = e.target.files[0];
     if (f) analyse(f, f.name);
+    // Choosing the same file again is a new request too.
+    e.target.value = "";
   });
   ["dragenter", "dragover"].forEach((t) => drop.addEventListener(t, (e) => {
     e.preventDefault();

@@ -8,6 +8,7 @@ pub mod model;
 use std::io::Cursor;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use ser_web::{AppState, EmotionModel, ServerConfig};
 
@@ -138,6 +139,25 @@ impl TestServer {
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
+
+    /// Sends the shutdown signal and waits at most `limit` for `serve_with_shutdown` to
+    /// return; `Some(elapsed)` if it did. A server still running after `limit` is left behind
+    /// (its thread detached) so that the calling test fails instead of hanging.
+    pub fn stop_within(mut self, limit: Duration) -> Option<Duration> {
+        let started = Instant::now();
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        let thread = self.thread.take()?;
+        while started.elapsed() < limit {
+            if thread.is_finished() {
+                let _ = thread.join();
+                return Some(started.elapsed());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        None
+    }
 }
 
 impl Drop for TestServer {
@@ -230,4 +250,73 @@ pub fn assert_prediction_shape(json: &serde_json::Value, labels: &[String]) {
         .0;
     assert_eq!(best, emotion, "emotion is not the argmax: {json}");
     assert_eq!(json["silence"], false);
+}
+
+/// Outcome of watching a raw connection for the server to close it.
+#[derive(Debug)]
+pub enum Watched {
+    /// The server closed (FIN or reset) after this long, having sent these bytes first.
+    Closed(Duration, Vec<u8>),
+    /// Still open after the limit, with the bytes received so far.
+    Open(Vec<u8>),
+}
+
+/// Reads from `tcp` until the server closes it or `limit` passes, calling `tick` every
+/// `every` (to trickle bytes at the server; write errors after a close are expected).
+pub fn watch_close(
+    tcp: &mut std::net::TcpStream,
+    limit: Duration,
+    every: Duration,
+    mut tick: impl FnMut(&mut std::net::TcpStream),
+) -> Watched {
+    use std::io::Read;
+    let started = Instant::now();
+    let mut got = Vec::new();
+    tcp.set_read_timeout(Some(every)).unwrap();
+    let mut buf = [0u8; 4096];
+    while started.elapsed() < limit {
+        match tcp.read(&mut buf) {
+            Ok(0) => return Watched::Closed(started.elapsed(), got),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                tick(tcp);
+            }
+            Err(_) => return Watched::Closed(started.elapsed(), got),
+        }
+    }
+    Watched::Open(got)
+}
+
+/// How many TCP sockets this process holds whose local port is `port`, other than the
+/// listening socket: the connections the server has accepted (a connection still waiting in
+/// the kernel's accept queue has no file descriptor yet). Linux only: reads /proc/self/fd and
+/// /proc/net/tcp (columns documented in the kernel's Documentation/networking/proc_net_tcp.rst).
+#[cfg(target_os = "linux")]
+pub fn accepted_sockets(port: u16) -> usize {
+    let ours: std::collections::HashSet<String> = std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .filter_map(|l| {
+            let l = l.to_string_lossy().into_owned();
+            Some(l.strip_prefix("socket:[")?.strip_suffix(']')?.to_string())
+        })
+        .collect();
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap();
+    table
+        .lines()
+        .skip(1)
+        .filter(|line| {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            // cols[1] = local "ADDR:PORT" (hex), cols[3] = state (0A = LISTEN), cols[9] = inode.
+            cols.len() > 9
+                && cols[1].rsplit(':').next() == Some(&format!("{port:04X}"))
+                && cols[3] != "0A"
+                && ours.contains(cols[9])
+        })
+        .count()
 }

@@ -17,6 +17,12 @@ use ser_web::EmotionModel;
 
 /// Writes the untrained test artifact to `dir` (created or replaced).
 pub fn write_test_artifact(dir: &Path) {
+    write_test_artifact_with_metrics(dir, serde_json::json!({}));
+}
+
+/// The untrained test artifact with `metrics` recorded in its manifest (the page reads the
+/// accuracy it shows from there; the figures are made up, the weights untrained).
+pub fn write_test_artifact_with_metrics(dir: &Path, metrics: serde_json::Value) {
     let features = dsp_features::FeatureConfig::default();
     let labels: Vec<String> = ravdess_loader::Emotion::ALL
         .iter()
@@ -26,13 +32,14 @@ pub fn write_test_artifact(dir: &Path) {
         CnnConfig::new(features.output_bins(), labels.len()).with_channels(vec![4, 8]),
     );
     let model = config.init(&Device::default());
-    let manifest = Manifest::single(
+    let mut manifest = Manifest::single(
         "untrained-test-cnn",
         config,
         features,
         labels,
         "none: untrained test model",
     );
+    manifest.metrics = metrics;
     save(dir, &manifest, &[model]).unwrap();
 }
 
@@ -49,4 +56,16 @@ pub fn test_model() -> Arc<dyn EmotionModel> {
             ser_web::load_model(&dir).unwrap()
         })
         .clone()
+}
+
+/// The test model with a made-up cross-validation record, `metrics.cv.ua.mean = ua`, in the
+/// shape `ser-eval cv` writes (models/default/manifest.json), built fresh on each call.
+pub fn test_model_with_cv_ua(ua: f64) -> Arc<dyn EmotionModel> {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("model");
+    write_test_artifact_with_metrics(
+        &dir,
+        serde_json::json!({ "cv": { "ua": { "mean": ua, "std": 0.05 } } }),
+    );
+    ser_web::load_model(&dir).unwrap()
 }
