@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use super::confusion::{ConfusionMatrix, validate};
 use super::report::ClassificationReport;
-use super::rng::SplitMix64;
 use crate::error::{EvalError, Result};
+use ser_audio::rng::SplitMix64;
 
 /// How to bootstrap: number of resamples, confidence level and PRNG seed.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -55,8 +55,8 @@ pub struct BootstrapCi {
 /// # Method
 ///
 /// Each of `config.resamples` resamples draws `n` sample indices uniformly **with
-/// replacement** (index `k` is `rng.below(n)` from one [`SplitMix64`] stream seeded with
-/// `config.seed`, drawn in order), recomputes the confusion matrix and from it UA and macro-F1
+/// replacement** (index `k` is [`unbiased_below`]`(rng, n)` on one [`SplitMix64`] stream
+/// seeded with `config.seed`, drawn in order), recomputes the confusion matrix and from it UA and macro-F1
 /// with exactly the conventions of [`ClassificationReport`]. The interval is the
 /// `(1 - confidence) / 2` and `(1 + confidence) / 2` quantiles of the resampled values, with
 /// linear interpolation between order statistics (numpy's default `percentile` method).
@@ -98,7 +98,7 @@ pub fn bootstrap_ci(
     for _ in 0..config.resamples {
         counts.iter_mut().for_each(|row| row.fill(0));
         for _ in 0..n {
-            let k = rng.below(n);
+            let k = unbiased_below(&mut rng, n);
             counts[y_true[k]][y_pred[k]] += 1;
         }
         let cm = ConfusionMatrix::from_counts(counts.clone())?;
@@ -132,18 +132,63 @@ pub(crate) fn quantile(values: &mut [f64], q: f64) -> f64 {
     values[lo] + (values[hi] - values[lo]) * frac
 }
 
+/// A uniform integer in `0..n` without modulo bias (Lemire, "Fast Random Integer Generation
+/// in an Interval", ACM TOMACS 2019, algorithm 5); 0 when `n == 0`.
+///
+/// The workspace generator's own [`SplitMix64::below`] is the same multiply-shift without the
+/// rejection step: its bias (at most `n / 2^64`) does not matter for augmentation, but the
+/// bootstrap keeps the exact algorithm that `tests/fixtures/make_sklearn_fixtures.py`
+/// re-implements, so the fixtures check the intervals bit for bit.
+pub fn unbiased_below(rng: &mut SplitMix64, n: usize) -> usize {
+    let s = n as u64;
+    if s == 0 {
+        return 0;
+    }
+    let mut m = u128::from(rng.next_u64()) * u128::from(s);
+    if (m as u64) < s {
+        // Reject the few low products that would make some outputs more likely.
+        let threshold = s.wrapping_neg() % s;
+        while (m as u64) < threshold {
+            m = u128::from(rng.next_u64()) * u128::from(s);
+        }
+    }
+    (m >> 64) as usize
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn data(n: usize, seed: u64) -> (Vec<usize>, Vec<usize>) {
         let mut rng = SplitMix64::new(seed);
-        let y_true: Vec<usize> = (0..n).map(|_| rng.below(4)).collect();
+        let mut below = |k| unbiased_below(&mut rng, k);
+        let y_true: Vec<usize> = (0..n).map(|_| below(4)).collect();
         let y_pred = y_true
             .iter()
-            .map(|&t| if rng.below(10) < 3 { rng.below(4) } else { t })
+            .map(|&t| if below(10) < 3 { below(4) } else { t })
             .collect();
         (y_true, y_pred)
+    }
+
+    #[test]
+    fn unbiased_below_follows_the_reference_stream_and_is_uniform() {
+        // First outputs of splitmix64.c seeded with 1234567, as printed by the reference C code
+        // (also reproduced by the Python version in tests/fixtures/make_sklearn_fixtures.py).
+        let mut rng = SplitMix64::new(1_234_567);
+        assert_eq!(rng.next_u64(), 6_457_827_717_110_365_317);
+        assert_eq!(rng.next_u64(), 3_203_168_211_198_807_973);
+        assert_eq!(rng.next_u64(), 9_817_491_932_198_370_423);
+        let mut rng = SplitMix64::new(7);
+        let mut counts = [0usize; 6];
+        for _ in 0..60_000 {
+            counts[unbiased_below(&mut rng, 6)] += 1;
+        }
+        // Each bucket expects 10 000; 5 sigma is about 456.
+        for c in counts {
+            assert!((9_500..10_500).contains(&c), "{counts:?}");
+        }
+        assert_eq!(unbiased_below(&mut rng, 0), 0);
+        assert_eq!(unbiased_below(&mut rng, 1), 0);
     }
 
     #[test]

@@ -3,9 +3,7 @@
 mod bootstrap;
 mod confusion;
 mod report;
-mod rng;
 
-pub use bootstrap::{BootstrapCi, BootstrapConfig, Interval, bootstrap_ci};
+pub use bootstrap::{BootstrapCi, BootstrapConfig, Interval, bootstrap_ci, unbiased_below};
 pub use confusion::ConfusionMatrix;
 pub use report::{Averages, ClassMetrics, ClassificationReport};
-pub use rng::SplitMix64;

@@ -204,7 +204,7 @@ mod tests {
     #[test]
     fn matches_definitions_over_many_random_cases() {
         // Fixed-seed sweep over sizes and class counts (RustFFT-style accuracy test).
-        let mut rng = crate::metrics::SplitMix64::new(0x5E7_E7A1);
+        let mut rng = ser_audio::rng::SplitMix64::new(0x5E7_E7A1);
         for n_classes in 1..=9 {
             for n in [1usize, 2, 3, 7, 20, 101] {
                 let y_true: Vec<usize> = (0..n).map(|_| rng.below(n_classes)).collect();
