@@ -181,6 +181,104 @@ impl CorpusSpec {
     }
 }
 
+impl CorpusSpec {
+    /// Builds specs from a CLI's repeated flags, so every tool reads them the same way:
+    ///
+    /// * `data`: `NAME=PATH` or `PATH` per corpus ([`CorpusSpec::parse`]);
+    /// * `speaker_rules`: `NAME=RULE` for one corpus, or a bare `RULE` when there is only one
+    ///   corpus ([`SpeakerRule::parse`]: a file-name regex or `column:NAME`);
+    /// * `label_maps`: `NAME=FILE` or a bare `FILE` likewise ([`LabelMap::from_file`]).
+    ///
+    /// Errors name the flag value: an unknown corpus name, a bare value with several corpora,
+    /// two values for one corpus, or a bad rule, file or spec.
+    ///
+    /// ```no_run
+    /// use ravdess_loader::{CorpusSpec, open_corpora};
+    ///
+    /// let specs = CorpusSpec::from_args(
+    ///     &["ravdess=data/ravdess", "emodb=data/emodb-16k"],
+    ///     &[] as &[&str],
+    ///     &["emodb=datasets/labelmaps/emodb.csv"],
+    /// )?;
+    /// let corpus = open_corpora(&specs)?;
+    /// for l in &corpus.left_out { eprintln!("note: {l}"); }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_args<A, B, C>(
+        data: &[A],
+        speaker_rules: &[B],
+        label_maps: &[C],
+    ) -> Result<Vec<Self>>
+    where
+        A: AsRef<str>,
+        B: AsRef<str>,
+        C: AsRef<str>,
+    {
+        let mut specs = data
+            .iter()
+            .map(|d| Self::parse(d.as_ref()))
+            .collect::<Result<Vec<_>>>()?;
+        for r in speaker_rules {
+            let (i, rule) = target(&specs, r.as_ref(), "speaker rule")?;
+            if specs[i].speaker_rule.is_some() {
+                return Err(twice(r.as_ref(), "speaker rule", &specs[i].name));
+            }
+            specs[i].speaker_rule = Some(SpeakerRule::parse(rule)?);
+        }
+        for m in label_maps {
+            let (i, file) = target(&specs, m.as_ref(), "label map")?;
+            if specs[i].label_map.is_some() {
+                return Err(twice(m.as_ref(), "label map", &specs[i].name));
+            }
+            specs[i].label_map = Some(LabelMap::from_file(file)?);
+        }
+        Ok(specs)
+    }
+}
+
+fn twice(value: &str, field: &'static str, name: &str) -> Error {
+    Error::InvalidSpec {
+        spec: value.to_string(),
+        field,
+        reason: format!("is given twice for corpus `{name}`"),
+    }
+}
+
+/// Which spec a per-corpus value (`NAME=VALUE` or bare `VALUE`) is for, and the value.
+fn target<'a>(
+    specs: &[CorpusSpec],
+    value: &'a str,
+    field: &'static str,
+) -> Result<(usize, &'a str)> {
+    let bad = |reason: String| Error::InvalidSpec {
+        spec: value.to_string(),
+        field,
+        reason,
+    };
+    let names = || {
+        specs
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match split_named(value) {
+        (Some(name), rest) => match specs.iter().position(|s| s.name == name) {
+            Some(i) => Ok((i, rest)),
+            None => Err(bad(format!(
+                "names corpus `{name}`, which is not among the corpora given ({})",
+                names()
+            ))),
+        },
+        (None, rest) if specs.len() == 1 => Ok((0, rest)),
+        (None, _) => Err(bad(format!(
+            "must say which corpus it is for when there are several: NAME=VALUE with NAME one \
+             of {}",
+            names()
+        ))),
+    }
+}
+
 /// Splits an optional `NAME=` prefix off a per-corpus CLI value (`emodb=^(\d\d)`,
 /// `emodb=datasets/labelmaps/emodb.csv`), by the same rule as [`CorpusSpec::parse`]:
 /// `(Some("emodb"), rest)`, or `(None, s)` when the text before `=` is not a valid name.
@@ -302,6 +400,35 @@ mod tests {
         assert!(e.contains("`name`") && e.contains("NAME=PATH"), "{e}");
         assert_eq!(split_named("emodb=^(\\d\\d)"), (Some("emodb"), "^(\\d\\d)"));
         assert_eq!(split_named("^(?P<s>\\d)"), (None, "^(?P<s>\\d)"));
+    }
+
+    #[test]
+    fn specs_from_cli_flags() {
+        let none: &[&str] = &[];
+        let specs = CorpusSpec::from_args(&["a=x", "b=y"], &["b=^(\\d\\d)"], none).expect("valid");
+        assert_eq!(specs[0].speaker_rule, None);
+        assert_eq!(
+            specs[1].speaker_rule,
+            Some(SpeakerRule::parse("^(\\d\\d)").expect("valid"))
+        );
+        let one = CorpusSpec::from_args(&["x"], &["column:spk"], none).expect("bare ok");
+        assert_eq!(one[0].speaker_rule, Some(SpeakerRule::Column("spk".into())));
+        for (rules, needle) in [
+            (
+                &["c=^(a)"][..],
+                "`c`, which is not among the corpora given (a, b)",
+            ),
+            (&["^(a)"][..], "must say which corpus"),
+            (&["a=^(a)", "a=^(b)"][..], "twice for corpus `a`"),
+        ] {
+            let e = CorpusSpec::from_args(&["a=x", "b=y"], rules, none)
+                .expect_err(needle)
+                .to_string();
+            assert!(e.contains(needle) && e.contains("speaker rule"), "{e}");
+        }
+        let e =
+            CorpusSpec::from_args(&["a=x"], none, &["a=/no/such/map.csv"]).expect_err("missing");
+        assert!(e.to_string().contains("/no/such/map.csv"), "{e}");
     }
 
     #[test]

@@ -1,17 +1,35 @@
 //! `ser-data inspect`: counts, formats, durations, duplicates and problems of a corpus.
 
-use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use ravdess_loader::{LoadOptions, Summary, load_audio, open_corpus};
+use ravdess_loader::{
+    CorporaOptions, CorpusSpec, Layout, LoadOptions, Summary, load_audio, open_corpora_with,
+};
 
 use crate::progress;
 
-/// Scans `dir`, optionally decodes everything, prints text or JSON.
-pub fn run(dir: &Path, json: bool, decode: bool) -> anyhow::Result<ExitCode> {
+/// Scans the corpora of `specs` (combined when several), optionally decodes everything,
+/// prints text or JSON.
+pub fn run(
+    specs: &[CorpusSpec],
+    options: &CorporaOptions,
+    json: bool,
+    decode: bool,
+) -> anyhow::Result<ExitCode> {
     let start = std::time::Instant::now();
-    let corpus = open_corpus(dir).with_context(|| format!("opening corpus {}", dir.display()))?;
+    let what = specs
+        .iter()
+        .map(|s| s.root.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let corpus =
+        open_corpora_with(specs, options).with_context(|| format!("opening corpus {what}"))?;
+    // One corpus: its path as given (unchanged output); several: their common folder.
+    let root = match specs {
+        [one] => one.root.display().to_string(),
+        _ => corpus.root.display().to_string(),
+    };
     let scan_secs = start.elapsed().as_secs_f64();
     let mut summary = corpus.summary();
     let mut decode_secs = None;
@@ -32,7 +50,7 @@ pub fn run(dir: &Path, json: bool, decode: bool) -> anyhow::Result<ExitCode> {
     if json {
         let mut v = serde_json::to_value(&summary)?;
         if let Some(obj) = v.as_object_mut() {
-            obj.insert("root".into(), dir.display().to_string().into());
+            obj.insert("root".into(), root.clone().into());
             obj.insert("scan_secs".into(), scan_secs.into());
             if let Some(d) = decode_secs {
                 obj.insert("decode_secs".into(), d.into());
@@ -40,7 +58,7 @@ pub fn run(dir: &Path, json: bool, decode: bool) -> anyhow::Result<ExitCode> {
         }
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
-        print_text(dir, &summary, scan_secs, decode_secs);
+        print_text(&root, &summary, scan_secs, decode_secs);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -52,11 +70,29 @@ fn counts(map: &std::collections::BTreeMap<String, usize>) -> String {
         .join(", ")
 }
 
-fn print_text(dir: &Path, s: &Summary, scan_secs: f64, decode_secs: Option<f64>) {
-    println!("corpus:       {} ({:?})", dir.display(), s.layout);
+fn print_text(root: &str, s: &Summary, scan_secs: f64, decode_secs: Option<f64>) {
+    match &s.layout {
+        Layout::Combined { corpora } => {
+            println!("corpora:      {} under {root}", corpora.len());
+            for p in corpora {
+                println!(
+                    "  {}: {} ({:?}), {} clips, {} speakers",
+                    p.name,
+                    p.root.display(),
+                    p.layout,
+                    p.clips,
+                    p.speakers
+                );
+            }
+        }
+        layout => println!("corpus:       {root} ({layout:?})"),
+    }
     println!("clips:        {}", s.clips);
     let actors: Vec<String> = s.actors.iter().map(u32::to_string).collect();
-    println!("actors:       {} [{}]", s.actors.len(), actors.join(" "));
+    // Combined corpora have only namespaced speakers (`emodb:03`), no actor numbers.
+    if !actors.is_empty() || s.speakers.is_empty() {
+        println!("actors:       {} [{}]", s.actors.len(), actors.join(" "));
+    }
     if s.actors.len() != s.speakers.len() {
         println!("speakers:     {}", s.speakers.len());
     }
@@ -85,6 +121,9 @@ fn print_text(dir: &Path, s: &Summary, scan_secs: f64, decode_secs: Option<f64>)
     match decode_secs {
         Some(t) => println!(", decode+resample+trim {t:.2} s"),
         None => println!(" (add --decode to decode every clip)"),
+    }
+    for l in &s.left_out {
+        println!("left out:     {l}");
     }
     for dup in &s.duplicates {
         println!("warning: byte-identical files: {}", dup.ids.join(" = "));

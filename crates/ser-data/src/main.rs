@@ -42,12 +42,26 @@ enum Command {
         #[arg(long, default_value_t = 1.0)]
         emotion_scale: f64,
     },
-    /// Scan a corpus (RAVDESS layout, flat RAVDESS names, label/*.wav folders or a CSV
-    /// manifest) and print clips, actors, counts per emotion/intensity/actor, sample rates,
-    /// channels, durations, duplicates and problems. Exit code 0 even with problems.
+    /// Scan a corpus (RAVDESS layout, flat RAVDESS or EMO-DB names, label/*.wav folders or a
+    /// CSV manifest) and print clips, actors, counts per emotion/intensity/actor, sample rates,
+    /// channels, durations, duplicates and problems. Several corpora are combined as training
+    /// would combine them (speakers NAME:SPEAKER). Exit code 0 even with problems.
     Inspect {
-        /// Corpus folder or manifest .csv.
-        dir: PathBuf,
+        /// Corpus folder or manifest .csv, `PATH` or `NAME=PATH`; repeat for several corpora.
+        #[arg(required = true, value_name = "[NAME=]PATH")]
+        data: Vec<String>,
+        /// Speaker rule of a corpus: a regex with one capture group on the file name (e.g.
+        /// `^(\d\d)`) or `column:COL` of a CSV manifest; `NAME=` says which corpus (needed
+        /// with several). RAVDESS and EMO-DB names need none.
+        #[arg(long = "speaker-pattern", value_name = "[NAME=]RULE")]
+        speaker_rules: Vec<String>,
+        /// Label-map file of a corpus (`from,to` lines, `-` drops; see datasets/README.md),
+        /// e.g. `emodb=datasets/labelmaps/emodb.csv`.
+        #[arg(long = "label-map", value_name = "[NAME=]FILE")]
+        label_maps: Vec<String>,
+        /// Keep only these labels (comma-separated); clips with others are counted as left out.
+        #[arg(long, value_delimiter = ',')]
+        labels: Vec<String>,
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
@@ -150,7 +164,20 @@ fn run() -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Inspect { dir, json, decode } => inspect::run(&dir, json, decode),
+        Command::Inspect {
+            data,
+            speaker_rules,
+            label_maps,
+            labels,
+            json,
+            decode,
+        } => {
+            let specs = ravdess_loader::CorpusSpec::from_args(&data, &speaker_rules, &label_maps)?;
+            let options = ravdess_loader::CorporaOptions {
+                labels: (!labels.is_empty()).then_some(labels),
+            };
+            inspect::run(&specs, &options, json, decode)
+        }
         Command::Manifest { dir, out } => {
             let corpus = ravdess_loader::open_corpus(&dir)
                 .with_context(|| format!("opening corpus {}", dir.display()))?;

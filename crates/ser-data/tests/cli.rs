@@ -140,3 +140,47 @@ fn inspect_48k_originals_when_available() {
     assert_eq!(json["channels"]["2"], 2);
     assert!(json["problems"].as_array().unwrap().is_empty());
 }
+
+/// Two corpora combined (issue 27): RAVDESS-layout and EMO-DB-named label folders, the shipped
+/// EMO-DB label map dropping boredom.
+#[test]
+fn inspect_two_corpora_with_a_label_map() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rav = tmp.path().join("rav");
+    ok(&ser_data(&["synth", "--out", p(&rav), "--actors", "1-2"]));
+    let emo = tmp.path().join("emo");
+    let tone = ser_audio::Audio::new(vec![0.1; 1600], 16_000);
+    for (letter, label) in [('W', "angry"), ('L', "boredom")] {
+        std::fs::create_dir_all(emo.join(label)).unwrap();
+        for spk in ["03", "08"] {
+            let f = emo.join(label).join(format!("{spk}a01{letter}a.wav"));
+            ser_audio::write_wav(f, &tone).unwrap();
+        }
+    }
+    let map = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/labelmaps/emodb.csv");
+    let rav_spec = format!("ravdess={}", p(&rav));
+    let emo_spec = format!("emodb={}", p(&emo));
+    let map_arg = format!("emodb={}", p(&map));
+    let args = ["inspect", &rav_spec, &emo_spec, "--label-map", &map_arg];
+    let json: serde_json::Value = serde_json::from_str(&ok(&ser_data(
+        &args.iter().copied().chain(["--json"]).collect::<Vec<_>>(),
+    )))
+    .unwrap();
+    assert_eq!(json["clips"], 120 + 2);
+    assert_eq!(json["layout"]["kind"], "combined");
+    assert_eq!(json["per_corpus"]["emodb"], 2);
+    assert_eq!(json["per_actor"]["emodb:08"], 1);
+    assert_eq!(json["left_out"][0]["label"], "boredom");
+    assert_eq!(json["left_out"][0]["clips"], 2);
+    let text = ok(&ser_data(&args));
+    assert!(text.contains("  emodb: "), "{text}");
+    assert!(
+        text.contains("left out:     corpus `emodb`: left out 2 clip(s) labelled `boredom`"),
+        "{text}"
+    );
+    // A label map for a corpus that was not given is an error naming it.
+    let out = ser_data(&["inspect", &rav_spec, "--label-map", &map_arg]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("corpus `emodb`"), "{err}");
+}
