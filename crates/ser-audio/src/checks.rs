@@ -1,5 +1,7 @@
-//! Sanity checks on decoded audio before it reaches the model: finite samples, a sample rate
-//! we support, a length within the limit, and a loudness test for silence.
+//! Sanity checks on decoded audio before it reaches the model: finite samples of a sane
+//! magnitude, a sample rate we support, a length within the limit, and a loudness test for
+//! silence. The decoders apply the sample and rate checks themselves, before decoding or
+//! resampling; [`check_audio`] is for audio that arrives already in memory.
 
 use crate::Audio;
 use crate::error::{Error, Result};
@@ -8,6 +10,16 @@ use crate::error::{Error, Result};
 pub const MIN_SAMPLE_RATE: u32 = 8_000;
 /// Highest accepted sample rate (Hz): studio recorders top out at 192 kHz.
 pub const MAX_SAMPLE_RATE: u32 = 192_000;
+
+/// Largest magnitude accepted for a sample: 2^7 = 128, 42.1 dB over full scale.
+///
+/// Float WAV (`WAVE_FORMAT_IEEE_FLOAT`) and the MP3/Vorbis decoders' output are nominally in
+/// [-1, 1]; float formats allow "overs" beyond full scale, but no recording or mix is 42 dB
+/// over, while a bit flip in a float's exponent easily is. Such values are not harmless: near
+/// `f32::MAX` they overflow the resampler's FFT (issue 25: two samples of 3.4e38 panicked
+/// rubato; samples of 1e36 turned every resampled sample into NaN). They are refused, not
+/// clamped: clamping would hand the model a click train and call the answer an emotion.
+pub const MAX_SAMPLE_MAGNITUDE: f32 = 128.0;
 
 /// A clip whose RMS level is below this (dB relative to full scale) is treated as silence.
 ///
@@ -28,16 +40,51 @@ pub fn check_finite(samples: &[f32]) -> Result<()> {
     }
 }
 
-/// Checks everything the model needs: samples present and finite, rate in range, and (when
-/// `max_secs` is set) not longer than the limit.
-pub fn check_audio(audio: &Audio, max_secs: Option<f64>) -> Result<()> {
-    if !(MIN_SAMPLE_RATE..=MAX_SAMPLE_RATE).contains(&audio.sample_rate) {
-        return Err(Error::SampleRate {
-            rate: audio.sample_rate,
+/// The first sample that is not finite, or whose magnitude exceeds [`MAX_SAMPLE_MAGNITUDE`],
+/// as an error naming its index and (at `sample_rate` Hz) its time.
+pub fn check_samples(samples: &[f32], sample_rate: u32) -> Result<()> {
+    samples
+        .iter()
+        .enumerate()
+        .try_for_each(|(i, &x)| check_sample(x, i, sample_rate))
+}
+
+/// [`check_samples`] for one sample at mono index `index`.
+#[inline]
+pub(crate) fn check_sample(value: f32, index: usize, sample_rate: u32) -> Result<()> {
+    // One comparison in the common case: NaN fails `<=`, and so does anything too large.
+    if value.abs() <= MAX_SAMPLE_MAGNITUDE {
+        return Ok(());
+    }
+    if !value.is_finite() {
+        return Err(Error::NonFinite { index, value });
+    }
+    Err(Error::SampleOutOfRange {
+        index,
+        time_secs: index as f64 / f64::from(sample_rate.max(1)),
+        value,
+        max: MAX_SAMPLE_MAGNITUDE,
+    })
+}
+
+/// Checks the rate against [`MIN_SAMPLE_RATE`]..=[`MAX_SAMPLE_RATE`].
+pub fn check_rate(rate: u32) -> Result<()> {
+    if (MIN_SAMPLE_RATE..=MAX_SAMPLE_RATE).contains(&rate) {
+        Ok(())
+    } else {
+        Err(Error::SampleRate {
+            rate,
             min: MIN_SAMPLE_RATE,
             max: MAX_SAMPLE_RATE,
-        });
+        })
     }
+}
+
+/// Checks everything the model needs: samples present, finite and within
+/// [`MAX_SAMPLE_MAGNITUDE`], rate in range, and (when `max_secs` is set) not longer than the
+/// limit.
+pub fn check_audio(audio: &Audio, max_secs: Option<f64>) -> Result<()> {
+    check_rate(audio.sample_rate)?;
     if audio.samples.is_empty() {
         return Err(Error::NoSamples {
             reason: "the decoded clip is empty".into(),
@@ -49,9 +96,10 @@ pub fn check_audio(audio: &Audio, max_secs: Option<f64>) -> Result<()> {
         return Err(Error::TooLong {
             duration_secs: audio.duration_secs(),
             max_secs: max,
+            at_least: false,
         });
     }
-    check_finite(&audio.samples)
+    check_samples(&audio.samples, audio.sample_rate)
 }
 
 /// RMS level in dB relative to full scale (a full-scale square wave is 0 dBFS); `-inf` for
@@ -109,6 +157,29 @@ mod tests {
             }
             other => panic!("expected NonFinite, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn huge_finite_samples_are_refused_naming_index_and_time() {
+        let mut s = vec![0.5_f32; 48_000];
+        assert!(check_samples(&s, 48_000).is_ok());
+        s[24_000] = -MAX_SAMPLE_MAGNITUDE; // the bound itself is accepted
+        assert!(check_samples(&s, 48_000).is_ok());
+        s[36_000] = 3.4e38;
+        match check_samples(&s, 48_000) {
+            Err(Error::SampleOutOfRange {
+                index, time_secs, ..
+            }) => {
+                assert_eq!(index, 36_000);
+                assert!((time_secs - 0.75).abs() < 1e-9);
+            }
+            other => panic!("expected SampleOutOfRange, got {other:?}"),
+        }
+        s[10] = f32::NEG_INFINITY;
+        assert!(matches!(
+            check_samples(&s, 48_000),
+            Err(Error::NonFinite { index: 10, .. })
+        ));
     }
 
     #[test]

@@ -120,16 +120,47 @@ pub enum Error {
         max: u32,
     },
 
-    /// The audio is longer than the caller's limit.
+    /// A finite sample far outside full scale (see [`crate::MAX_SAMPLE_MAGNITUDE`]).
     #[error(
-        "audio is {duration_secs:.1} s long; the limit is {max_secs:.1} s (trim it or raise \
-         the limit)"
+        "sample {index} (at {time_secs:.3} s) is {value:e}, beyond the {max} (42 dB over full \
+         scale) that any recording reaches: the file is corrupt"
     )]
+    SampleOutOfRange {
+        /// Index of the first bad sample (mono frame index).
+        index: usize,
+        /// Its time from the start, in seconds.
+        time_secs: f64,
+        /// The bad value.
+        value: f32,
+        /// The largest accepted magnitude.
+        max: f32,
+    },
+
+    /// The audio is longer than the caller's limit.
+    #[error("{}", too_long(*duration_secs, *max_secs, *at_least))]
     TooLong {
-        /// Duration of the audio.
+        /// Duration of the audio: its length when `at_least` is false, else how much was
+        /// decoded before decoding stopped at the limit.
         duration_secs: f64,
         /// The limit.
         max_secs: f64,
+        /// `duration_secs` is where decoding stopped, not the real (unknown, longer) length.
+        at_least: bool,
+    },
+
+    /// The stream holds more samples than the cap (see [`crate::DecodeLimits`]).
+    #[error(
+        "audio is {}{duration_secs:.1} s long, more than the {max_samples} samples (all \
+         channels) decoded at once: split it, or raise the limit",
+        if *at_least { "at least " } else { "" }
+    )]
+    TooManySamples {
+        /// The cap, all channels together.
+        max_samples: u64,
+        /// The length, or with `at_least` how much was decoded when the cap was passed.
+        duration_secs: f64,
+        /// `duration_secs` is where decoding stopped, not the real (longer) length.
+        at_least: bool,
     },
 
     /// Resampling failed (invalid rates or an internal resampler error).
@@ -207,12 +238,31 @@ impl Error {
             Error::NoSamples { .. } => "no_samples",
             Error::NonFinite { .. } => "non_finite_samples",
             Error::SampleRate { .. } => "unsupported_sample_rate",
-            Error::TooLong { .. } => "too_long",
+            Error::SampleOutOfRange { .. } => "corrupt_audio",
+            Error::TooLong { .. } | Error::TooManySamples { .. } => "too_long",
             Error::Resample { .. } => "resample_failed",
             Error::Encode { .. } => "encode_failed",
             Error::InvalidConfig { .. } => "invalid_config",
         }
     }
+}
+
+/// The message of [`Error::TooLong`]: the real duration when it is known, else honestly "longer
+/// than", and never two equal numbers (60.04 s against a 60.0 s limit prints 60.04).
+fn too_long(duration_secs: f64, max_secs: f64, at_least: bool) -> String {
+    let advice = "trim it or raise the limit";
+    if at_least {
+        return format!(
+            "audio is longer than the {max_secs:.1} s limit (decoding stopped after \
+             {duration_secs:.1} s); {advice}"
+        );
+    }
+    let mut decimals = 1;
+    while decimals < 6 && format!("{duration_secs:.decimals$}") == format!("{max_secs:.decimals$}")
+    {
+        decimals += 1;
+    }
+    format!("audio is {duration_secs:.decimals$} s long; the limit is {max_secs:.1} s ({advice})")
 }
 
 #[cfg(test)]
@@ -234,5 +284,28 @@ mod tests {
         // Naming twice does not nest.
         let again = e.in_file("other.wav");
         assert!(!again.to_string().contains("other.wav"), "{again}");
+    }
+
+    #[test]
+    fn too_long_says_the_real_duration_or_that_decoding_stopped() {
+        let msg = |d, at_least| {
+            Error::TooLong {
+                duration_secs: d,
+                max_secs: 60.0,
+                at_least,
+            }
+            .to_string()
+        };
+        assert!(msg(600.0, false).starts_with("audio is 600.0 s long; the limit is 60.0 s"));
+        assert!(
+            msg(60.04, false).starts_with("audio is 60.04 s long"),
+            "{}",
+            msg(60.04, false)
+        );
+        let m = msg(60.02, true);
+        assert!(
+            m.contains("longer than the 60.0 s limit (decoding stopped after 60.0 s)"),
+            "{m}"
+        );
     }
 }

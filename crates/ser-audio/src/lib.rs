@@ -3,16 +3,19 @@
 //! one typed [`Error`] that never panics on bad input.
 //!
 //! * [`decode`] / [`decode_file`]: any supported container, sniffed from its magic number
-//!   ([`sniff`]); WAV through [`read_wav_bytes`] (hound), the rest through symphonia.
+//!   ([`sniff`]); WAV through the RIFF walker and hound, the rest through symphonia; every
+//!   path bounded by [`DecodeLimits`] (rate and channels checked from the header before
+//!   decoding, a duration limit, a cap on decoded samples).
 //! * [`read_wav`] / [`read_wav_bytes`]: any PCM 8/16/24/32-bit or 32-bit float WAV, extra
 //!   chunks skipped, downmixed to mono; [`write_wav`] / [`encode_wav_16`] write 16-bit PCM.
 //! * [`resample()`]: band-limited (rubato FFT) sample-rate conversion.
 //! * [`Preprocess`]: DC removal, silence trim, normalisation, pad/crop (serde config).
-//! * [`checks`]: finite samples, supported rate (8-192 kHz), duration limit, silence level.
+//! * [`checks`]: finite samples within [`MAX_SAMPLE_MAGNITUDE`], supported rate (8-192 kHz),
+//!   duration limit, silence level.
 //! * [`rng::SplitMix64`]: the workspace's one deterministic random number generator.
 //!
 //! ```
-//! use ser_audio::{Audio, Preprocess, decode, encode_wav_16, resample};
+//! use ser_audio::{Audio, DecodeLimits, Preprocess, decode, encode_wav_16, resample};
 //!
 //! // One second of a 440 Hz tone at 48 kHz, as a 16-bit WAV file in memory.
 //! let tone: Vec<f32> = (0..48_000)
@@ -20,14 +23,15 @@
 //!     .collect();
 //! let wav = encode_wav_16(&Audio::new(tone, 48_000))?;
 //!
-//! let audio = decode(&wav, Some(60.0))?; // sniffs the container, downmixes to mono
-//! ser_audio::checks::check_audio(&audio, Some(60.0))?;
-//! let mut audio = resample(&audio, 16_000)?;
+//! // Sniffs the container, checks the header, decodes at most 60 s, downmixes to mono.
+//! let decoded = decode(&wav, &DecodeLimits::with_max_secs(Some(60.0)))?;
+//! assert_eq!(decoded.damaged_packets, 0);
+//! let mut audio = resample(&decoded.audio, 16_000)?;
 //! Preprocess::default().apply(&mut audio);
 //! assert_eq!(audio.sample_rate, 16_000);
 //!
 //! // Bad input is an error with a stable code, never a panic.
-//! let err = decode(b"<!doctype html>", None).unwrap_err();
+//! let err = decode(b"<!doctype html>", &DecodeLimits::default()).unwrap_err();
 //! assert_eq!(err.code(), "unsupported_format");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -35,18 +39,24 @@
 
 mod audio;
 pub mod checks;
+mod compressed;
 mod container;
 mod decode;
 mod error;
+mod limits;
 mod preprocess;
 mod resample;
+mod riff;
 pub mod rng;
 mod wav;
 
 pub use audio::Audio;
+pub use checks::MAX_SAMPLE_MAGNITUDE;
+pub use compressed::MAX_DAMAGED_FRACTION;
 pub use container::{Container, sniff};
-pub use decode::{decode, decode_file};
+pub use decode::{Decoded, decode, decode_file};
 pub use error::{Error, Result};
+pub use limits::{DEFAULT_MAX_SAMPLES, DecodeLimits, MAX_CHANNELS};
 pub use preprocess::{CropAt, FixedDuration, Normalize, Preprocess, Trim, trim_range};
 pub use resample::{FFT_CHUNK, chunk_size, resample};
 pub use wav::{

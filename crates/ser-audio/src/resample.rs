@@ -14,6 +14,7 @@ use rubato::audioadapter_buffers::direct::InterleavedSlice;
 use rubato::{Fft, FixedSync, Resampler, WindowFunction};
 
 use crate::Audio;
+use crate::checks::{MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, check_samples};
 use crate::error::{Error, Result};
 
 /// Target input frames per FFT chunk. Larger chunks give a longer filter and a sharper
@@ -44,7 +45,11 @@ pub fn chunk_size(from: u32, to: u32) -> usize {
 
 /// Resamples `audio` to `target_rate` Hz. Returns a copy when the rates already match.
 ///
-/// Errors when either rate is zero.
+/// Never panics: errors when either rate is outside the supported
+/// [`MIN_SAMPLE_RATE`]..=[`MAX_SAMPLE_RATE`] (a rate pair like 4294967295 -> 16000 Hz has a
+/// gcd of 5 and would ask rubato for an FFT of 1.7 billion frames), or when a sample is not
+/// finite or beyond [`crate::MAX_SAMPLE_MAGNITUDE`] (rubato 5.0.1 unwraps the inverse real FFT,
+/// which fails on the NaN such samples produce; issue 25).
 pub fn resample(audio: &Audio, target_rate: u32) -> Result<Audio> {
     let from = audio.sample_rate;
     let err = |reason: String| Error::Resample {
@@ -52,9 +57,13 @@ pub fn resample(audio: &Audio, target_rate: u32) -> Result<Audio> {
         to: target_rate,
         reason,
     };
-    if from == 0 || target_rate == 0 {
-        return Err(err("sample rates must be positive".into()));
+    let supported = MIN_SAMPLE_RATE..=MAX_SAMPLE_RATE;
+    if !supported.contains(&from) || !supported.contains(&target_rate) {
+        return Err(err(format!(
+            "both rates must be within {MIN_SAMPLE_RATE}..={MAX_SAMPLE_RATE} Hz"
+        )));
     }
+    check_samples(&audio.samples, from).map_err(|e| err(e.to_string()))?;
     if from == target_rate {
         return Ok(audio.clone());
     }
@@ -159,5 +168,30 @@ mod tests {
     fn zero_rate_is_an_error() {
         assert!(resample(&Audio::new(vec![0.0; 10], 0), 16000).is_err());
         assert!(resample(&Audio::new(vec![0.0; 10], 16000), 0).is_err());
+    }
+
+    /// Issue 25: two samples of 3.4e38 in a 48 kHz clip panicked inside rubato ("Imaginary part
+    /// of first value was non-zero"); 1e36 gave NaN everywhere. Now an error, for every rate
+    /// pair, for huge and non-finite values alike, and for rates no FFT plan should be made for.
+    #[test]
+    fn huge_or_non_finite_samples_and_absurd_rates_are_errors_not_panics() {
+        for bad in [3.4e38, -1e36, f32::MAX, f32::INFINITY, f32::NAN, 129.0] {
+            let mut samples = vec![0.1_f32; 48_000];
+            samples[1000] = bad;
+            samples[1001] = bad;
+            for to in [16_000, 44_100, 48_000] {
+                let e = resample(&Audio::new(samples.clone(), 48_000), to).unwrap_err();
+                assert!(matches!(e, Error::Resample { .. }), "{bad} -> {to}: {e}");
+                assert!(e.to_string().contains("sample 1000"), "{e}");
+            }
+        }
+        for (from, to) in [
+            (u32::MAX, 16_000),
+            (1, 16_000),
+            (16_000, u32::MAX),
+            (7_999, 16_000),
+        ] {
+            assert!(resample(&Audio::new(vec![0.0; 10], from), to).is_err());
+        }
     }
 }

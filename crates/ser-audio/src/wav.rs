@@ -1,26 +1,21 @@
-//! Reading WAV files into mono [`Audio`], robustly.
+//! Reading WAV files into mono [`Audio`], robustly and within [`DecodeLimits`].
 //!
-//! Decoding is done by `hound`. In front of it sits a small RIFF chunk walker, because real
-//! files are messier than hound's reader expects:
-//!
-//! * the RAVDESS originals carry `FLLR`, `LIST`, `bext` and `_PMX` chunks. hound skips unknown
-//!   chunks before `data` and ignores everything after it (checked on the nine originals in
-//!   `ravdess-48k-samples`), but it does not honour the RIFF pad byte after odd-sized chunks
-//!   (RIFF spec, Microsoft "Multimedia Programming Interface and Data Specifications 1.0",
-//!   1991, p. 2-1: "If the chunk size is an odd number of bytes, a pad byte with value zero is
-//!   written after ckData"), and it reads only 4 bytes of a `fact` chunk whatever its size;
-//! * truncated files should say *which* part is missing instead of an opaque EOF.
-//!
-//! So the walker finds `fmt ` and `data` itself, checks sizes, and hands hound a canonical
-//! `RIFF/fmt/data` buffer. Integer PCM of `b` bits is scaled by `2^(b-1)` into `[-1, 1)`;
-//! 32-bit float is taken as is. Multi-channel audio is downmixed by averaging channels.
+//! The RIFF walker in `riff.rs` finds `fmt ` and `data` and checks their sizes, the rate and
+//! the channel count; the duration and sample cap are checked from the data size before any
+//! sample is decoded; then `hound` decodes the samples from a canonical `RIFF/fmt/data` header
+//! followed by the original data bytes (not copied). Integer PCM of `b` bits is scaled by
+//! `2^(b-1)` into `[-1, 1)`; 32-bit float is taken as is, each sample checked
+//! ([`crate::checks::check_samples`]). Channels are averaged to mono as they are read.
 
-use std::io::Cursor;
+use std::io::{Cursor, Read};
 use std::path::Path;
 
 use crate::Audio;
+use crate::checks::check_sample;
 use crate::container::Container;
 use crate::error::{Error, Result};
+use crate::limits::DecodeLimits;
+use crate::riff::{find_chunks, parse_fmt};
 
 /// What the header of a WAV file says, before downmixing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -40,7 +35,8 @@ pub struct WavInfo {
 /// Reads a WAV file as mono `f32` at its native sample rate.
 ///
 /// Supports integer PCM of 8, 16, 24 and 32 bits and 32-bit float, plain or
-/// `WAVE_FORMAT_EXTENSIBLE`, with any extra chunks. Errors name the file and the reason.
+/// `WAVE_FORMAT_EXTENSIBLE`, with any extra chunks, at 8-192 kHz, within the default
+/// [`DecodeLimits`]. Errors name the file and the reason.
 pub fn read_wav(path: impl AsRef<Path>) -> Result<Audio> {
     read_wav_with_info(path).map(|(audio, _)| audio)
 }
@@ -49,18 +45,18 @@ pub fn read_wav(path: impl AsRef<Path>) -> Result<Audio> {
 pub fn read_wav_with_info(path: impl AsRef<Path>) -> Result<(Audio, WavInfo)> {
     let path = path.as_ref();
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    decode(&bytes).map_err(|e| e.in_file(path))
+    decode_wav(&bytes, &DecodeLimits::default()).map_err(|e| e.in_file(path))
 }
 
 /// Decodes WAV bytes (e.g. an HTTP upload) as mono `f32`. Errors carry no path (there is
 /// none); [`Error::in_file`] adds one.
 pub fn read_wav_bytes(bytes: &[u8]) -> Result<Audio> {
-    decode(bytes).map(|(audio, _)| audio)
+    decode_wav(bytes, &DecodeLimits::default()).map(|(audio, _)| audio)
 }
 
 /// Like [`read_wav_bytes`], also returning the header information.
 pub fn read_wav_bytes_with_info(bytes: &[u8]) -> Result<(Audio, WavInfo)> {
-    decode(bytes)
+    decode_wav(bytes, &DecodeLimits::default())
 }
 
 /// Encodes mono audio as a 16-bit PCM WAV (values clipped to `[-1, 1]`, rounded).
@@ -91,181 +87,6 @@ pub fn write_wav(path: impl AsRef<Path>, audio: &Audio) -> Result<()> {
     ser_fs::write_atomic(path, &bytes).map_err(|e| Error::io(path, e))
 }
 
-fn u16_at(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?))
-}
-
-fn u32_at(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
-}
-
-/// Printable rendering of a 4-byte tag for error messages.
-fn tag(b: &[u8]) -> String {
-    b.iter()
-        .map(|&c| {
-            if c.is_ascii_graphic() || c == b' ' {
-                c as char
-            } else {
-                '.'
-            }
-        })
-        .collect()
-}
-
-/// The two chunks we need, located by the walker.
-struct Chunks<'a> {
-    fmt: &'a [u8],
-    data: &'a [u8],
-}
-
-fn find_chunks(bytes: &[u8]) -> Result<Chunks<'_>> {
-    if bytes.is_empty() {
-        return Err(Error::EmptyInput);
-    }
-    let head = &bytes[..bytes.len().min(4)];
-    if head == b"RF64" || head == b"BW64" {
-        return Err(Error::Unsupported {
-            format: Container::Wav,
-            reason: format!("{} (64-bit RIFF) container", tag(head)),
-        });
-    }
-    if !b"RIFF".starts_with(head) || (head.len() == 4 && head != b"RIFF") {
-        return Err(Error::NotRiff {
-            reason: format!("starts with `{}` instead of `RIFF`", tag(head)),
-        });
-    }
-    if bytes.len() < 12 {
-        return Err(Error::Truncated {
-            format: Container::Wav,
-            reason: format!(
-                "only {} bytes, shorter than the 12-byte RIFF header",
-                bytes.len()
-            ),
-        });
-    }
-    if &bytes[8..12] != b"WAVE" {
-        return Err(Error::NotRiff {
-            reason: format!("RIFF form type is `{}`, not `WAVE`", tag(&bytes[8..12])),
-        });
-    }
-    let mut pos = 12usize;
-    let mut fmt: Option<&[u8]> = None;
-    while pos + 8 <= bytes.len() {
-        let id = &bytes[pos..pos + 4];
-        let size = u32_at(bytes, pos + 4).unwrap_or(0) as usize;
-        let body = pos + 8;
-        let avail = bytes.len() - body;
-        match id {
-            b"fmt " => {
-                if size > avail {
-                    return Err(Error::Truncated {
-                        format: Container::Wav,
-                        reason: format!("fmt chunk declares {size} bytes but only {avail} remain"),
-                    });
-                }
-                fmt = Some(&bytes[body..body + size]);
-            }
-            b"data" => {
-                let Some(fmt) = fmt else {
-                    return Err(Error::Corrupt {
-                        format: Container::Wav,
-                        detail: "data chunk comes before any fmt chunk".into(),
-                    });
-                };
-                if size > avail {
-                    return Err(Error::Truncated {
-                        format: Container::Wav,
-                        reason: format!("data chunk declares {size} bytes but only {avail} remain"),
-                    });
-                }
-                return Ok(Chunks {
-                    fmt,
-                    data: &bytes[body..body + size],
-                });
-            }
-            _ => {}
-        }
-        // Skip the body and the pad byte of odd-sized chunks (RIFF spec, see module docs).
-        pos = body.saturating_add(size).saturating_add(size & 1);
-    }
-    Err(match fmt {
-        None => Error::Truncated {
-            format: Container::Wav,
-            reason: format!("no fmt chunk in {} bytes", bytes.len()),
-        },
-        Some(_) => Error::Truncated {
-            format: Container::Wav,
-            reason: format!("no data chunk in {} bytes", bytes.len()),
-        },
-    })
-}
-
-/// Format tags from Microsoft's mmreg.h, for naming unsupported encodings.
-fn format_name(tag: u16) -> &'static str {
-    match tag {
-        0x0001 => "integer PCM",
-        0x0002 => "Microsoft ADPCM",
-        0x0003 => "IEEE float",
-        0x0006 => "A-law",
-        0x0007 => "mu-law",
-        0x0011 => "IMA ADPCM",
-        0x0031 => "GSM 6.10",
-        0x0055 => "MPEG layer 3",
-        _ => "unknown format",
-    }
-}
-
-fn parse_fmt(fmt: &[u8]) -> Result<WavInfo> {
-    let (Some(mut format), Some(channels), Some(sample_rate), Some(bits)) = (
-        u16_at(fmt, 0),
-        u16_at(fmt, 2),
-        u32_at(fmt, 4),
-        u16_at(fmt, 14),
-    ) else {
-        return Err(Error::Corrupt {
-            format: Container::Wav,
-            detail: format!("fmt chunk is {} bytes, at least 16 needed", fmt.len()),
-        });
-    };
-    if format == 0xFFFE {
-        // WAVE_FORMAT_EXTENSIBLE: the real format tag is the first two bytes of the
-        // SubFormat GUID at offset 24.
-        format = u16_at(fmt, 24).ok_or_else(|| Error::Corrupt {
-            format: Container::Wav,
-            detail: "WAVE_FORMAT_EXTENSIBLE fmt chunk shorter than 40 bytes".into(),
-        })?;
-    }
-    let float = match (format, bits) {
-        (1, 8 | 16 | 24 | 32) => false,
-        (3, 32) => true,
-        (1 | 3, _) => {
-            return Err(Error::Unsupported {
-                format: Container::Wav,
-                reason: format!("{bits}-bit {}", format_name(format)),
-            });
-        }
-        _ => {
-            return Err(Error::Unsupported {
-                format: Container::Wav,
-                reason: format!("{} (format tag 0x{format:04x})", format_name(format)),
-            });
-        }
-    };
-    if channels == 0 || sample_rate == 0 {
-        return Err(Error::Corrupt {
-            format: Container::Wav,
-            detail: format!("{channels} channels at {sample_rate} Hz"),
-        });
-    }
-    Ok(WavInfo {
-        channels,
-        sample_rate,
-        bits_per_sample: bits,
-        float,
-        frames: 0,
-    })
-}
-
 /// Checks the RIFF structure and `fmt ` chunk of WAV bytes without decoding samples.
 ///
 /// This is what corpus scanning uses to report bad files (truncated, empty, not RIFF,
@@ -293,37 +114,81 @@ impl WavInfo {
 /// Why a WAV without a whole sample frame has no samples.
 const NO_FRAME: &str = "the WAV data chunk holds no complete sample frame";
 
-fn decode(bytes: &[u8]) -> Result<(Audio, WavInfo)> {
+/// Decodes WAV bytes within `limits`: everything but the samples is checked first.
+pub(crate) fn decode_wav(bytes: &[u8], limits: &DecodeLimits) -> Result<(Audio, WavInfo)> {
+    limits.validate()?;
     let chunks = find_chunks(bytes)?;
     let mut info = parse_fmt(chunks.fmt)?;
-    let frame_bytes = usize::from(info.channels) * usize::from(info.bits_per_sample / 8);
-    // A trailing partial frame (seen in files cut by some editors) is dropped, not an error.
-    let whole = chunks.data.len() / frame_bytes * frame_bytes;
-    if whole == 0 {
+    let channels = usize::from(info.channels);
+    let rate = info.sample_rate;
+    let frame_bytes = channels * usize::from(info.bits_per_sample / 8);
+    // A trailing partial frame (seen in files cut by some editors, and in streamed WAVs cut
+    // anywhere) is dropped, not an error.
+    let frames = chunks.data.len() / frame_bytes;
+    if frames == 0 {
         return Err(Error::NoSamples {
             reason: NO_FRAME.into(),
         });
     }
-    let data = &chunks.data[..whole];
+    // The data size gives the exact length: refuse before decoding a sample.
+    limits.check_duration(frames as u64, rate, true)?;
+    limits.check_samples(
+        (frames * channels) as u64,
+        channels,
+        frames as u64,
+        rate,
+        true,
+    )?;
+    let data = &chunks.data[..frames * frame_bytes];
 
-    // Canonical RIFF/WAVE buffer for hound: header, fmt (padded to even), data.
-    let fmt_len = chunks.fmt.len() + (chunks.fmt.len() & 1);
-    let mut canon = Vec::with_capacity(20 + fmt_len + 8 + data.len());
-    let riff_len = 4 + 8 + fmt_len + 8 + data.len();
-    canon.extend_from_slice(b"RIFF");
-    canon.extend_from_slice(&(riff_len as u32).to_le_bytes());
-    canon.extend_from_slice(b"WAVE");
-    canon.extend_from_slice(b"fmt ");
-    canon.extend_from_slice(&(chunks.fmt.len() as u32).to_le_bytes());
-    canon.extend_from_slice(chunks.fmt);
-    if chunks.fmt.len() & 1 == 1 {
-        canon.push(0);
+    let mut reader =
+        hound::WavReader::new(Cursor::new(canonical_header(chunks.fmt, data.len())?).chain(data))
+            .map_err(hound_err)?;
+    let mut mono = Vec::with_capacity(frames);
+    if info.float {
+        downmix(reader.samples::<f32>(), channels, rate, true, &mut mono)?;
+    } else {
+        let scale = 1.0 / (1u64 << (info.bits_per_sample - 1)) as f32;
+        let scaled = reader.samples::<i32>().map(|s| s.map(|v| v as f32 * scale));
+        downmix(scaled, channels, rate, false, &mut mono)?;
     }
-    canon.extend_from_slice(b"data");
-    canon.extend_from_slice(&(data.len() as u32).to_le_bytes());
-    canon.extend_from_slice(data);
+    if mono.is_empty() {
+        return Err(Error::NoSamples {
+            reason: NO_FRAME.into(),
+        });
+    }
+    info.frames = mono.len();
+    Ok((Audio::new(mono, rate), info))
+}
 
-    let hound_err = |e: hound::Error| match e {
+/// A `RIFF/WAVE` header with the original `fmt ` chunk (padded to even) and a `data` chunk
+/// header of `data_len` bytes: what hound reads before the data itself.
+fn canonical_header(fmt: &[u8], data_len: usize) -> Result<Vec<u8>> {
+    let fmt_len = fmt.len() + (fmt.len() & 1);
+    let too_big = || Error::Unsupported {
+        format: Container::Wav,
+        reason: format!("{data_len} bytes of data (a RIFF chunk holds at most 4 GiB)"),
+    };
+    let data_u32 = u32::try_from(data_len).map_err(|_| too_big())?;
+    let fmt_u32 = u32::try_from(fmt.len()).map_err(|_| too_big())?;
+    let riff_len = u32::try_from(4 + 8 + fmt_len + 8 + data_len).map_err(|_| too_big())?;
+    let mut h = Vec::with_capacity(28 + fmt_len);
+    h.extend_from_slice(b"RIFF");
+    h.extend_from_slice(&riff_len.to_le_bytes());
+    h.extend_from_slice(b"WAVE");
+    h.extend_from_slice(b"fmt ");
+    h.extend_from_slice(&fmt_u32.to_le_bytes());
+    h.extend_from_slice(fmt);
+    if fmt.len() & 1 == 1 {
+        h.push(0);
+    }
+    h.extend_from_slice(b"data");
+    h.extend_from_slice(&data_u32.to_le_bytes());
+    Ok(h)
+}
+
+fn hound_err(e: hound::Error) -> Error {
+    match e {
         hound::Error::Unsupported => Error::Unsupported {
             format: Container::Wav,
             reason: "hound cannot decode this fmt chunk".into(),
@@ -332,33 +197,35 @@ fn decode(bytes: &[u8]) -> Result<(Audio, WavInfo)> {
             format: Container::Wav,
             detail: other.to_string(),
         },
-    };
-    let mut reader = hound::WavReader::new(Cursor::new(canon)).map_err(hound_err)?;
-    let channels = usize::from(info.channels);
-    let interleaved: Vec<f32> = if info.float {
-        reader
-            .samples::<f32>()
-            .collect::<std::result::Result<_, _>>()
-            .map_err(hound_err)?
-    } else {
-        let scale = 1.0 / (1u64 << (info.bits_per_sample - 1)) as f32;
-        reader
-            .samples::<i32>()
-            .map(|s| s.map(|v| v as f32 * scale))
-            .collect::<std::result::Result<_, _>>()
-            .map_err(hound_err)?
-    };
-    let samples: Vec<f32> = if channels == 1 {
-        interleaved
-    } else {
-        let inv = 1.0 / channels as f32;
-        interleaved
-            .chunks_exact(channels)
-            .map(|f| f.iter().sum::<f32>() * inv)
-            .collect()
-    };
-    info.frames = samples.len();
-    Ok((Audio::new(samples, info.sample_rate), info))
+    }
+}
+
+/// Averages interleaved samples to mono into `out`, frame by frame (a trailing partial frame is
+/// dropped). With `check`, every sample is checked as it is read (float WAV; integer PCM is
+/// in range by construction).
+fn downmix(
+    samples: impl Iterator<Item = std::result::Result<f32, hound::Error>>,
+    channels: usize,
+    rate: u32,
+    check: bool,
+    out: &mut Vec<f32>,
+) -> Result<()> {
+    let inv = 1.0 / channels as f32;
+    let mut acc = 0.0_f32;
+    let mut in_frame = 0;
+    for s in samples {
+        let v = s.map_err(hound_err)?;
+        if check {
+            check_sample(v, out.len(), rate)?;
+        }
+        acc = if in_frame == 0 { v } else { acc + v };
+        in_frame += 1;
+        if in_frame == channels {
+            out.push(if channels == 1 { acc } else { acc * inv });
+            in_frame = 0;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

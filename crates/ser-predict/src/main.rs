@@ -102,9 +102,16 @@ fn run() -> anyhow::Result<ExitCode> {
                 source: e,
             })
             .and_then(|bytes| ser_web::analyse_bytes(model.as_ref(), &bytes, &config));
-        if let Err(e) = &outcome {
-            failed += 1;
-            bar.suspend(|| eprintln!("error: {}: {e}", path.display()));
+        match &outcome {
+            Err(e) => {
+                failed += 1;
+                bar.suspend(|| eprintln!("error: {}: {e}", path.display()));
+            }
+            Ok(a) => {
+                for w in &a.warnings {
+                    bar.suspend(|| eprintln!("warning: {}: {w}", path.display()));
+                }
+            }
         }
         results.push((path.display().to_string(), outcome));
         bar.inc(1);

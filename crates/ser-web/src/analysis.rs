@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use ser_audio::Audio;
 use ser_audio::checks::{self, rms_dbfs};
+use ser_audio::{Audio, DecodeLimits};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
@@ -80,6 +80,10 @@ pub struct Analysis {
     pub rms_dbfs: Option<f32>,
     /// Timeline windows (empty for short clips).
     pub segments: Vec<Segment>,
+    /// What the user should know about the input, e.g. "12 of 170 MP3 frames are damaged and
+    /// were skipped" (absent when there is nothing to say).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// Window bounds `(start, end)` in samples for a clip of `len` samples.
@@ -119,14 +123,28 @@ fn argmax(probs: &[f32]) -> Option<usize> {
         .map(|(i, _)| i)
 }
 
-/// Decodes `bytes` and analyses them: [`ser_audio::decode`], then [`analyse`].
+/// Decodes `bytes` and analyses them: [`ser_audio::decode`] (within the duration limit), then
+/// [`analyse`]. Damaged packets the decoder skipped are logged once and reported in
+/// [`Analysis::warnings`].
 pub fn analyse_bytes(
     model: &dyn EmotionModel,
     bytes: &[u8],
     config: &AnalysisConfig,
 ) -> Result<Analysis> {
-    let audio = ser_audio::decode(bytes, config.max_duration_secs)?;
-    analyse(model, &audio, config)
+    let decoded = ser_audio::decode(
+        bytes,
+        &DecodeLimits::with_max_secs(config.max_duration_secs),
+    )?;
+    let mut answer = analyse(model, &decoded.audio, config)?;
+    if let Some(warning) = decoded.warning() {
+        tracing::warn!(
+            damaged = decoded.damaged_packets,
+            packets = decoded.packets,
+            "{warning}"
+        );
+        answer.warnings.push(warning);
+    }
+    Ok(answer)
 }
 
 /// Checks, resamples and classifies one clip at its native rate.
@@ -150,6 +168,7 @@ pub fn analyse(
         sample_rate: audio.sample_rate,
         rms_dbfs: level.is_finite().then_some(level),
         segments: Vec::new(),
+        warnings: Vec::new(),
     };
     if checks::is_silent(&audio.samples) {
         answer.silence = true;
@@ -401,5 +420,49 @@ mod tests {
     fn argmax_ignores_nan() {
         assert_eq!(argmax(&[0.1, f32::NAN, 0.7, 0.2]), Some(2));
         assert_eq!(argmax(&[]), None);
+    }
+
+    /// Issue 25, findings 3 and 7: what the decoder refuses reaches the client with the
+    /// documented code and status (docs/web.md), never as a 500.
+    #[test]
+    fn decoder_refusals_get_their_documented_codes_and_statuses() {
+        let model = PickyModel(vec!["a".into(), "b".into()]);
+        let config = AnalysisConfig::default();
+        let refusal = |bytes: &[u8]| {
+            let e = analyse_bytes(&model, bytes, &config).unwrap_err();
+            (e.status().as_u16(), e.code(), e.to_string())
+        };
+        let wav16 = |n: usize| ser_audio::encode_wav_16(&Audio::new(vec![0.5; n], 16_000)).unwrap();
+        // A header with no samples (44 bytes): 422 no_samples, not corrupt_audio.
+        let header_only = wav16(0);
+        assert_eq!(header_only.len(), 44);
+        let (status, code, _) = refusal(&header_only);
+        assert_eq!((status, code), (422, "no_samples"));
+        // A-law (format tag 6, 8 bits): 415 unsupported_format, no `<bytes>` placeholder.
+        let mut alaw = wav16(32);
+        alaw[20..22].copy_from_slice(&6u16.to_le_bytes());
+        alaw[32..34].copy_from_slice(&1u16.to_le_bytes());
+        alaw[34..36].copy_from_slice(&8u16.to_le_bytes());
+        let (status, code, msg) = refusal(&alaw);
+        assert_eq!((status, code), (415, "unsupported_format"), "{msg}");
+        assert!(msg.contains("A-law") && !msg.contains('<'), "{msg}");
+        // Two samples of 3.4e38 in a float WAV: 422 corrupt_audio naming the sample, not a
+        // panic in the resampler (a 500).
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: 48_000,
+            bits_per_sample: 32,
+            sample_format: hound::SampleFormat::Float,
+        };
+        let mut cursor = std::io::Cursor::new(Vec::new());
+        let mut w = hound::WavWriter::new(&mut cursor, spec).unwrap();
+        for i in 0..48_000 {
+            w.write_sample(if i == 1000 { 3.4e38_f32 } else { 0.3 })
+                .unwrap();
+        }
+        w.finalize().unwrap();
+        let (status, code, msg) = refusal(&cursor.into_inner());
+        assert_eq!((status, code), (422, "corrupt_audio"), "{msg}");
+        assert!(msg.contains("sample 1000"), "{msg}");
     }
 }

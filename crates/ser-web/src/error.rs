@@ -165,6 +165,7 @@ mod tests {
         let e = Error::from(ser_audio::Error::TooLong {
             duration_secs: 61.0,
             max_secs: 60.0,
+            at_least: false,
         });
         assert_eq!(e.status(), StatusCode::PAYLOAD_TOO_LARGE);
         assert!(e.to_string().contains("60.0 s"));

@@ -83,7 +83,9 @@ fn run() -> anyhow::Result<ExitCode> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,tower_http=info".into()),
+                // symphonia logs a line per damaged MP3 frame (453 for one file, issue 25);
+                // ser-audio counts them and the request logs the count once.
+                .unwrap_or_else(|_| "info,tower_http=info,symphonia=error".into()),
         )
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))

@@ -1,5 +1,6 @@
 //! Compressed formats through the real server: FLAC, MP3 and OGG/Vorbis fixtures (2 s of the
-//! speech-like test voice at 22.05 kHz, written by `fixtures/make_fixtures.py`), whole and cut.
+//! speech-like test voice at 22.05 kHz, written by `make_fixtures.py`; they live with the
+//! decoders, in `crates/ser-audio/tests/fixtures`), whole and cut.
 
 mod common;
 
@@ -9,7 +10,7 @@ use ser_web::ServerConfig;
 
 fn fixture(name: &str) -> Vec<u8> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
+        .join("../ser-audio/tests/fixtures")
         .join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
