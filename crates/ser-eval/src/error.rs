@@ -79,14 +79,6 @@ pub enum EvalError {
         #[source]
         source: Box<ser_models::ModelError>,
     },
-    /// Training a cross-validation fold failed.
-    #[error("training fold {fold} failed: {reason}")]
-    Training {
-        /// Fold number (from 1).
-        fold: usize,
-        /// The trainer's error message.
-        reason: String,
-    },
     /// Reading or writing a file failed.
     #[error("{action} {path}: {source}")]
     Io {

@@ -1,4 +1,4 @@
-//! `ser-eval`: evaluate a speech-emotion model speaker-independently, or cross-validate by actor.
+//! `ser-eval`: evaluate a speech-emotion model speaker-independently.
 //! Thin glue over the `ser_eval` library; see `ser-eval --help`.
 
 use std::process::ExitCode;

@@ -1,9 +1,9 @@
 //! Confusion-matrix images (PNG and SVG) drawn with plotters.
 //!
 //! Text in the PNG is rasterised by plotters' pure-Rust `ab_glyph` backend from an embedded
-//! DejaVu Sans (ser-train's `assets/DejaVuSans.ttf`, Bitstream Vera licence,
-//! redistributable: see `crates/ser-train/assets/DejaVu-LICENSE.txt`), so no system font library (fontconfig/freetype) is needed and
-//! the image looks the same on every machine.
+//! DejaVu Sans ([`FONT`], `assets/DejaVuSans.ttf`, Bitstream Vera licence, redistributable:
+//! see `assets/DejaVu-LICENSE.txt`), so no system font library (fontconfig/freetype) is needed
+//! and the image looks the same on every machine.
 
 use std::path::Path;
 use std::sync::OnceLock;
@@ -15,8 +15,9 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use crate::error::{EvalError, Result};
 use crate::report::ConfusionReport;
 
-/// DejaVu Sans 2.37, embedded once in the workspace by ser-train.
-use ser_train::report::FONT;
+/// DejaVu Sans 2.37 as shipped by Debian's `fonts-dejavu-core`: the one embedded font of the
+/// workspace (ser-train's learning curves use it too).
+pub static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 /// The font family name we register the embedded font under.
 const FAMILY: &str = "sans-serif";
 
@@ -37,7 +38,7 @@ fn register_font() -> Result<()> {
         Ok(())
     } else {
         Err(EvalError::Plot {
-            path: "ser-train/assets/DejaVuSans.ttf".into(),
+            path: "ser-eval/assets/DejaVuSans.ttf".into(),
             message: "the embedded font could not be parsed".into(),
         })
     }

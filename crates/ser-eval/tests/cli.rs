@@ -415,6 +415,28 @@ fn missing_model_and_missing_data_errors() {
     assert!(err.contains("actors 21") && err.contains("01,02"), "{err}");
 }
 
+/// `ser-eval cv` and `cv-combine` moved to `ser-train` (issue 26): the old commands say where,
+/// with the flags given, and do nothing else.
+#[test]
+fn cross_validation_commands_name_their_new_home() {
+    let out = scratch("ser-eval-cli-moved");
+    let o = run(&["cv", "--model-type", "crnn", "--out", path_str(&out)]);
+    assert!(!o.status.success());
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("ser-train cv --model-type crnn --out") && err.contains("moved"),
+        "{err}"
+    );
+    assert!(!out.exists(), "nothing trained or written");
+    let o = run(&["cv-combine", "--runs", "a,b", "--out", "c"]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o.stderr).contains("ser-train cv-combine --runs a,b --out c"),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
 /// Opt-in: the nine untouched 48 kHz RAVDESS originals (extra RIFF chunks, two stereo files)
 /// are all read, resampled and evaluated, with actor, gender and intensity breakdowns.
 #[test]

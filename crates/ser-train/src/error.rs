@@ -67,6 +67,42 @@ pub enum TrainError {
     /// Model building, saving or evaluation failed.
     #[error(transparent)]
     Model(#[from] ser_models::ModelError),
+    /// Scoring a model or writing a report failed.
+    #[error(transparent)]
+    Eval(#[from] ser_eval::EvalError),
+    /// A run was stopped (Ctrl-C) with a checkpoint where a finished model was needed.
+    #[error(
+        "interrupted; the checkpoint in {} is resumed when the same command is run again",
+        checkpoint.display()
+    )]
+    Interrupted {
+        /// The checkpoint directory.
+        checkpoint: PathBuf,
+    },
+    /// A step of a longer job failed: `what` names the step, `source` says why.
+    #[error("{what}")]
+    Context {
+        /// The step, e.g. `training fold 2 failed`.
+        what: String,
+        /// The error of the step.
+        #[source]
+        source: Box<TrainError>,
+    },
+}
+
+/// Names the step a [`TrainError`] happened in (`.context("fitting the head")`).
+pub(crate) trait Context<T> {
+    /// Wraps the error in [`TrainError::Context`].
+    fn context(self, what: impl FnOnce() -> String) -> Result<T>;
+}
+
+impl<T, E: Into<TrainError>> Context<T> for std::result::Result<T, E> {
+    fn context(self, what: impl FnOnce() -> String) -> Result<T> {
+        self.map_err(|e| TrainError::Context {
+            what: what(),
+            source: Box::new(e.into()),
+        })
+    }
 }
 
 impl TrainError {

@@ -77,7 +77,7 @@ pub fn corpus_functionals(
     preprocess: &Preprocess,
     cfg: &FunctionalsConfig,
     augment: &HeadAugment,
-    progress: impl Fn(usize, usize),
+    mut progress: impl FnMut(usize, usize),
 ) -> Result<HashMap<String, ClipRows>> {
     let extractor = FunctionalsExtractor::new(cfg.clone())?;
     // Raw audio at the functionals' rate; each version is preprocessed below.

@@ -27,6 +27,7 @@ pub mod backend;
 pub mod cache;
 pub mod checkpoint;
 mod config;
+pub mod cv;
 pub mod data;
 mod distill;
 mod error;

@@ -1,8 +1,7 @@
 //! The per-epoch CSV log and the learning-curve plot (PNG and SVG).
 //!
-//! PNG text is rasterised by plotters' pure-Rust `ab_glyph` backend from an embedded DejaVu
-//! Sans (`assets/DejaVuSans.ttf`, Bitstream Vera licence, redistributable: see
-//! `assets/DejaVu-LICENSE.txt`), so no system font library is needed.
+//! PNG text is rasterised by plotters' pure-Rust `ab_glyph` backend from the workspace's
+//! embedded DejaVu Sans ([`ser_eval::plot::FONT`]), so no system font library is needed.
 
 use std::path::Path;
 use std::sync::OnceLock;
@@ -11,10 +10,6 @@ use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, TrainError};
-
-/// DejaVu Sans 2.37 as shipped by Debian's `fonts-dejavu-core`: the one embedded font of the
-/// workspace (ser-eval's confusion-matrix images use it too).
-pub static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 
 /// One epoch of the log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -68,7 +63,8 @@ pub fn write_csv(path: &Path, rows: &[EpochRow]) -> Result<()> {
 fn register_font() -> bool {
     static OK: OnceLock<bool> = OnceLock::new();
     *OK.get_or_init(|| {
-        plotters::style::register_font("sans-serif", FontStyle::Normal, FONT).is_ok()
+        plotters::style::register_font("sans-serif", FontStyle::Normal, ser_eval::plot::FONT)
+            .is_ok()
     })
 }
 

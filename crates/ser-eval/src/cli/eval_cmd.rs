@@ -9,7 +9,7 @@ use ser_eval::metrics::BootstrapConfig;
 use ser_eval::render::{csv_string, json_string, overlap_warning, table, validation_note};
 use ser_eval::{EvalOptions, evaluate_corpus};
 
-use super::args::{BootstrapArgs, DEFAULT_MODEL_DIR, EvalArgs, Format, normalize_actors};
+use super::args::{DEFAULT_MODEL_DIR, EvalArgs, Format, normalize_actors};
 use super::progress::bar;
 
 /// Runs the evaluation command.
@@ -31,7 +31,11 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
     let opts = EvalOptions {
         noise_snr_db: args.noise_snr,
         actors: args.actors.as_deref().map(normalize_actors),
-        bootstrap: bootstrap_config(&args.bootstrap)?,
+        bootstrap: BootstrapConfig::checked(
+            args.bootstrap.bootstrap,
+            args.bootstrap.confidence,
+            args.bootstrap.bootstrap_seed,
+        )?,
         batch_size: usize::try_from(args.batch_size).unwrap_or(32),
         model_name: model_dir.display().to_string(),
     };
@@ -91,19 +95,4 @@ pub fn resolve_model(model: Option<&Path>) -> anyhow::Result<PathBuf> {
          with a model directory written by ser-train (e.g. --model runs/crnn)",
         default.display()
     )
-}
-
-/// Validates bootstrap arguments into the library's config.
-pub fn bootstrap_config(b: &BootstrapArgs) -> anyhow::Result<BootstrapConfig> {
-    if !(b.confidence > 0.0 && b.confidence < 1.0) {
-        bail!(
-            "--confidence {} is out of range: give a level strictly between 0 and 1, e.g. 0.95",
-            b.confidence
-        );
-    }
-    Ok(BootstrapConfig {
-        resamples: usize::try_from(b.bootstrap).unwrap_or(1000),
-        confidence: b.confidence,
-        seed: b.bootstrap_seed,
-    })
 }

@@ -12,13 +12,12 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{EvalError, Result};
 use crate::evaluate::Evaluation;
-use crate::fsutil::write_atomic;
 use crate::output::{PREDICTIONS_FILE, write_outputs};
 use crate::report::{EvalReport, PredictionRecord, Protocol};
 
+use super::layout::{fold_dir, now_unix, write_json, write_summary};
 use super::pooled::read_predictions;
-use super::run::{fold_dir, write_json};
-use super::summary::{CvSummary, FoldResult, MeanStd, machine_description, markdown};
+use super::summary::{CvSummary, FoldResult, MeanStd, machine_description};
 
 /// Reads the `cv.json` of a finished cross-validation run.
 ///
@@ -31,7 +30,7 @@ pub fn read_summary(run: &Path) -> Result<CvSummary> {
     let bytes = std::fs::read(&path).map_err(|_| EvalError::InvalidConfig {
         field: "--runs",
         value: run.display().to_string(),
-        expected: "finished `ser-eval cv` directories (each with a cv.json; re-run an \
+        expected: "finished `ser-train cv` directories (each with a cv.json; re-run an \
                    unfinished one with its own command to complete it)",
     })?;
     serde_json::from_slice(&bytes).map_err(|source| EvalError::Json { path, source })
@@ -66,7 +65,7 @@ pub fn labels_of(predictions: &Path) -> Result<Vec<String>> {
 
 /// Combines finished cross-validation `runs` into the cross-validation of their ensemble and
 /// writes it to `out`: `fold-N/` with the ensemble's evaluation outputs (`predictions.csv`,
-/// `report.json`, ...) and `fold.json`, then `cv.json` and `cv.md` as `ser-eval cv` does.
+/// `report.json`, ...) and `fold.json`, then `cv.json` and `cv.md` as `ser-train cv` does.
 /// Returns the summary and the labels.
 ///
 /// # Errors
@@ -191,12 +190,9 @@ pub fn combine_runs(runs: &[PathBuf], out: &Path) -> Result<(CvSummary, Vec<Stri
                 machine_description()
             )
         },
-        written_unix: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs()),
+        written_unix: now_unix(),
     };
-    write_json(&out.join("cv.json"), &summary)?;
-    write_atomic(&out.join("cv.md"), markdown(&summary).as_bytes())?;
+    write_summary(out, &summary)?;
     Ok((summary, labels))
 }
 
@@ -264,4 +260,137 @@ fn average_fold(runs: &[PathBuf], fold: usize, labels: &[String]) -> Result<Vec<
             .0;
     }
     Ok(base)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cv::CvConfig;
+    use crate::metrics::BootstrapConfig;
+
+    const LABELS: [&str; 2] = ["a", "b"];
+
+    /// A finished two-fold run in `dir` (actor 01 held out in fold 1, 02 in fold 2) whose
+    /// `predictions.csv` rows are `rows[fold - 1]`.
+    fn run(dir: &Path, seed: u64, rows: [&str; 2]) {
+        let fold = |fold: usize, test: &str, train: &str| FoldResult {
+            fold,
+            test_actors: vec![test.into()],
+            train_actors: vec![train.into()],
+            n: 2,
+            ua: 0.0,
+            wa: 0.0,
+            macro_f1: 0.0,
+            kappa: 0.0,
+            seconds: 1.0,
+        };
+        let config = CvConfig {
+            model_type: "crnn".into(),
+            data: "d".into(),
+            folds: 2,
+            seed,
+            train_seed: None,
+            epochs: None,
+            recipe: None,
+            actors: None,
+            bootstrap: BootstrapConfig {
+                resamples: 20,
+                ..Default::default()
+            },
+        };
+        let folds = vec![fold(1, "01", "02"), fold(2, "02", "01")];
+        let summary = super::super::summarise(&config, folds, Vec::new());
+        std::fs::create_dir_all(dir).unwrap();
+        write_summary(dir, &summary).unwrap();
+        for (k, rows) in rows.iter().enumerate() {
+            let d = fold_dir(dir, k + 1);
+            std::fs::create_dir_all(&d).unwrap();
+            let csv = format!("path,actor,true,predicted,prob_a,prob_b\n{rows}");
+            std::fs::write(d.join(PREDICTIONS_FILE), csv).unwrap();
+        }
+    }
+
+    #[test]
+    fn the_ensemble_of_two_runs_averages_their_probabilities_clip_by_clip() {
+        let root = tempfile::tempdir().unwrap();
+        let (a, b, out) = (
+            root.path().join("a"),
+            root.path().join("b"),
+            root.path().join("ab"),
+        );
+        // Clips are matched by file name, whatever directory each run stored.
+        run(
+            &a,
+            0,
+            [
+                "x/c1.wav,01,a,a,0.9,0.1\nx/c2.wav,01,b,a,0.6,0.4\n",
+                "x/c3.wav,02,b,b,0.2,0.8\n",
+            ],
+        );
+        run(
+            &b,
+            0,
+            [
+                "y/c2.wav,01,b,b,0.0,1.0\ny/c1.wav,01,a,a,0.7,0.3\n",
+                "y/c3.wav,02,b,b,0.4,0.6\n",
+            ],
+        );
+        let (s, labels) = combine_runs(&[a.clone(), b.clone()], &out).unwrap();
+        assert_eq!(labels, LABELS);
+        assert_eq!(s.folds.len(), 2);
+        // Fold 1: c1 (0.8, 0.2) -> a, right; c2 (0.3, 0.7) -> b, right (run a alone had it wrong).
+        assert_eq!(s.folds[0].ua, 1.0);
+        assert_eq!(
+            s.folds[0].seconds, 2.0,
+            "the ensemble's training time is its members'"
+        );
+        let text = std::fs::read_to_string(fold_dir(&out, 1).join(PREDICTIONS_FILE)).unwrap();
+        let c2 = text.lines().find(|l| l.contains("c2.wav")).unwrap();
+        let probs: Vec<f32> = c2.rsplit(',').take(2).map(|v| v.parse().unwrap()).collect();
+        assert!(
+            (probs[0] - 0.7).abs() < 1e-6 && (probs[1] - 0.3).abs() < 1e-6,
+            "{c2}"
+        );
+        assert!(out.join("cv.json").is_file() && out.join("cv.md").is_file());
+        assert!(
+            s.config
+                .recipe
+                .unwrap()
+                .contains("ensemble (class probabilities averaged) of 2 runs")
+        );
+
+        // Runs with other folds, a single run and unfinished runs are refused by name.
+        let c = root.path().join("c");
+        run(&c, 0, ["z/c1.wav,01,a,a,1,0\n", "z/c3.wav,02,b,b,0,1\n"]);
+        let mut summary = read_summary(&c).unwrap();
+        summary.folds[0].test_actors = vec!["02".into()];
+        write_summary(&c, &summary).unwrap();
+        let err = combine_runs(&[a.clone(), c], &out).unwrap_err();
+        assert!(err.to_string().contains("--runs"), "{err}");
+        let err = combine_runs(std::slice::from_ref(&a), &out).unwrap_err();
+        assert!(err.to_string().contains("at least two"), "{err}");
+        let err = combine_runs(&[a, root.path().join("missing")], &out).unwrap_err();
+        assert!(err.to_string().contains("missing"), "{err}");
+    }
+
+    #[test]
+    fn runs_that_predicted_other_clips_are_refused() {
+        let root = tempfile::tempdir().unwrap();
+        let (a, b) = (root.path().join("a"), root.path().join("b"));
+        run(
+            &a,
+            0,
+            ["c1.wav,01,a,a,0.9,0.1\n", "c3.wav,02,b,b,0.2,0.8\n"],
+        );
+        run(
+            &b,
+            0,
+            ["c9.wav,01,a,a,0.9,0.1\n", "c3.wav,02,b,b,0.2,0.8\n"],
+        );
+        let err = combine_runs(&[a, b], &root.path().join("ab")).unwrap_err();
+        assert!(
+            err.to_string().contains("no prediction for c1.wav"),
+            "{err}"
+        );
+    }
 }

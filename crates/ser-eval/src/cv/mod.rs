@@ -1,18 +1,21 @@
-//! Cross-validation by actor: for every fold of `split::kfold_by_speaker`, train on the other
-//! folds' actors, evaluate on the held-out actors, and summarise UA / WA / macro-F1 as
-//! mean ± standard deviation. Resumable: a fold whose `fold.json` exists is not redone.
+//! Cross-validation by actor, the report side: the layout of a cross-validation directory,
+//! scoring a trained fold on its held-out actors, the summary (mean ± std over folds), the
+//! pooled report of all held-out predictions, and [`combine_runs`], the cross-validation of an
+//! ensemble of runs that share their folds.
 //!
-//! Training is reached through the [`FoldTrainer`] trait (the `ser-eval cv` command implements
-//! it with `ser_train`'s library API), so this module knows nothing about models.
-//! [`combine_runs`] scores the ensemble of several runs that share their folds.
+//! Training the folds is the training side's job (`ser_train::cv`, the `ser-train cv`
+//! command): it calls [`check_config`], [`finished_fold`], [`score_fold`], [`summarise`] and
+//! [`write_summary`] here, so this crate knows nothing about how models are trained.
 
 mod combine;
+mod layout;
 mod pooled;
-mod run;
 mod summary;
 
 pub use combine::{combine_runs, labels_of, read_summary};
+pub use layout::{
+    CONFIG_FILE, DONE_FILE, TrainedFold, check_config, finished_fold, fold_dir, score_fold,
+    summarise, write_summary,
+};
 pub use pooled::{pooled_markdown, pooled_report};
-
-pub use run::{CvEvent, CvProgress, FoldTrainer, fold_dir, run_cv, run_cv_folds};
 pub use summary::{CvConfig, CvSummary, FoldResult, MeanStd, machine_description, markdown};

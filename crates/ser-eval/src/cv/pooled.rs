@@ -12,7 +12,7 @@ use crate::error::{EvalError, Result};
 use crate::output::PREDICTIONS_FILE;
 use crate::report::{EvalReport, PredictionRecord, Protocol};
 
-use super::run::fold_dir;
+use super::layout::fold_dir;
 use super::summary::CvSummary;
 
 /// Reads `<out>/fold-<i>/predictions.csv` of every fold of `summary` (as `ser-eval` writes

@@ -20,7 +20,7 @@ pub struct CvConfig {
     /// Seed of every fold's training (initialisation, shuffling, augmentation, dropout) when
     /// it differs from `seed`: runs with the same `seed` and different `train_seed`s share
     /// their folds, so their predictions can be averaged into a seed ensemble
-    /// (`ser-eval cv-combine`).
+    /// (`ser-train cv-combine`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub train_seed: Option<u64>,
     /// Training epochs, when set.

@@ -20,6 +20,47 @@ pub struct BootstrapConfig {
     pub seed: u64,
 }
 
+impl BootstrapConfig {
+    /// Settings from command-line values, checked ([`Self::validate`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`Self::validate`].
+    pub fn checked(resamples: u64, confidence: f64, seed: u64) -> Result<Self> {
+        let config = Self {
+            resamples: usize::try_from(resamples).unwrap_or(usize::MAX),
+            confidence,
+            seed,
+        };
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks the settings before any work (a command validates its flags with this before
+    /// training for hours).
+    ///
+    /// # Errors
+    ///
+    /// [`EvalError::InvalidConfig`] for zero resamples or a confidence outside `(0, 1)`.
+    pub fn validate(&self) -> Result<()> {
+        if self.resamples == 0 {
+            return Err(EvalError::InvalidConfig {
+                field: "bootstrap resamples (--bootstrap)",
+                value: "0".into(),
+                expected: "at least 1 (1000 is typical)",
+            });
+        }
+        if !(self.confidence > 0.0 && self.confidence < 1.0) {
+            return Err(EvalError::InvalidConfig {
+                field: "bootstrap confidence (--confidence)",
+                value: self.confidence.to_string(),
+                expected: "a level strictly between 0 and 1, e.g. 0.95",
+            });
+        }
+        Ok(())
+    }
+}
+
 impl Default for BootstrapConfig {
     fn default() -> Self {
         Self {
@@ -76,20 +117,7 @@ pub fn bootstrap_ci(
     config: &BootstrapConfig,
 ) -> Result<BootstrapCi> {
     validate(y_true, y_pred, n_classes)?;
-    if config.resamples == 0 {
-        return Err(EvalError::InvalidConfig {
-            field: "bootstrap resamples",
-            value: "0".into(),
-            expected: "at least 1 (1000 is typical)",
-        });
-    }
-    if !(config.confidence > 0.0 && config.confidence < 1.0) {
-        return Err(EvalError::InvalidConfig {
-            field: "bootstrap confidence",
-            value: config.confidence.to_string(),
-            expected: "a number strictly between 0 and 1, e.g. 0.95",
-        });
-    }
+    config.validate()?;
     let n = y_true.len();
     let mut rng = SplitMix64::new(config.seed);
     let mut uas = Vec::with_capacity(config.resamples);

@@ -1,4 +1,5 @@
-//! End-to-end test of `ser-eval cv` (the real binary, training with ser-train's library).
+//! End-to-end tests of `ser-train cv` and `cv-combine` (the real binary, on six generated
+//! actors with a tiny CRNN).
 // Tests may unwrap (a panic is a failed test); clippy's allow-unwrap-in-tests does not reach
 // helper functions of integration tests.
 #![allow(clippy::unwrap_used)]
@@ -8,7 +9,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_ser-eval");
+const BIN: &str = env!("CARGO_BIN_EXE_ser-train");
 
 fn run(args: &[&str]) -> Output {
     Command::new(BIN).args(args).output().unwrap()
@@ -35,7 +36,7 @@ fn every_member_has_a_head(manifest: &Value) -> bool {
         .all(|m| m["head"].is_object())
 }
 
-/// `ser-eval cv` of the tiny CRNN for one epoch on six generated actors in 3 folds, into `out`,
+/// `ser-train cv` of the tiny CRNN for one epoch on six generated actors in 3 folds, into `out`,
 /// with `extra` flags.
 fn cv(out: &Path, extra: &[&str]) -> Output {
     let mut a = vec![
@@ -58,7 +59,7 @@ fn cv(out: &Path, extra: &[&str]) -> Output {
     run(&a)
 }
 
-/// `ser-eval cv` with ser-train's tiny CRNN for one epoch on six generated actors: checks the
+/// `ser-train cv` with the tiny CRNN for two epochs on six generated actors: checks the
 /// fold layout, that ser-eval's held-out scores equal the test scores ser-train recorded in
 /// each artifact (two independent paths: cached features vs audio through `Classifier`),
 /// and resuming.

@@ -1,0 +1,160 @@
+//! `ser-train [--model ...]`: train one model, or one per speaker fold with `--folds`.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use ravdess_loader::{split, synth};
+use ser_train::{DataSource, Distill, SpeakerSplit, TrainStatus};
+
+use super::args::TrainArgs;
+
+/// RAVDESS speakers are "01".."24": accept "1" for "01".
+fn speaker(s: &str) -> String {
+    match s.trim().parse::<u32>() {
+        Ok(n) if n < 100 => format!("{n:02}"),
+        _ => s.trim().to_string(),
+    }
+}
+
+/// Trains one model (or, with `--folds`, one per speaker fold) as the flags say.
+pub fn run(a: &TrainArgs) -> anyhow::Result<ExitCode> {
+    let Some(family) = a.model else {
+        bail!("--model is required: cnn, rnn or crnn");
+    };
+    let mut cfg = a.recipe.config(family, a.data.is_some());
+    if !a.quiet {
+        eprintln!("recipe: {}", a.recipe.describe(family, a.data.is_some()));
+    }
+    if let Some(d) = &a.data {
+        if !d.exists() {
+            bail!("--data `{}` does not exist", d.display());
+        }
+        cfg.data = DataSource::Dir(d.clone());
+    } else if !a.synth_actors.is_empty() {
+        cfg.data = DataSource::Synth(synth::SynthConfig {
+            actors: a.synth_actors.clone(),
+            ..Default::default()
+        });
+    }
+    cfg.seed = a.seed;
+    cfg.backend = a.backend;
+    ser_train::backend::device(cfg.backend)?;
+    if let Some(o) = &a.out {
+        cfg.out = o.clone();
+    }
+    cfg.cache_dir = a.cache_dir.clone();
+    cfg.resume = a.resume;
+    cfg.progress = !a.quiet;
+    cfg.stop_after_batches = a.stop_after_batches;
+    cfg.split = SpeakerSplit {
+        test: a.test_actors.iter().map(|s| speaker(s)).collect(),
+        val: a.val_actors.iter().map(|s| speaker(s)).collect(),
+    };
+    cfg.no_test = a.all_actors;
+    cfg.tiny = a.tiny;
+    if !a.teacher.is_empty() {
+        cfg.distill = Some(Distill::new(a.teacher.clone(), a.distill_weight));
+    }
+    let Some(k) = a.folds else {
+        return report(&ser_train::train(&cfg)?);
+    };
+    if k < 2 {
+        bail!("--folds must be at least 2");
+    }
+    let ds = ser_train::load_dataset(&cfg, |_, _| {})?;
+    let utts: Vec<ravdess_loader::Utterance> = ds
+        .items
+        .iter()
+        .map(|i| ravdess_loader::Utterance {
+            id: i.id.clone(),
+            path: None,
+            audio: None,
+            label: ds.labels[i.label].clone(),
+            speaker: Some(i.speaker.clone()),
+            gender: None,
+            ravdess: None,
+            ..Default::default()
+        })
+        .collect();
+    let folds = split::kfold_by_speaker(&utts, k, cfg.seed).context("making speaker folds")?;
+    let base = cfg.out.clone();
+    let mut uas = Vec::new();
+    for (f, fold) in folds.iter().enumerate() {
+        let mut fc = cfg.clone();
+        fc.out = base.join(format!("fold-{}", f + 1));
+        fc.split = SpeakerSplit {
+            test: fold.test_speakers.clone(),
+            val: Vec::new(),
+        };
+        println!(
+            "fold {}/{k}: test actors {}",
+            f + 1,
+            fold.test_speakers.join(", ")
+        );
+        let out = ser_train::train_on(&fc, &ds)?;
+        if out.status == TrainStatus::Interrupted {
+            return report(&out);
+        }
+        uas.push(out.test.as_ref().map_or(0.0, |m| m.ua));
+        report(&out)?;
+    }
+    let mean = uas.iter().sum::<f64>() / uas.len() as f64;
+    println!(
+        "{k}-fold speaker-independent cross-validation: mean test UA {mean:.3} (folds: {uas:.3?})"
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn report(out: &ser_train::TrainOutcome) -> anyhow::Result<ExitCode> {
+    match out.status {
+        TrainStatus::Interrupted => {
+            let ck = out
+                .checkpoint
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
+            println!(
+                "interrupted; checkpoint saved to {ck}; continue with the same options plus --resume"
+            );
+            Ok(ExitCode::from(130))
+        }
+        TrainStatus::Completed => {
+            let dir = out
+                .artifact
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
+            let Some(test) = out.test.as_ref() else {
+                // --all-actors: nothing was held out, so there is nothing to score.
+                println!(
+                    "trained on every actor (none held out: no speaker-independent score; \
+                     the recipe's estimate is its cross-validation by actor, `ser-eval cv`); \
+                     epoch {} kept; {:.0} s",
+                    out.best_epoch, out.seconds
+                );
+                println!("model written to {dir}");
+                return Ok(ExitCode::SUCCESS);
+            };
+            let kept = match out.best_val_ua {
+                Some(ua) => format!("best validation UA {ua:.3} at epoch {}", out.best_epoch),
+                None => format!("no validation actors, epoch {} kept", out.best_epoch),
+            };
+            println!(
+                "test UA {:.3}, WA {:.3} on {} clips (speaker-independent: test actors {} never seen in training); \
+                 {kept}; {:.0} s",
+                test.ua,
+                test.wa,
+                test.n,
+                out.split.test.join(", "),
+                out.seconds
+            );
+            for (l, r) in out.labels.iter().zip(&test.recall) {
+                if let Some(r) = r {
+                    println!("  {l:<10} recall {r:.3}");
+                }
+            }
+            println!("model written to {dir}");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,372 @@
+//! The `ser-train cv` and `ser-train cv-combine` jobs: options in, events out, files written.
+
+use std::path::{Path, PathBuf};
+
+use dsp_features::functionals::FunctionalsConfig;
+use ravdess_loader::synth::{self, SynthConfig};
+use ravdess_loader::{Utterance, open_corpus};
+use ser_eval::cv::{CvConfig, CvSummary, combine_runs, markdown, pooled_markdown, pooled_report};
+use ser_eval::metrics::BootstrapConfig;
+use ser_eval::{EvalReport, plot};
+use ser_models::FunctionalsFusion;
+use ser_models::artifact::MANIFEST_FILE;
+
+use super::ensemble::{Fit, fold_models, refit_dir, write_ensemble};
+use super::folds::{CvProgress, run_cv_folds};
+use super::heads::Heads;
+use super::recipe_folds::RecipeFolds;
+use super::{CvEvent, Stage};
+use crate::config::{DataSource, Distill, TrainConfig};
+use crate::data::load_dataset;
+use crate::error::{Result, TrainError};
+use crate::head::HeadAugment;
+
+/// What `ser-train cv` does: the recipe of every fold and how the folds are made, scored and
+/// shipped.
+#[derive(Debug, Clone)]
+pub struct CvOptions {
+    /// How every fold trains (its family, features and schedule; `out`, `split`, `seed` and
+    /// `data` are set by the cross-validation).
+    pub recipe: TrainConfig,
+    /// The recipe in one line (`TrainConfig::describe`), recorded in `cv.md`.
+    pub recipe_name: String,
+    /// The `--epochs` given on the command line, recorded as such in `cv-config.json` (`None`
+    /// when the recipe's own count applies).
+    pub epochs: Option<usize>,
+    /// Corpus directory; `None` = the generated corpus.
+    pub data: Option<PathBuf>,
+    /// Only these speakers (normalised ids, e.g. `01`); `None` = all.
+    pub actors: Option<Vec<String>>,
+    /// Number of actor folds.
+    pub folds: usize,
+    /// Fold-assignment seed (and the training seed unless `train_seed` is set).
+    pub seed: u64,
+    /// Training seed of every fold, when it differs from `seed`.
+    pub train_seed: Option<u64>,
+    /// Train only these folds (from 1); `None` = all.
+    pub only: Option<Vec<usize>>,
+    /// Knowledge distillation: fold K learns from `<run>/fold-K/model` of each run.
+    pub teacher_runs: Option<Vec<PathBuf>>,
+    /// Weight of the teachers in the loss (`None` = [`Distill::DEFAULT_WEIGHT`]).
+    pub distill_weight: Option<f32>,
+    /// Fuse every fold's network with a functionals head of this weight.
+    pub functionals_weight: Option<f32>,
+    /// Output directory.
+    pub out: PathBuf,
+    /// Also write the fold models (or, with `refit`, the final fit) as one artifact here.
+    pub ensemble_out: Option<PathBuf>,
+    /// After the folds, train the recipe once more on every actor.
+    pub refit: bool,
+    /// Bootstrap settings of every report.
+    pub bootstrap: BootstrapConfig,
+    /// The command line, recorded in an ensemble's manifest.
+    pub command: String,
+}
+
+/// How a cross-validation ended.
+#[derive(Debug, Clone)]
+pub enum CvOutcome {
+    /// Every fold is done and the summary written.
+    Complete {
+        /// `cv.json`.
+        summary: Box<CvSummary>,
+        /// The final fit, with `refit`.
+        refit: Option<PathBuf>,
+    },
+    /// Folds are left to other processes (see [`CvEvent::Partial`]).
+    Partial {
+        /// Folds finished.
+        done: Vec<usize>,
+        /// Folds still to train.
+        pending: Vec<usize>,
+    },
+}
+
+/// Runs (or resumes) a cross-validation by actor of `opts.recipe`.
+///
+/// # Errors
+///
+/// Unusable options or data, a directory holding another run, training, scoring and I/O
+/// errors (a fold's error names the fold).
+pub fn cross_validate(
+    opts: &CvOptions,
+    events: &mut (dyn FnMut(CvEvent) + Send),
+) -> Result<CvOutcome> {
+    let (base, fusion, recipe) = recipe(opts)?;
+    events(CvEvent::Recipe(recipe.clone()));
+    let (base, utts, data_name) = corpus(opts, base, events)?;
+    // Features for every clip, once (cached under <out>/.cache).
+    let mut ds = load_dataset(&base, progress(Stage::Features, events))?;
+    ds.items.retain(|i| keeps(opts, &i.speaker));
+    // The functionals are computed when a fold's head is first fitted, not here: a run whose
+    // folds are all done (e.g. re-run to write the ensemble) needs none.
+    let heads = fusion.map(|fusion| {
+        let augment = HeadAugment {
+            wave_noise: base.augment.wave_noise,
+            lowpass_prob: base.augment.lowpass_prob,
+        };
+        Heads::new(fusion, ds.preprocess, augment)
+    });
+    let config = CvConfig {
+        model_type: base.family.name().to_string(),
+        data: data_name,
+        folds: opts.folds,
+        seed: opts.seed,
+        train_seed: opts.train_seed.filter(|&t| t != opts.seed),
+        epochs: opts.epochs,
+        recipe: Some(recipe),
+        actors: opts.actors.clone(),
+        bootstrap: opts.bootstrap,
+    };
+    let labels = ds.labels.clone();
+    // The final fit (--refit) trains on every utterance the folds shared out.
+    let all_utts = opts.refit.then(|| utts.clone());
+    let trainer = RecipeFolds { base, ds, heads };
+    let only = opts.only.as_deref();
+    let summary = match run_cv_folds(utts, &trainer, &config, &opts.out, only, events)? {
+        CvProgress::Complete(s) => *s,
+        CvProgress::Partial { done, pending } => {
+            events(CvEvent::Partial {
+                done: done.clone(),
+                pending: pending.clone(),
+            });
+            return Ok(CvOutcome::Partial { done, pending });
+        }
+    };
+    let pooled = write_pooled(&opts.out, &summary, &labels, events)?;
+    let refit = match &all_utts {
+        Some(utts) => Some(trainer.refit(&opts.out, utts, events)?),
+        None => None,
+    };
+    if let Some(dir) = &opts.ensemble_out {
+        let (members, fit) = match &refit {
+            Some(model) => {
+                let name = format!("refit-seed{}", opts.train_seed.unwrap_or(opts.seed));
+                (vec![(name, model.clone())], Fit::Refit)
+            }
+            None => (fold_models(&opts.out, &summary, ""), Fit::Folds),
+        };
+        let written = write_ensemble(dir, members, (&summary, &pooled), fit, &opts.command)?;
+        events(CvEvent::Ensemble(written));
+    }
+    Ok(CvOutcome::Complete {
+        summary: Box::new(summary),
+        refit,
+    })
+}
+
+/// The fold recipe with the run's distillation and seed, its functionals fusion, and the
+/// recipe's one-line description.
+fn recipe(opts: &CvOptions) -> Result<(TrainConfig, Option<FunctionalsFusion>, String)> {
+    let mut base = opts.recipe.clone();
+    let mut recipe = opts.recipe_name.clone();
+    if let Some(runs) = &opts.teacher_runs {
+        // Fold K's teachers are <run>/fold-K/model (set per fold by RecipeFolds).
+        let d = Distill::new(runs.clone(), opts.distill_weight);
+        recipe.push_str(&format!(
+            ", distilled from the fold models of {} (weight {})",
+            runs.iter()
+                .map(|r| r.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            d.weight
+        ));
+        base.distill = Some(d);
+    }
+    let fusion = opts.functionals_weight.map(|weight| FunctionalsFusion {
+        config: FunctionalsConfig::default(),
+        weight,
+    });
+    if let Some(f) = &fusion {
+        // The manifest's own check, before any work, naming the flag.
+        f.validate().map_err(|e| {
+            TrainError::config(&format!("--functionals-weight {}", f.weight), e.to_string())
+        })?;
+        let rows = match (
+            base.augment.wave_noise.is_some(),
+            base.augment.lowpass_prob > 0.0,
+        ) {
+            (true, true) => ", fitted on the clips, their noisy copies and band-limited versions",
+            (true, false) => ", fitted on the clean clips and their noisy copies",
+            (false, true) => ", fitted on the clips and band-limited versions",
+            (false, false) => "",
+        };
+        recipe.push_str(&format!(
+            ", fused with an utterance-functionals head (weight {}{rows})",
+            f.weight
+        ));
+    }
+    base.seed = opts.train_seed.unwrap_or(opts.seed);
+    base.cache_dir = Some(opts.out.join(".cache"));
+    Ok((base, fusion, recipe))
+}
+
+/// Whether `speaker` is among the `--actors` (every speaker without them).
+fn keeps(opts: &CvOptions, speaker: &str) -> bool {
+    opts.actors
+        .as_ref()
+        .is_none_or(|a| a.iter().any(|x| x == speaker))
+}
+
+/// The corpus's utterances (filtered by `--actors`) and its name; `base.data` is set to it.
+fn corpus(
+    opts: &CvOptions,
+    mut base: TrainConfig,
+    events: &mut (dyn FnMut(CvEvent) + Send),
+) -> Result<(TrainConfig, Vec<Utterance>, String)> {
+    let (utts, data_name) = match &opts.data {
+        Some(dir) => {
+            base.data = DataSource::Dir(dir.clone());
+            let corpus = open_corpus(dir)?;
+            for p in &corpus.problems {
+                events(CvEvent::Warning(format!(
+                    "skipped {}: {}",
+                    p.path.display(),
+                    p.reason
+                )));
+            }
+            (corpus.utterances, dir.display().to_string())
+        }
+        None => {
+            let mut cfg = SynthConfig::default();
+            if let Some(a) = &opts.actors {
+                cfg.actors = a
+                    .iter()
+                    .map(|s| s.parse::<u8>())
+                    .collect::<std::result::Result<_, _>>()
+                    .map_err(|_| {
+                        TrainError::config(
+                            "--actors",
+                            "for the generated corpus, give actor numbers 1-24",
+                        )
+                    })?;
+            }
+            base.data = DataSource::Synth(cfg.clone());
+            let name = "generated corpus (ravdess_loader::synth)".to_string();
+            (synth::generate(&cfg), name)
+        }
+    };
+    let utts: Vec<Utterance> = utts
+        .into_iter()
+        .filter(|u| u.speaker.as_deref().is_some_and(|s| keeps(opts, s)))
+        .collect();
+    if utts.is_empty() {
+        return Err(TrainError::Data {
+            path: data_name.into(),
+            reason: "no utterance left after the --actors filter".into(),
+        });
+    }
+    Ok((base, utts, data_name))
+}
+
+/// A progress callback for `stage` that reports through `events` (it is called from the
+/// extraction's worker threads, one at a time).
+fn progress<'a>(
+    stage: Stage,
+    events: &'a mut (dyn FnMut(CvEvent) + Send),
+) -> impl Fn(usize, usize) + Sync + 'a {
+    let events = std::sync::Mutex::new(events);
+    move |done, total| {
+        if let Ok(mut e) = events.lock() {
+            e(CvEvent::Progress { stage, done, total });
+        }
+    }
+}
+
+/// What `ser-train cv-combine` does.
+#[derive(Debug, Clone)]
+pub struct CombineOptions {
+    /// Finished cross-validation directories that share their folds (at least two).
+    pub runs: Vec<PathBuf>,
+    /// Output directory of the combined cross-validation.
+    pub out: PathBuf,
+    /// Also write the runs' models as one artifact here.
+    pub ensemble_out: Option<PathBuf>,
+    /// With `ensemble_out`: each run's final fit instead of its fold models.
+    pub refit: bool,
+    /// The command line, recorded in the artifact's manifest.
+    pub command: String,
+}
+
+/// Scores the ensemble of finished cross-validation runs fold by fold (nothing is
+/// retrained) and, with `ensemble_out`, writes their models as one artifact.
+///
+/// # Errors
+///
+/// With `refit`, a run without a final fit (named before anything is written); runs that do
+/// not share their folds; I/O.
+pub fn combine(opts: &CombineOptions, events: &mut (dyn FnMut(CvEvent) + Send)) -> Result<()> {
+    let name = |run: &Path| {
+        run.file_name().map_or_else(
+            || run.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
+    };
+    // --refit: every run's final fit, checked before any output is written.
+    let final_fits = if opts.refit {
+        let mut fits = Vec::with_capacity(opts.runs.len());
+        for run in &opts.runs {
+            let model = refit_dir(run);
+            if !model.join(MANIFEST_FILE).is_file() {
+                return Err(TrainError::config(
+                    "--refit",
+                    format!(
+                        "{} has no final fit ({} is missing); make it with that run's own \
+                         `ser-train cv` command plus --refit",
+                        run.display(),
+                        model.display()
+                    ),
+                ));
+            }
+            fits.push((format!("{}-refit", name(run)), model));
+        }
+        Some(fits)
+    } else {
+        None
+    };
+    let (summary, labels) = combine_runs(&opts.runs, &opts.out)?;
+    let pooled = write_pooled(&opts.out, &summary, &labels, events)?;
+    if let Some(dir) = &opts.ensemble_out {
+        let (members, fit) = match final_fits {
+            Some(fits) => (fits, Fit::Refit),
+            None => {
+                let folds = opts
+                    .runs
+                    .iter()
+                    .flat_map(|run| fold_models(run, &summary, &format!("{}-", name(run))));
+                (folds.collect(), Fit::Folds)
+            }
+        };
+        let written = write_ensemble(dir, members, (&summary, &pooled), fit, &opts.command)?;
+        events(CvEvent::Ensemble(written));
+    }
+    Ok(())
+}
+
+/// Pooled over folds: per-class F1 and the confusion matrix of all held-out predictions,
+/// written to `pooled.json`, appended to `cv.md` and plotted.
+fn write_pooled(
+    out: &Path,
+    summary: &CvSummary,
+    labels: &[String],
+    events: &mut (dyn FnMut(CvEvent) + Send),
+) -> Result<EvalReport> {
+    let pooled = pooled_report(out, summary, labels)?;
+    ser_eval::fsutil::write_atomic(
+        &out.join("pooled.json"),
+        ser_eval::render::json_string(&pooled)?.as_bytes(),
+    )?;
+    let md = format!("{}{}", markdown(summary), pooled_markdown(&pooled));
+    ser_eval::fsutil::write_atomic(&out.join("cv.md"), md.as_bytes())?;
+    let title = format!(
+        "{} CV, pooled held-out predictions",
+        summary.config.model_type
+    );
+    plot::confusion_png(&out.join("confusion.png"), &pooled.confusion, &title)?;
+    plot::confusion_svg(&out.join("confusion.svg"), &pooled.confusion, &title)?;
+    events(CvEvent::Summary {
+        out: out.to_path_buf(),
+        markdown: md,
+    });
+    Ok(pooled)
+}
