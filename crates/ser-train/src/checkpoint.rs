@@ -8,12 +8,12 @@ use std::path::{Path, PathBuf};
 use burn::optim::ModuleOptimizer;
 use burn::prelude::*;
 use dsp_features::NormStats;
+use ser_eval::metrics::{ClassificationReport, ConfusionMatrix};
 use ser_models::{Model, ModelConfig};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::config::SpeakerSplit;
 use crate::error::{Result, TrainError};
-use crate::metrics::Metrics;
 use crate::report::EpochRow;
 
 /// Everything besides weights that a resumed run needs.
@@ -38,7 +38,8 @@ pub struct TrainState {
     /// Epoch (1-based) of the best validation UA.
     pub best_epoch: usize,
     /// Validation metrics of the best epoch.
-    pub best_metrics: Option<Metrics>,
+    #[serde(default, deserialize_with = "stored_scores")]
+    pub best_metrics: Option<ClassificationReport>,
     /// Epochs since the last improvement.
     pub bad_epochs: usize,
     /// Per-epoch log.
@@ -51,6 +52,30 @@ pub struct TrainState {
     pub model: ModelConfig,
     /// Total training seconds so far.
     pub seconds: f64,
+}
+
+/// Validation scores as `state.json` holds them: a [`ClassificationReport`]; checkpoints
+/// written while ser-train had its own metrics type hold `{ua, wa, recall, confusion, n}`
+/// instead, whose confusion matrix rebuilds the same report exactly, so they still resume.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum StoredScores {
+    Report(ClassificationReport),
+    Counts { confusion: Vec<Vec<u64>> },
+}
+
+fn stored_scores<'de, D: Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<ClassificationReport>, D::Error> {
+    let stored = Option::<StoredScores>::deserialize(d)?;
+    stored
+        .map(|s| match s {
+            StoredScores::Report(r) => Ok(r),
+            StoredScores::Counts { confusion } => ConfusionMatrix::from_counts(confusion)
+                .map(ClassificationReport::from_confusion)
+                .map_err(serde::de::Error::custom),
+        })
+        .transpose()
 }
 
 /// Checkpoint directory for an artifact directory `out` (a sibling, so that replacing the
@@ -159,4 +184,35 @@ pub fn load(
         optim,
         best,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    struct Stored {
+        #[serde(default, deserialize_with = "stored_scores")]
+        best_metrics: Option<ClassificationReport>,
+    }
+
+    #[test]
+    fn validation_scores_of_older_checkpoints_still_read() {
+        // sklearn: balanced_accuracy_score([0,0,0,0,1,1],[0,0,0,0,0,1]) = 0.75, accuracy 5/6.
+        let report =
+            ClassificationReport::new(&[0, 0, 0, 0, 1, 1], &[0, 0, 0, 0, 0, 1], 3).unwrap();
+        // What ser-train's own metrics type wrote into state.json before it used ser-eval's.
+        let old = r#"{"best_metrics": {"ua": 0.75, "wa": 0.8333333333333334,
+            "recall": [1.0, 0.5, null], "confusion": [[4, 0, 0], [1, 1, 0], [0, 0, 0]], "n": 6}}"#;
+        let got: Stored = serde_json::from_str(old).unwrap();
+        assert_eq!(got.best_metrics.as_ref(), Some(&report));
+        let new = format!(
+            "{{\"best_metrics\": {}}}",
+            serde_json::to_string(&report).unwrap()
+        );
+        let got: Stored = serde_json::from_str(&new).unwrap();
+        assert_eq!(got.best_metrics, Some(report));
+        let none: Stored = serde_json::from_str(r#"{"best_metrics": null}"#).unwrap();
+        assert!(none.best_metrics.is_none());
+    }
 }

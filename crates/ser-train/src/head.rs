@@ -16,13 +16,13 @@ use dsp_features::functionals::{FunctionalsConfig, FunctionalsExtractor};
 use ravdess_loader::{LoadOptions, Utterance, load_audio};
 use rayon::prelude::*;
 use ser_audio::{Audio, Preprocess, resample};
+use ser_eval::metrics::ClassificationReport;
 use ser_models::LinearHead;
 use serde_json::json;
 
 use crate::config::WaveNoise;
 use crate::data::{clip_rng, noisy_copy};
 use crate::error::{Result, TrainError};
-use crate::metrics::Metrics;
 
 /// Clips decoded at a time by [`corpus_functionals`] (bounds memory: one chunk of audio is
 /// held at once; 64 RAVDESS clips are ~15 MB).
@@ -291,7 +291,7 @@ pub fn fit_head(
                 pred[i] = argmax(&head.log_probs(&x[i]));
             }
         }
-        scores.push(Metrics::compute(y, &pred, n_classes).ua);
+        scores.push(ClassificationReport::new(y, &pred, n_classes)?.balanced_accuracy);
     }
     // First best (the grid's order breaks ties).
     let best = scores

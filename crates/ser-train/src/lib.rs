@@ -16,7 +16,7 @@
 //! cfg.out = "runs/crnn".into();
 //! let outcome = train(&cfg)?;
 //! assert_eq!(outcome.status, TrainStatus::Completed);
-//! println!("test UA {:.3}", outcome.test.as_ref().map_or(0.0, |m| m.ua));
+//! println!("test UA {:.3}", outcome.test.as_ref().map_or(0.0, |m| m.balanced_accuracy));
 //! let classifier = Classifier::load("runs/crnn")?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -32,7 +32,6 @@ pub mod data;
 mod distill;
 mod error;
 pub mod head;
-pub mod metrics;
 pub mod recipe;
 pub mod report;
 mod trainer;
@@ -43,7 +42,6 @@ pub use config::{
 pub use data::{Dataset, Item, load_dataset, resolve_split};
 pub use error::{Result, TrainError};
 pub use head::{HeadFit, fit_head};
-pub use metrics::Metrics;
 pub use recipe::{FeatureSet, Preset, RecipeArgs};
 pub use report::EpochRow;
 pub use trainer::{TrainOutcome, TrainStatus, install_ctrlc_handler, train, train_on};

@@ -13,6 +13,7 @@ use burn::tensor::activation::log_softmax;
 use dsp_features::{FeatureKind, FeatureMatrix, NormStats};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use ser_audio::rng::SplitMix64;
+use ser_eval::metrics::ClassificationReport;
 use ser_models::artifact::{ArtifactKind, FORMAT_VERSION, Manifest, Member, save_with_files};
 use ser_models::{Classifier, Model, ModelConfig};
 use serde::{Deserialize, Serialize};
@@ -22,7 +23,6 @@ use crate::checkpoint::{self, TrainState};
 use crate::config::{SpeakerSplit, TrainConfig};
 use crate::data::{Dataset, load_dataset, resolve_split};
 use crate::error::{Result, TrainError};
-use crate::metrics::Metrics;
 use crate::report::{EpochRow, plot, write_csv};
 
 static INTERRUPT: AtomicBool = AtomicBool::new(false);
@@ -64,7 +64,7 @@ pub struct TrainOutcome {
     /// 1-based epoch of the kept model (0 before the first epoch ends).
     pub best_epoch: usize,
     /// Metrics on the test speakers (when completed; `None` with `no_test`).
-    pub test: Option<Metrics>,
+    pub test: Option<ClassificationReport>,
     /// Class names.
     pub labels: Vec<String>,
     /// Per-epoch log.
@@ -367,13 +367,13 @@ pub fn train_on(cfg: &TrainConfig, ds: &Dataset) -> Result<TrainOutcome> {
             train_loss: state.loss_sum / state.seen.max(1) as f64,
             train_acc: state.correct as f64 / state.seen.max(1) as f64,
             val_loss: val.as_ref().map(|v| v.1),
-            val_ua: val.as_ref().map(|v| v.0.ua),
-            val_wa: val.as_ref().map(|v| v.0.wa),
+            val_ua: val.as_ref().map(|v| v.0.balanced_accuracy),
+            val_wa: val.as_ref().map(|v| v.0.accuracy),
             lr: learning_rate(cfg, epoch, n_batches - 1, n_batches),
             seconds: secs,
         };
         // With `keep_last` every epoch replaces the kept model, so early stopping never fires.
-        let val_ua = val.as_ref().map_or(0.0, |v| v.0.ua);
+        let val_ua = val.as_ref().map_or(0.0, |v| v.0.balanced_accuracy);
         if val_ua > state.best_ua + 1e-9 || keep_last {
             state.best_ua = val_ua;
             state.best_epoch = epoch + 1;
@@ -510,7 +510,7 @@ pub fn train_on(cfg: &TrainConfig, ds: &Dataset) -> Result<TrainOutcome> {
             preds.push(classifier.predict_features(&ds.items[i].features)?.index);
         }
         let targets: Vec<usize> = test_idx.iter().map(|&i| ds.items[i].label).collect();
-        Some(Metrics::compute(&targets, &preds, n_classes))
+        Some(ClassificationReport::new(&targets, &preds, n_classes)?)
     };
     manifest.training = serde_json::json!({
         "config": cfg,
@@ -556,7 +556,7 @@ fn outcome(
     status: TrainStatus,
     state: &TrainState,
     ds: &Dataset,
-    test: Option<Metrics>,
+    test: Option<ClassificationReport>,
     artifact: Option<PathBuf>,
     checkpoint: Option<PathBuf>,
 ) -> TrainOutcome {
@@ -565,7 +565,7 @@ fn outcome(
         artifact,
         checkpoint,
         split: state.split.clone(),
-        best_val_ua: state.best_metrics.as_ref().map(|m| m.ua),
+        best_val_ua: state.best_metrics.as_ref().map(|m| m.balanced_accuracy),
         best_epoch: state.best_epoch,
         test,
         labels: ds.labels.clone(),
@@ -574,14 +574,21 @@ fn outcome(
     }
 }
 
-fn metrics_json(m: &Metrics, labels: &[String]) -> serde_json::Value {
+/// The scores the manifest records (recall `null` for a class absent from the clips).
+fn metrics_json(m: &ClassificationReport, labels: &[String]) -> serde_json::Value {
     let per_class: serde_json::Map<String, serde_json::Value> = labels
         .iter()
-        .zip(&m.recall)
-        .map(|(l, r)| (l.clone(), serde_json::json!(r)))
+        .zip(&m.per_class)
+        .map(|(l, c)| {
+            (
+                l.clone(),
+                serde_json::json!((c.support > 0).then_some(c.recall)),
+            )
+        })
         .collect();
     serde_json::json!({
-        "ua": m.ua, "wa": m.wa, "n": m.n, "recall": per_class, "confusion": m.confusion, "labels": labels,
+        "ua": m.balanced_accuracy, "wa": m.accuracy, "n": m.n, "recall": per_class,
+        "confusion": m.confusion.counts(), "labels": labels,
     })
 }
 
@@ -701,7 +708,11 @@ struct Evaluator<'a> {
 }
 
 /// Validation metrics and mean loss over whole clips, in length-sorted batches.
-fn evaluate(model: &Model, idx: &[usize], ev: &Evaluator<'_>) -> Result<(Metrics, f64)> {
+fn evaluate(
+    model: &Model,
+    idx: &[usize],
+    ev: &Evaluator<'_>,
+) -> Result<(ClassificationReport, f64)> {
     let Evaluator {
         ds,
         norm,
@@ -737,7 +748,7 @@ fn evaluate(model: &Model, idx: &[usize], ev: &Evaluator<'_>) -> Result<(Metrics
     }
     let n = targets.len().max(1) as f64;
     Ok((
-        Metrics::compute(&targets, &preds, ds.labels.len()),
+        ClassificationReport::new(&targets, &preds, ds.labels.len())?,
         loss_sum / n,
     ))
 }

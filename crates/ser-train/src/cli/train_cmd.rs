@@ -95,7 +95,7 @@ pub fn run(a: &TrainArgs) -> anyhow::Result<ExitCode> {
         if out.status == TrainStatus::Interrupted {
             return report(&out);
         }
-        uas.push(out.test.as_ref().map_or(0.0, |m| m.ua));
+        uas.push(out.test.as_ref().map_or(0.0, |m| m.balanced_accuracy));
         report(&out)?;
     }
     let mean = uas.iter().sum::<f64>() / uas.len() as f64;
@@ -142,15 +142,15 @@ fn report(out: &ser_train::TrainOutcome) -> anyhow::Result<ExitCode> {
             println!(
                 "test UA {:.3}, WA {:.3} on {} clips (speaker-independent: test actors {} never seen in training); \
                  {kept}; {:.0} s",
-                test.ua,
-                test.wa,
+                test.balanced_accuracy,
+                test.accuracy,
                 test.n,
                 out.split.test.join(", "),
                 out.seconds
             );
-            for (l, r) in out.labels.iter().zip(&test.recall) {
-                if let Some(r) = r {
-                    println!("  {l:<10} recall {r:.3}");
+            for (l, c) in out.labels.iter().zip(&test.per_class) {
+                if c.support > 0 {
+                    println!("  {l:<10} recall {:.3}", c.recall);
                 }
             }
             println!("model written to {dir}");
