@@ -85,9 +85,10 @@ where
 }
 
 fn load_one(u: &mut Utterance, opts: &LoadOptions) -> std::result::Result<(), Problem> {
+    // The problem names the file; the reason need not name it again.
     let problem = |e: ser_audio::Error| Problem {
         path: u.path.clone().unwrap_or_else(|| PathBuf::from(&u.id)),
-        reason: e.to_string(),
+        reason: e.without_path().to_string(),
     };
     let audio = match (u.audio.take(), &u.path) {
         (Some(a), _) => a,

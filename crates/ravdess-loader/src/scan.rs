@@ -308,7 +308,8 @@ pub(crate) fn finish(
                 Some(p) => std::fs::read(p)
                     .map_err(|e| Error::io(p, e))
                     .and_then(|bytes| {
-                        let info = probe_wav_bytes(&bytes).map_err(|e| e.in_file(p))?;
+                        // The problem names the file; the reason need not name it again.
+                        let info = probe_wav_bytes(&bytes)?;
                         let mut h = std::hash::DefaultHasher::new();
                         bytes.hash(&mut h);
                         Ok((info, bytes.len() as u64, h.finish()))

@@ -184,3 +184,39 @@ fn inspect_two_corpora_with_a_label_map() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("corpus `emodb`"), "{err}");
 }
+
+/// Issue 25, finding 3: `inspect --decode` panicked in the resampler on a float WAV with two
+/// samples of 3.4e38, and one bad file killed the whole folder. Now it is one problem naming
+/// the file and the sample; the other clips decode and the exit status is 0.
+#[test]
+fn issue25_inspect_decode_reports_huge_float_samples_as_one_problem() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("c");
+    ok(&ser_data(&["synth", "--out", p(&dir), "--actors", "21"]));
+    // 1 s of 32-bit float mono at 48 kHz (WAVE_FORMAT_IEEE_FLOAT = 3), by hand.
+    let samples: Vec<f32> = (0..48_000)
+        .map(|i| if i == 1000 || i == 1001 { 3.4e38 } else { 0.1 })
+        .collect();
+    let mut wav = b"RIFF".to_vec();
+    wav.extend_from_slice(&(36 + 4 * samples.len() as u32).to_le_bytes());
+    wav.extend_from_slice(b"WAVEfmt \x10\0\0\0\x03\0\x01\0");
+    wav.extend_from_slice(&48_000u32.to_le_bytes());
+    wav.extend_from_slice(&(4 * 48_000u32).to_le_bytes());
+    wav.extend_from_slice(b"\x04\0\x20\0data");
+    wav.extend_from_slice(&(4 * samples.len() as u32).to_le_bytes());
+    wav.extend(samples.iter().flat_map(|s| s.to_le_bytes()));
+    let bad = dir.join("Actor_21/03-01-05-02-02-02-21.wav");
+    std::fs::write(&bad, wav).unwrap();
+    let out = ser_data(&["inspect", p(&dir), "--decode", "--json"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&ok(&out)).unwrap();
+    assert_eq!(json["clips"], 59, "{json}");
+    let problems = json["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 1, "{json}");
+    let problem = problems[0].to_string();
+    assert!(
+        problem.contains("03-01-05-02-02-02-21.wav") && problem.contains("sample 1000"),
+        "{problem}"
+    );
+}

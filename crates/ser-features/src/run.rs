@@ -13,7 +13,8 @@ use crate::output;
 
 /// Read `path`, resample to the extractor's rate when needed, extract.
 pub fn features_of(path: &Path, ex: &FeatureExtractor) -> Result<FeatureMatrix> {
-    let audio = ser_audio::read_wav(path).with_context(|| format!("reading {}", path.display()))?;
+    // The error names the file already.
+    let audio = ser_audio::read_wav(path)?;
     let rate = ex.config().sample_rate;
     let audio = if audio.sample_rate == rate {
         audio

@@ -214,3 +214,38 @@ fn bad_input_gives_clear_errors() {
     assert!(out.join("good.npy").exists());
     assert!(String::from_utf8_lossy(&m.stderr).contains("bad.wav"));
 }
+
+/// Issue 25, finding 3: a float WAV with two samples of 3.4e38 in a folder panicked the
+/// resampler and aborted the whole folder (exit 101). Now it is skipped with one named error,
+/// the other files are written and the exit status is 1, as for any bad file.
+#[test]
+fn issue25_huge_float_samples_skip_one_file_not_the_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    write_wav(&input.join("a.wav"), 48_000, 0.5);
+    write_wav(&input.join("c.wav"), 48_000, 0.5);
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 48_000,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut w = hound::WavWriter::create(input.join("b_huge.wav"), spec).unwrap();
+    for i in 0..48_000 {
+        w.write_sample(if i == 1000 { 3.4e38_f32 } else { 0.1 })
+            .unwrap();
+    }
+    w.finalize().unwrap();
+    let out = dir.path().join("out");
+    let r = bin().arg(&input).arg("-o").arg(&out).output().unwrap();
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.join("a.npy").exists() && out.join("c.npy").exists());
+    assert!(!out.join("b_huge.npy").exists());
+    assert!(
+        stderr.contains("b_huge.wav") && stderr.contains("sample 1000"),
+        "{stderr}"
+    );
+}

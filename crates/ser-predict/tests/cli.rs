@@ -194,3 +194,44 @@ fn missing_file_and_missing_model_are_clear_errors() {
     let out = run(&["--model", &f.model, "--segment", "0", &f.good]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Issue 25, finding 3: a float WAV with two samples of 3.4e38 panicked the resampler and
+/// killed the whole run (exit 101, later files never processed). Now it is one named error
+/// and the files after it are classified.
+#[test]
+fn issue25_a_float_wav_with_huge_samples_is_one_error_and_the_rest_is_processed() {
+    let f = fixture();
+    let huge = std::path::Path::new(&f.good).with_file_name("onehuge_48k.wav");
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 48_000,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut w = hound::WavWriter::create(&huge, spec).unwrap();
+    for (i, s) in voice(48_000, 1.0).into_iter().enumerate() {
+        w.write_sample(if i == 1000 || i == 1001 { 3.4e38 } else { s })
+            .unwrap();
+    }
+    w.finalize().unwrap();
+    let huge = huge.display().to_string();
+    let out = run(&["--model", &f.model, &f.good, &huge, &f.stereo]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(
+        errors[0].contains(&huge) && errors[0].contains("sample 1000 (at 0.021 s)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("1 of 3 file(s) failed"), "{stderr}");
+    for good in [&f.good, &f.stereo] {
+        let row = stdout
+            .lines()
+            .find(|l| l.starts_with(good.as_str()))
+            .unwrap();
+        assert!(!row.contains("failed"), "{row}");
+    }
+}
