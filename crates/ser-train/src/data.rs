@@ -1,6 +1,6 @@
 //! Loading a corpus into cached feature matrices and choosing held-out speakers.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 
 use dsp_features::{FeatureConfig, FeatureExtractor, FeatureMatrix};
@@ -12,6 +12,7 @@ use ser_audio::rng::SplitMix64;
 use crate::cache;
 use crate::config::{DataSource, SpeakerSplit, TrainConfig, WaveNoise};
 use crate::error::{Result, TrainError};
+use crate::trainer::{Stage, TrainEvent};
 
 /// One clip's features (not normalised) with its speaker and label.
 #[derive(Debug, Clone)]
@@ -71,17 +72,87 @@ fn data_path(src: &DataSource) -> PathBuf {
 }
 
 /// Loads the corpus of `cfg.data`, extracting features or reading them from the cache.
-/// `progress(done, total)` reports extraction.
-pub fn load_dataset(cfg: &TrainConfig, progress: impl Fn(usize, usize) + Sync) -> Result<Dataset> {
-    let path = data_path(&cfg.data);
+/// `events` hears about the extraction ([`Stage::Features`]) and about what could not be used
+/// or cached (warnings).
+///
+/// # Errors
+///
+/// An unusable corpus (no labelled clips, clips without a speaker, a single label), a clip
+/// whose features fail, I/O.
+pub fn load_dataset(
+    cfg: &TrainConfig,
+    events: &mut (dyn FnMut(TrainEvent) + Send),
+) -> Result<Dataset> {
+    // Extraction reports from its worker threads, one call at a time.
+    let events = std::sync::Mutex::new(events);
+    let emit = |e: TrainEvent| {
+        if let Ok(mut f) = events.lock() {
+            f(e);
+        }
+    };
+    let progress = |done, total| {
+        emit(TrainEvent::Progress {
+            stage: Stage::Features,
+            done,
+            total,
+        })
+    };
+    let path = data_path(&cfg.data.source);
     let data_err = |reason: String| TrainError::Data {
         path: path.clone(),
         reason,
     };
+    let (utts, source_key) = utterances(cfg, &data_err)?;
     let feat_json = serde_json::to_vec(&cfg.features).unwrap_or_default();
     let pre_json = serde_json::to_vec(&cfg.preprocess).unwrap_or_default();
-    // Utterances without audio plus the source-specific part of the cache key.
-    let (utts, source_key): (Vec<Utterance>, Vec<u8>) = match &cfg.data {
+    let key = cache::key(&[b"ser-train features v1", &feat_json, &pre_json, &source_key]);
+    let matrices = cached(cfg, &key, "feature", &emit, || {
+        extract(cfg, utts.clone(), &progress, &emit)
+    })?;
+    let noisy = match cfg.augment.wave_noise {
+        Some(w) => {
+            let w_json = serde_json::to_vec(&w).unwrap_or_default();
+            let key = cache::key(&[
+                b"ser-train noisy features v1",
+                &feat_json,
+                &pre_json,
+                &source_key,
+                &w_json,
+            ]);
+            let m = cached(cfg, &key, "noisy feature", &emit, || {
+                extract_noisy(cfg, utts.clone(), &w, &progress)
+            })?;
+            m.into_iter().collect()
+        }
+        None => HashMap::new(),
+    };
+    let labels = label_order(&utts);
+    let items = items(cfg, matrices, noisy, &utts, &labels)?;
+    if items.is_empty() {
+        return Err(data_err("no clip could be loaded".into()));
+    }
+    if labels.len() < 2 {
+        return Err(data_err(format!(
+            "only one label ({:?}); a classifier needs at least two",
+            labels
+        )));
+    }
+    Ok(Dataset {
+        source: path.display().to_string(),
+        labels,
+        items,
+        features: cfg.features.clone(),
+        preprocess: cfg.preprocess,
+    })
+}
+
+/// The corpus's utterances (without audio) and the source-specific part of the cache key,
+/// checked for labels and speakers.
+fn utterances(
+    cfg: &TrainConfig,
+    data_err: &impl Fn(String) -> TrainError,
+) -> Result<(Vec<Utterance>, Vec<u8>)> {
+    let (utts, source_key) = match &cfg.data.source {
         DataSource::Synth(s) => {
             let key = serde_json::to_vec(s).unwrap_or_default();
             (synth::generate_labels_only(s), key)
@@ -123,48 +194,41 @@ pub fn load_dataset(cfg: &TrainConfig, progress: impl Fn(usize, usize) + Sync) -
             u.id
         )));
     }
-    let key = cache::key(&[b"ser-train features v1", &feat_json, &pre_json, &source_key]);
-    let cache_file = cache::path(&cfg.cache_dir(), &key);
-    let matrices = match cache::read(&cache_file) {
-        Some(m) => m,
-        None => {
-            let m = extract(cfg, utts.clone(), &progress)?;
-            // A cache that cannot be written only costs time next run.
-            if let Err(e) = cache::write(&cache_file, &m) {
-                eprintln!("warning: feature cache not written: {e}");
-            }
-            m
-        }
-    };
-    let mut noisy = match cfg.augment.wave_noise {
-        Some(w) => {
-            let w_json = serde_json::to_vec(&w).unwrap_or_default();
-            let key = cache::key(&[
-                b"ser-train noisy features v1",
-                &feat_json,
-                &pre_json,
-                &source_key,
-                &w_json,
-            ]);
-            let file = cache::path(&cfg.cache_dir(), &key);
-            let m = match cache::read(&file) {
-                Some(m) => m,
-                None => {
-                    let m = extract_noisy(cfg, utts.clone(), &w, &progress)?;
-                    if let Err(e) = cache::write(&file, &m) {
-                        eprintln!("warning: noisy feature cache not written: {e}");
-                    }
-                    m
-                }
-            };
-            m.into_iter().collect::<std::collections::HashMap<_, _>>()
-        }
-        None => Default::default(),
-    };
+    Ok((utts, source_key))
+}
+
+/// The cache file `key` of `cfg`'s cache directory, or `compute`d and written there (a
+/// cache that cannot be written only costs time next run: a warning naming `what`).
+fn cached(
+    cfg: &TrainConfig,
+    key: &str,
+    what: &str,
+    emit: &impl Fn(TrainEvent),
+    compute: impl FnOnce() -> Result<Vec<(String, Array2<f32>)>>,
+) -> Result<Vec<(String, Array2<f32>)>> {
+    let file = cache::path(&cfg.cache_dir(), key);
+    if let Some(m) = cache::read(&file) {
+        return Ok(m);
+    }
+    let m = compute()?;
+    if let Err(e) = cache::write(&file, &m) {
+        emit(TrainEvent::Warning(format!(
+            "{what} cache not written: {e}"
+        )));
+    }
+    Ok(m)
+}
+
+/// One [`Item`] per extracted clip, in extraction order, with its noisy copies.
+fn items(
+    cfg: &TrainConfig,
+    matrices: Vec<(String, Array2<f32>)>,
+    mut noisy: HashMap<String, Array2<f32>>,
+    utts: &[Utterance],
+    labels: &[String],
+) -> Result<Vec<Item>> {
     let copies = cfg.augment.wave_noise.map_or(0, |w| w.copies);
-    let by_id: std::collections::HashMap<&str, &Utterance> =
-        utts.iter().map(|u| (u.id.as_str(), u)).collect();
-    let labels = label_order(&utts);
+    let by_id: HashMap<&str, &Utterance> = utts.iter().map(|u| (u.id.as_str(), u)).collect();
     let meta = FeatureExtractor::new(cfg.features.clone())?.meta();
     let mut items = Vec::with_capacity(matrices.len());
     for (id, features) in matrices {
@@ -186,22 +250,7 @@ pub fn load_dataset(cfg: &TrainConfig, progress: impl Fn(usize, usize) + Sync) -
             noisy,
         });
     }
-    if items.is_empty() {
-        return Err(data_err("no clip could be loaded".into()));
-    }
-    if labels.len() < 2 {
-        return Err(data_err(format!(
-            "only one label ({:?}); a classifier needs at least two",
-            labels
-        )));
-    }
-    Ok(Dataset {
-        source: path.display().to_string(),
-        labels,
-        items,
-        features: cfg.features.clone(),
-        preprocess: cfg.preprocess,
-    })
+    Ok(items)
 }
 
 /// Audio of every clip at the feature rate: decoded from disk, or generated again for the
@@ -211,7 +260,7 @@ fn load_clips(
     utts: Vec<Utterance>,
     preprocess: Option<Preprocess>,
 ) -> Result<ravdess_loader::Loaded> {
-    let utts = match &cfg.data {
+    let utts = match &cfg.data.source {
         DataSource::Synth(s) => synth::generate(s),
         DataSource::Dir(_) => utts,
     };
@@ -295,10 +344,11 @@ fn extract(
     cfg: &TrainConfig,
     utts: Vec<Utterance>,
     progress: &(impl Fn(usize, usize) + Sync),
+    emit: &impl Fn(TrainEvent),
 ) -> Result<Vec<(String, Array2<f32>)>> {
     let loaded = load_clips(cfg, utts, Some(cfg.preprocess))?;
     for p in &loaded.problems {
-        eprintln!("warning: skipped {p:?}");
+        emit(TrainEvent::Warning(format!("skipped {p:?}")));
     }
     let extractor = FeatureExtractor::new(cfg.features.clone())?;
     let total = loaded.utterances.len();
@@ -408,11 +458,11 @@ mod tests {
 
     fn config(cache: &std::path::Path, wave_noise: Option<WaveNoise>) -> TrainConfig {
         let mut cfg = TrainConfig::new(Family::Crnn);
-        cfg.data = DataSource::Synth(SynthConfig {
+        cfg.data.source = DataSource::Synth(SynthConfig {
             actors: vec![1],
             ..Default::default()
         });
-        cfg.cache_dir = Some(cache.to_path_buf());
+        cfg.output.cache_dir = Some(cache.to_path_buf());
         cfg.augment.wave_noise = wave_noise;
         cfg
     }
@@ -424,15 +474,15 @@ mod tests {
     #[test]
     fn wave_noise_copies_are_noisier_versions_of_each_clip_and_are_cached() {
         let dir = tempfile::tempdir().unwrap();
-        let clean = load_dataset(&config(dir.path(), None), |_, _| {}).unwrap();
+        let clean = load_dataset(&config(dir.path(), None), &mut |_| {}).unwrap();
         assert!(clean.items.iter().all(|it| it.noisy.is_empty()));
         let at = |snr: f32| WaveNoise {
             copies: 2,
             snr_db: (snr, snr),
             prob: 0.5,
         };
-        let loud = load_dataset(&config(dir.path(), Some(at(5.0))), |_, _| {}).unwrap();
-        let quiet = load_dataset(&config(dir.path(), Some(at(35.0))), |_, _| {}).unwrap();
+        let loud = load_dataset(&config(dir.path(), Some(at(5.0))), &mut |_| {}).unwrap();
+        let quiet = load_dataset(&config(dir.path(), Some(at(35.0))), &mut |_| {}).unwrap();
         assert_eq!(loud.items.len(), clean.items.len());
         let (mut louder, mut quieter) = (0, 0);
         for ((c, l), q) in clean.items.iter().zip(&loud.items).zip(&quiet.items) {
@@ -453,7 +503,7 @@ mod tests {
             "5 dB noise is louder than 35 dB noise in every clip"
         );
         // A second load reads the cache and gets the very same copies.
-        let again = load_dataset(&config(dir.path(), Some(at(5.0))), |_, _| {}).unwrap();
+        let again = load_dataset(&config(dir.path(), Some(at(5.0))), &mut |_| {}).unwrap();
         for (a, b) in again.items.iter().zip(&loud.items) {
             assert_eq!(a.noisy, b.noisy);
         }

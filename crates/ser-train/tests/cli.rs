@@ -156,7 +156,7 @@ fn mixup_label_smoothing_and_wave_noise_train_and_are_saved_in_the_artifact() {
         "{training}"
     );
     assert!(
-        (training["label_smoothing"].as_f64().unwrap() - 0.1).abs() < 1e-6,
+        (training["optim"]["label_smoothing"].as_f64().unwrap() - 0.1).abs() < 1e-6,
         "{training}"
     );
     assert_eq!(training["augment"]["wave_noise"]["copies"], 1, "{training}");
@@ -289,7 +289,10 @@ fn keep_last_keeps_the_final_epoch_and_says_so() {
     let c = Classifier::load(&out).unwrap();
     let training = &c.manifest().training;
     assert_eq!(training["best_epoch"], 3, "{training}");
-    assert_eq!(training["config"]["keep_last"], true, "{training}");
+    assert_eq!(
+        training["config"]["schedule"]["keep_last"], true,
+        "{training}"
+    );
     // The recorded validation UA is the kept (last) epoch's, as logged.
     let log = std::fs::read_to_string(out.join("log.csv")).unwrap();
     let last: Vec<&str> = log.lines().last().unwrap().split(',').collect();

@@ -5,9 +5,10 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 use ser_models::Family;
-use ser_train::{BackendKind, RecipeArgs};
+use ser_train::BackendKind;
 
 use super::choice;
+use super::recipe_args::RecipeArgs;
 
 /// Train a CNN, RNN or CRNN emotion classifier. Accuracy is always speaker-independent:
 /// test actors are never seen in training.

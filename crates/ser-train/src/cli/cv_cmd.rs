@@ -7,13 +7,13 @@ use ser_eval::metrics::BootstrapConfig;
 use ser_train::cv::{self, CombineOptions, CvEvent, CvOptions, Fit};
 
 use super::args::{CvArgs, CvCombineArgs};
-use super::progress::Bars;
+use super::progress::TrainBars;
 
 /// Runs the cross-validation command.
 pub fn run(args: &CvArgs) -> anyhow::Result<ExitCode> {
     let has_data = args.data.is_some();
     let mut recipe = args.recipe.config(args.model_type, has_data);
-    recipe.tiny = args.tiny;
+    recipe.model.tiny = args.tiny;
     let opts = CvOptions {
         recipe_name: args.recipe.describe(args.model_type, has_data),
         recipe,
@@ -39,7 +39,7 @@ pub fn run(args: &CvArgs) -> anyhow::Result<ExitCode> {
         )?,
         command: std::env::args().collect::<Vec<_>>().join(" "),
     };
-    let mut bars = Bars::new(true);
+    let mut bars = TrainBars::new(false);
     cv::cross_validate(&opts, &mut |e| print(&mut bars, e))?;
     Ok(ExitCode::SUCCESS)
 }
@@ -53,21 +53,20 @@ pub fn combine(args: &CvCombineArgs) -> anyhow::Result<ExitCode> {
         refit: args.refit,
         command: std::env::args().collect::<Vec<_>>().join(" "),
     };
-    let mut bars = Bars::new(true);
+    let mut bars = TrainBars::new(false);
     cv::combine(&opts, &mut |e| print(&mut bars, e))?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// Prints a cross-validation event: the summary's markdown on stdout, the rest on stderr.
-fn print(bars: &mut Bars, e: CvEvent) {
+fn print(bars: &mut TrainBars, e: CvEvent) {
     let list = |v: &[usize]| v.iter().map(usize::to_string).collect::<Vec<_>>().join(",");
     let line = match e {
-        CvEvent::Progress { stage, done, total } => {
-            bars.clips(stage, done, total);
+        CvEvent::Train { event, .. } => {
+            bars.show(event);
             return;
         }
         CvEvent::Recipe(r) => format!("recipe: {r}"),
-        CvEvent::Warning(w) => format!("warning: {w}"),
         CvEvent::Training { fold, of } => format!("fold {fold}/{of}: training"),
         CvEvent::Resumed { fold } => format!("fold {fold}: already done, reusing its results"),
         CvEvent::ReusedModel { fold, dir } => {

@@ -4,13 +4,19 @@ pub mod args;
 pub mod choice;
 pub mod cv_cmd;
 pub mod progress;
+pub mod recipe_args;
 pub mod train_cmd;
 
 use std::process::ExitCode;
 
 /// Dispatches to training, `cv` or `cv-combine`.
 pub fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
-    ser_train::install_ctrlc_handler()?;
+    // Ctrl-C: the training loop checkpoints after its current batch and returns. A second
+    // Ctrl-C is not special: the checkpoint is already being written.
+    ctrlc::set_handler(|| {
+        eprintln!("\ninterrupted: saving a checkpoint after this batch (resume with --resume)");
+        ser_train::request_stop();
+    })?;
     match cli.command {
         Some(args::Command::Cv(cv)) => cv_cmd::run(&cv),
         Some(args::Command::CvCombine(c)) => cv_cmd::combine(&c),

@@ -4,9 +4,11 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use ravdess_loader::{split, synth};
-use ser_train::{DataSource, Distill, SpeakerSplit, TrainStatus};
+use ser_models::Family;
+use ser_train::{DataSource, Distill, SpeakerSplit, TrainConfig, TrainStatus};
 
 use super::args::TrainArgs;
+use super::progress::TrainBars;
 
 /// RAVDESS speakers are "01".."24": accept "1" for "01".
 fn speaker(s: &str) -> String {
@@ -21,47 +23,58 @@ pub fn run(a: &TrainArgs) -> anyhow::Result<ExitCode> {
     let Some(family) = a.model else {
         bail!("--model is required: cnn, rnn or crnn");
     };
-    let mut cfg = a.recipe.config(family, a.data.is_some());
     if !a.quiet {
         eprintln!("recipe: {}", a.recipe.describe(family, a.data.is_some()));
     }
+    let cfg = config(a, family)?;
+    let mut bars = TrainBars::new(a.quiet);
+    let Some(k) = a.folds else {
+        return report(&ser_train::train(&cfg, &mut |e| bars.show(e))?);
+    };
+    if k < 2 {
+        bail!("--folds must be at least 2");
+    }
+    folds(&cfg, k, &mut bars)
+}
+
+/// The run's config: the recipe with every flag applied.
+fn config(a: &TrainArgs, family: Family) -> anyhow::Result<TrainConfig> {
+    let mut cfg = a.recipe.config(family, a.data.is_some());
     if let Some(d) = &a.data {
         if !d.exists() {
             bail!("--data `{}` does not exist", d.display());
         }
-        cfg.data = DataSource::Dir(d.clone());
+        cfg.data.source = DataSource::Dir(d.clone());
     } else if !a.synth_actors.is_empty() {
-        cfg.data = DataSource::Synth(synth::SynthConfig {
+        cfg.data.source = DataSource::Synth(synth::SynthConfig {
             actors: a.synth_actors.clone(),
             ..Default::default()
         });
     }
     cfg.seed = a.seed;
-    cfg.backend = a.backend;
-    ser_train::backend::device(cfg.backend)?;
+    cfg.compute.backend = a.backend;
+    ser_train::backend::device(cfg.compute.backend)?;
     if let Some(o) = &a.out {
-        cfg.out = o.clone();
+        cfg.output.dir = o.clone();
     }
-    cfg.cache_dir = a.cache_dir.clone();
-    cfg.resume = a.resume;
-    cfg.progress = !a.quiet;
-    cfg.stop_after_batches = a.stop_after_batches;
-    cfg.split = SpeakerSplit {
+    cfg.output.cache_dir = a.cache_dir.clone();
+    cfg.control.resume = a.resume;
+    cfg.control.stop_after_batches = a.stop_after_batches;
+    cfg.data.split = SpeakerSplit {
         test: a.test_actors.iter().map(|s| speaker(s)).collect(),
         val: a.val_actors.iter().map(|s| speaker(s)).collect(),
     };
-    cfg.no_test = a.all_actors;
-    cfg.tiny = a.tiny;
+    cfg.data.no_test = a.all_actors;
+    cfg.model.tiny = a.tiny;
     if !a.teacher.is_empty() {
         cfg.distill = Some(Distill::new(a.teacher.clone(), a.distill_weight));
     }
-    let Some(k) = a.folds else {
-        return report(&ser_train::train(&cfg)?);
-    };
-    if k < 2 {
-        bail!("--folds must be at least 2");
-    }
-    let ds = ser_train::load_dataset(&cfg, |_, _| {})?;
+    Ok(cfg)
+}
+
+/// `--folds K`: one model per speaker fold into `<out>/fold-N`, and their mean test UA.
+fn folds(cfg: &TrainConfig, k: usize, bars: &mut TrainBars) -> anyhow::Result<ExitCode> {
+    let ds = ser_train::load_dataset(cfg, &mut |e| bars.show(e))?;
     let utts: Vec<ravdess_loader::Utterance> = ds
         .items
         .iter()
@@ -77,12 +90,12 @@ pub fn run(a: &TrainArgs) -> anyhow::Result<ExitCode> {
         })
         .collect();
     let folds = split::kfold_by_speaker(&utts, k, cfg.seed).context("making speaker folds")?;
-    let base = cfg.out.clone();
+    let base = cfg.output.dir.clone();
     let mut uas = Vec::new();
     for (f, fold) in folds.iter().enumerate() {
         let mut fc = cfg.clone();
-        fc.out = base.join(format!("fold-{}", f + 1));
-        fc.split = SpeakerSplit {
+        fc.output.dir = base.join(format!("fold-{}", f + 1));
+        fc.data.split = SpeakerSplit {
             test: fold.test_speakers.clone(),
             val: Vec::new(),
         };
@@ -91,7 +104,7 @@ pub fn run(a: &TrainArgs) -> anyhow::Result<ExitCode> {
             f + 1,
             fold.test_speakers.join(", ")
         );
-        let out = ser_train::train_on(&fc, &ds)?;
+        let out = ser_train::train_on(&fc, &ds, &mut |e| bars.show(e))?;
         if out.status == TrainStatus::Interrupted {
             return report(&out);
         }
@@ -128,7 +141,7 @@ fn report(out: &ser_train::TrainOutcome) -> anyhow::Result<ExitCode> {
                 // --all-actors: nothing was held out, so there is nothing to score.
                 println!(
                     "trained on every actor (none held out: no speaker-independent score; \
-                     the recipe's estimate is its cross-validation by actor, `ser-eval cv`); \
+                     the recipe's estimate is its cross-validation by actor, `ser-train cv`); \
                      epoch {} kept; {:.0} s",
                     out.best_epoch, out.seconds
                 );

@@ -9,9 +9,10 @@ use ravdess_loader::Utterance;
 use ser_models::artifact::MANIFEST_FILE;
 use ser_models::{FunctionalsFusion, Manifest};
 
-use super::{CvEvent, Stage};
+use super::CvEvent;
 use crate::error::{Result, TrainError};
 use crate::head::{ClipRows, HeadAugment, HeadFit, corpus_functionals, fit_head};
+use crate::trainer::{Stage, TrainEvent};
 
 /// How to fuse, how the clips are prepared and augmented (as the networks are), and the
 /// functionals computed so far, by utterance id. Each clip's rows are computed once, by the
@@ -95,10 +96,13 @@ impl Heads {
                 &self.fusion.config,
                 &self.augment,
                 |done, total| {
-                    events(CvEvent::Progress {
-                        stage: Stage::Functionals,
-                        done,
-                        total,
+                    events(CvEvent::Train {
+                        fold: None,
+                        event: TrainEvent::Progress {
+                            stage: Stage::Functionals,
+                            done,
+                            total,
+                        },
                     })
                 },
             )?;

@@ -16,21 +16,13 @@ use std::path::PathBuf;
 
 use ser_eval::cv::FoldResult;
 
+use crate::trainer::TrainEvent;
+
 pub use ensemble::{EnsembleWritten, Fit, fold_models, refit_dir, write_ensemble};
 pub use folds::{CvProgress, FoldSpec, FoldTrainer, run_cv, run_cv_folds};
 pub use heads::Heads;
 pub use recipe_folds::RecipeFolds;
 pub use run::{CombineOptions, CvOptions, CvOutcome, combine, cross_validate};
-
-/// A long step whose progress is reported in clips.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Stage {
-    /// Decoding and feature extraction of the corpus (cached).
-    Features,
-    /// Utterance functionals for the heads.
-    Functionals,
-}
 
 /// What a cross-validation reports while it runs (the caller prints or draws it).
 #[derive(Debug, Clone)]
@@ -38,16 +30,14 @@ pub enum Stage {
 pub enum CvEvent {
     /// The recipe every fold trains, in one line (it also goes into `cv.md`).
     Recipe(String),
-    /// Something the user should know that does not stop the run.
-    Warning(String),
-    /// `done` of `total` clips of a long step.
-    Progress {
-        /// The step.
-        stage: Stage,
-        /// Clips done.
-        done: usize,
-        /// Clips in all.
-        total: usize,
+    /// What the training side reports: loading the corpus and features, the functionals of
+    /// the heads (`fold: None`), or the epochs of a fold's network (`fold: Some(n)`) or of the
+    /// final fit (`fold: None`).
+    Train {
+        /// The fold, when the event belongs to one.
+        fold: Option<usize>,
+        /// The event.
+        event: TrainEvent,
     },
     /// A fold starts training.
     Training {

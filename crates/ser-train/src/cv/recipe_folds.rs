@@ -58,17 +58,20 @@ impl RecipeFolds {
         events: &mut (dyn FnMut(CvEvent) + Send),
     ) -> Result<PathBuf> {
         let mut cfg = self.base.clone();
-        cfg.out = refit_dir(out);
-        cfg.split = SpeakerSplit::default();
-        cfg.no_test = true;
-        if cfg.out.join(MANIFEST_FILE).is_file() {
+        cfg.output.dir = refit_dir(out);
+        cfg.data.split = SpeakerSplit::default();
+        cfg.data.no_test = true;
+        if cfg.output.dir.join(MANIFEST_FILE).is_file() {
             events(CvEvent::RefitReused {
-                dir: cfg.out.clone(),
+                dir: cfg.output.dir.clone(),
             });
         } else {
             events(CvEvent::RefitTraining);
-            cfg.resume = cfg.checkpoint_dir().is_dir();
-            let outcome = train_on(&cfg, &self.ds).context(|| "refit on every actor".into())?;
+            cfg.control.resume = cfg.checkpoint_dir().is_dir();
+            let outcome = train_on(&cfg, &self.ds, &mut |event| {
+                events(CvEvent::Train { fold: None, event })
+            })
+            .context(|| "refit on every actor".into())?;
             if outcome.status == TrainStatus::Interrupted {
                 return Err(TrainError::Interrupted {
                     checkpoint: cfg.checkpoint_dir(),
@@ -77,13 +80,13 @@ impl RecipeFolds {
         }
         if let Some(heads) = &self.heads {
             heads
-                .attach(&cfg.out, utts, &self.ds.labels, events)
+                .attach(&cfg.output.dir, utts, &self.ds.labels, events)
                 .context(|| "fitting the functionals head of the final fit".into())?;
         }
         events(CvEvent::RefitWritten {
-            dir: cfg.out.clone(),
+            dir: cfg.output.dir.clone(),
         });
-        Ok(cfg.out)
+        Ok(cfg.output.dir)
     }
 
     /// Trains (or finds) the fold's network; returns its artifact directory.
@@ -93,7 +96,7 @@ impl RecipeFolds {
         events: &mut (dyn FnMut(CvEvent) + Send),
     ) -> Result<PathBuf> {
         let mut cfg = self.base.clone();
-        cfg.out = fold.dir.join("model");
+        cfg.output.dir = fold.dir.join("model");
         if let Some(d) = cfg.distill.as_mut() {
             // Each teacher run's model of this fold: trained without this fold's test actors.
             for run in &mut d.teachers {
@@ -101,21 +104,27 @@ impl RecipeFolds {
             }
         }
         // A fold that trained but was interrupted before its evaluation keeps its model.
-        if cfg.out.join(MANIFEST_FILE).is_file() {
+        if cfg.output.dir.join(MANIFEST_FILE).is_file() {
             events(CvEvent::ReusedModel {
                 fold: fold.number,
-                dir: cfg.out.clone(),
+                dir: cfg.output.dir.clone(),
             });
-            return Ok(cfg.out);
+            return Ok(cfg.output.dir);
         }
         // ser-train holds out the test speakers by name; it picks validation speakers (for
         // early stopping only) among the remaining ones.
-        cfg.split = SpeakerSplit {
+        cfg.data.split = SpeakerSplit {
             test: fold.test_speakers.to_vec(),
             val: Vec::new(),
         };
-        cfg.resume = cfg.checkpoint_dir().is_dir();
-        let outcome = train_on(&cfg, &self.ds)?;
+        cfg.control.resume = cfg.checkpoint_dir().is_dir();
+        let number = Some(fold.number);
+        let outcome = train_on(&cfg, &self.ds, &mut |event| {
+            events(CvEvent::Train {
+                fold: number,
+                event,
+            })
+        })?;
         if outcome.status == TrainStatus::Interrupted {
             return Err(TrainError::Interrupted {
                 checkpoint: cfg.checkpoint_dir(),

@@ -11,15 +11,16 @@ use ser_eval::{EvalReport, plot};
 use ser_models::FunctionalsFusion;
 use ser_models::artifact::MANIFEST_FILE;
 
+use super::CvEvent;
 use super::ensemble::{Fit, fold_models, refit_dir, write_ensemble};
 use super::folds::{CvProgress, run_cv_folds};
 use super::heads::Heads;
 use super::recipe_folds::RecipeFolds;
-use super::{CvEvent, Stage};
 use crate::config::{DataSource, Distill, TrainConfig};
 use crate::data::load_dataset;
 use crate::error::{Result, TrainError};
 use crate::head::HeadAugment;
+use crate::trainer::TrainEvent;
 
 /// What `ser-train cv` does: the recipe of every fold and how the folds are made, scored and
 /// shipped.
@@ -96,7 +97,9 @@ pub fn cross_validate(
     events(CvEvent::Recipe(recipe.clone()));
     let (base, utts, data_name) = corpus(opts, base, events)?;
     // Features for every clip, once (cached under <out>/.cache).
-    let mut ds = load_dataset(&base, progress(Stage::Features, events))?;
+    let mut ds = load_dataset(&base, &mut |event| {
+        events(CvEvent::Train { fold: None, event })
+    })?;
     ds.items.retain(|i| keeps(opts, &i.speaker));
     // The functionals are computed when a fold's head is first fitted, not here: a run whose
     // folds are all done (e.g. re-run to write the ensemble) needs none.
@@ -108,7 +111,7 @@ pub fn cross_validate(
         Heads::new(fusion, ds.preprocess, augment)
     });
     let config = CvConfig {
-        model_type: base.family.name().to_string(),
+        model_type: base.model.family.name().to_string(),
         data: data_name,
         folds: opts.folds,
         seed: opts.seed,
@@ -197,7 +200,7 @@ fn recipe(opts: &CvOptions) -> Result<(TrainConfig, Option<FunctionalsFusion>, S
         ));
     }
     base.seed = opts.train_seed.unwrap_or(opts.seed);
-    base.cache_dir = Some(opts.out.join(".cache"));
+    base.output.cache_dir = Some(opts.out.join(".cache"));
     Ok((base, fusion, recipe))
 }
 
@@ -216,14 +219,14 @@ fn corpus(
 ) -> Result<(TrainConfig, Vec<Utterance>, String)> {
     let (utts, data_name) = match &opts.data {
         Some(dir) => {
-            base.data = DataSource::Dir(dir.clone());
+            base.data.source = DataSource::Dir(dir.clone());
             let corpus = open_corpus(dir)?;
             for p in &corpus.problems {
-                events(CvEvent::Warning(format!(
-                    "skipped {}: {}",
-                    p.path.display(),
-                    p.reason
-                )));
+                let warning = format!("skipped {}: {}", p.path.display(), p.reason);
+                events(CvEvent::Train {
+                    fold: None,
+                    event: TrainEvent::Warning(warning),
+                });
             }
             (corpus.utterances, dir.display().to_string())
         }
@@ -241,7 +244,7 @@ fn corpus(
                         )
                     })?;
             }
-            base.data = DataSource::Synth(cfg.clone());
+            base.data.source = DataSource::Synth(cfg.clone());
             let name = "generated corpus (ravdess_loader::synth)".to_string();
             (synth::generate(&cfg), name)
         }
@@ -257,20 +260,6 @@ fn corpus(
         });
     }
     Ok((base, utts, data_name))
-}
-
-/// A progress callback for `stage` that reports through `events` (it is called from the
-/// extraction's worker threads, one at a time).
-fn progress<'a>(
-    stage: Stage,
-    events: &'a mut (dyn FnMut(CvEvent) + Send),
-) -> impl Fn(usize, usize) + Sync + 'a {
-    let events = std::sync::Mutex::new(events);
-    move |done, total| {
-        if let Ok(mut e) = events.lock() {
-            e(CvEvent::Progress { stage, done, total });
-        }
-    }
 }
 
 /// What `ser-train cv-combine` does.

@@ -1,92 +1,12 @@
-//! Training recipes: named starting points for [`TrainConfig`], plus the command-line flags
-//! that adjust one (shared by `ser-train` and `ser-eval cv`, so that a cross-validation
-//! trains every fold exactly as `ser-train` would).
+//! The flags that choose and adjust a training recipe, shared by `ser-train` and
+//! `ser-train cv` so that a cross-validation trains every fold exactly as `ser-train` would.
 
 use clap::{Args, ValueEnum};
 use dsp_features::FeatureConfig;
 use ser_models::Family;
-use serde::{Deserialize, Serialize};
+use ser_train::{Preset, TrainConfig, WaveNoise};
 
-use crate::config::{TrainConfig, WaveNoise};
-
-/// A named training recipe.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Preset {
-    /// For the generated corpus (no download): at most 24 epochs, patience 8, lr 1e-3. Its
-    /// synthetic speakers are learned within minutes (at lr 2e-3 validation UA peaked after
-    /// 3-4 epochs and then fell as the model fit the training speakers); at lr 1e-3 the CRNN
-    /// reached test UA 0.867 after 16 epochs and 0.902 with 24 (best epoch 16, docs/benchmarks.md).
-    Generated,
-    /// For real recordings such as RAVDESS: at most 40 epochs, patience 12, lr 2e-3, batch
-    /// 16, and a CRNN of the PyTorch reference's width (conv 32-64-128-128, BiGRU 128). Real
-    /// speech is learned much more slowly: with the `generated` recipe the 5-fold
-    /// cross-validation on RAVDESS stopped after 8-16 epochs at training accuracy 0.3-0.5 and
-    /// UA 0.356; this one reached 0.551 (batch 32) and 0.558 (batch 16) with the default
-    /// width, 0.584 with the reference width (docs/results.md). It also trains on noisy
-    /// copies of the clips (`--wave-noise 2`) and keeps early stopping off for the first 30
-    /// epochs (`--min-epochs 30`): with them the reference-width CRNN kept its clean CV UA
-    /// within the seed range (0.559; clean-trained seeds 0.552 and 0.584) and lost 2.5 points
-    /// to 20 dB white noise instead of 5.6-9.5.
-    Speech,
-}
-
-impl Preset {
-    /// The preset a run gets when none is named: `speech` for a corpus on disk, `generated`
-    /// for the generated corpus.
-    pub fn default_for(has_data_dir: bool) -> Self {
-        if has_data_dir {
-            Self::Speech
-        } else {
-            Self::Generated
-        }
-    }
-
-    /// Lowercase name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Generated => "generated",
-            Self::Speech => "speech",
-        }
-    }
-}
-
-impl TrainConfig {
-    /// The configuration of `preset` for `family` (data source, split and output are the
-    /// generated corpus, default speakers and `runs/<family>`; set them afterwards).
-    pub fn preset(family: Family, preset: Preset) -> Self {
-        let mut cfg = Self::new(family);
-        match preset {
-            Preset::Generated => {
-                cfg.epochs = 24;
-                cfg.patience = 8;
-                cfg.lr = 1e-3;
-            }
-            Preset::Speech => {
-                cfg.epochs = 40;
-                cfg.patience = 12;
-                cfg.lr = 2e-3;
-                cfg.batch_size = 16;
-                // Noisy recordings: two noisy copies per clip, made in the waveform before
-                // preprocessing, used half the time (docs/results.md, "Accuracy under noise":
-                // CV UA under 20 dB noise 0.534 against 0.489-0.496 without).
-                cfg.augment.wave_noise = Some(WaveNoise::new(2));
-                // The noisy copies slow learning; on 2 validation actors an early spike then
-                // ended one fold at epoch 20 with UA 0.406 (0.590 when trained to the end).
-                cfg.min_epochs = 30;
-                if family == Family::Crnn {
-                    // The PyTorch reference's width (issue 4): on RAVDESS the default
-                    // 16-32-64 / GRU-64 CRNN underfits (training accuracy ~0.60 after 40
-                    // epochs); this one reached CV UA 0.584 against 0.536 (docs/results.md),
-                    // for ~2.4x the training time per epoch.
-                    cfg.channels = Some(vec![32, 64, 128, 128]);
-                    cfg.hidden = Some(128);
-                }
-            }
-        }
-        cfg
-    }
-}
+use super::choice;
 
 /// Feature sets selectable on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -104,7 +24,7 @@ pub struct RecipeArgs {
     /// 24 epochs, patience 8, lr 1e-3. `speech`: at most 40 epochs, patience 12 (from epoch
     /// 30), lr 2e-3, batch 16, 2 noisy copies per clip, CRNN conv 32,64,128,128 with 128 GRU
     /// units.
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = choice::preset())]
     pub preset: Option<Preset>,
     /// Features [default: logmel].
     #[arg(long, value_enum)]
@@ -208,30 +128,30 @@ impl RecipeArgs {
             };
         }
         cfg.features.cmvn |= self.cmvn;
-        cfg.pooled_stem |= self.pooled_stem;
-        cfg.keep_last |= self.keep_last;
-        cfg.burn_ops |= self.burn_ops;
-        cfg.no_val |= self.no_val;
+        cfg.model.pooled_stem |= self.pooled_stem;
+        cfg.schedule.keep_last |= self.keep_last;
+        cfg.compute.burn_ops |= self.burn_ops;
+        cfg.data.no_val |= self.no_val;
         if let Some(ch) = &self.channels {
-            cfg.channels = Some(ch.clone());
+            cfg.model.channels = Some(ch.clone());
         }
         if let Some(h) = self.hidden {
-            cfg.hidden = Some(h);
+            cfg.model.hidden = Some(h);
         }
         if let Some(v) = self.epochs {
-            cfg.epochs = v;
+            cfg.schedule.epochs = v;
         }
         if let Some(v) = self.batch_size {
-            cfg.batch_size = v;
+            cfg.optim.batch_size = v;
         }
         if let Some(v) = self.lr {
-            cfg.lr = v;
+            cfg.optim.lr = v;
         }
         if let Some(v) = self.patience {
-            cfg.patience = v;
+            cfg.schedule.patience = v;
         }
         if let Some(v) = self.min_epochs {
-            cfg.min_epochs = v;
+            cfg.schedule.min_epochs = v;
         }
         if let Some(v) = self.crop_seconds {
             cfg.augment.crop_seconds = v;
@@ -240,7 +160,7 @@ impl RecipeArgs {
             cfg.augment.mixup_alpha = v;
         }
         if let Some(v) = self.label_smoothing {
-            cfg.label_smoothing = v;
+            cfg.optim.label_smoothing = v;
         }
         if let Some(v) = self.time_stretch {
             cfg.augment.time_stretch = v;
@@ -271,63 +191,8 @@ impl RecipeArgs {
     /// A one-line description of the recipe for logs and result tables, e.g.
     /// `speech (epochs 40, patience 12, lr 0.002, logmel)`.
     pub fn describe(&self, family: Family, has_data_dir: bool) -> String {
-        let c = self.config(family, has_data_dir);
-        format!(
-            "{} (epochs {}, patience {}{}, lr {}, batch {}, crop {} s, {}{}{}{}{}{}{}{}{}{}{}{})",
-            self.preset(has_data_dir).name(),
-            c.epochs,
-            c.patience,
-            if c.min_epochs > 0 {
-                format!(" after epoch {}", c.min_epochs)
-            } else {
-                String::new()
-            },
-            c.lr,
-            c.batch_size,
-            c.augment.crop_seconds,
-            match c.features.kind {
-                dsp_features::FeatureKind::Stft => "stft",
-                dsp_features::FeatureKind::LogMel => "logmel",
-                dsp_features::FeatureKind::Mfcc => "mfcc",
-            },
-            if c.features.cmvn { ", cmvn" } else { "" },
-            if c.pooled_stem { ", pooled stem" } else { "" },
-            if c.keep_last { ", last epoch kept" } else { "" },
-            if c.burn_ops { ", burn's ops" } else { "" },
-            if c.no_val {
-                ", no validation actors (last epoch kept)"
-            } else {
-                ""
-            },
-            c.channels
-                .map(|ch| format!(", channels {ch:?}"))
-                .unwrap_or_default(),
-            c.hidden
-                .map(|h| format!(", hidden {h}"))
-                .unwrap_or_default(),
-            if c.augment.mixup_alpha > 0.0 {
-                format!(", mixup {}", c.augment.mixup_alpha)
-            } else {
-                String::new()
-            },
-            if c.label_smoothing > 0.0 {
-                format!(", label smoothing {}", c.label_smoothing)
-            } else {
-                String::new()
-            },
-            if c.augment.time_stretch > 0.0 {
-                format!(", time stretch {}", c.augment.time_stretch)
-            } else {
-                String::new()
-            },
-            c.augment
-                .wave_noise
-                .map(|w| format!(
-                    ", wave noise {} copies at {}-{} dB SNR, p {}",
-                    w.copies, w.snr_db.0, w.snr_db.1, w.prob
-                ))
-                .unwrap_or_default()
-        )
+        self.config(family, has_data_dir)
+            .describe(self.preset(has_data_dir))
     }
 }
 
@@ -348,16 +213,19 @@ mod tests {
         let a = RecipeArgs::default();
         assert_eq!(a.preset(true), Preset::Speech);
         assert_eq!(a.preset(false), Preset::Generated);
-        assert_eq!(a.config(Family::Crnn, false).epochs, 24);
-        assert_eq!(a.config(Family::Crnn, true).batch_size, 16);
-        assert_eq!(a.config(Family::Crnn, true).epochs, 40);
+        assert_eq!(a.config(Family::Crnn, false).schedule.epochs, 24);
+        assert_eq!(a.config(Family::Crnn, true).optim.batch_size, 16);
+        assert_eq!(a.config(Family::Crnn, true).schedule.epochs, 40);
         // Only the CRNN of the speech preset is widened; the generated preset keeps defaults.
         let wide = a.config(Family::Crnn, true);
-        assert_eq!(wide.channels.as_deref(), Some(&[32, 64, 128, 128][..]));
-        assert_eq!(wide.hidden, Some(128));
-        assert_eq!(a.config(Family::Crnn, false).channels, None);
-        assert_eq!(a.config(Family::Cnn, true).channels, None);
-        assert_eq!(a.config(Family::Rnn, true).hidden, None);
+        assert_eq!(
+            wide.model.channels.as_deref(),
+            Some(&[32, 64, 128, 128][..])
+        );
+        assert_eq!(wide.model.hidden, Some(128));
+        assert_eq!(a.config(Family::Crnn, false).model.channels, None);
+        assert_eq!(a.config(Family::Cnn, true).model.channels, None);
+        assert_eq!(a.config(Family::Rnn, true).model.hidden, None);
     }
 
     #[test]
@@ -371,7 +239,10 @@ mod tests {
             ..Default::default()
         };
         let c = a.config(Family::Cnn, false);
-        assert_eq!((c.lr, c.epochs, c.patience), (5e-4, 3, 12));
+        assert_eq!(
+            (c.optim.lr, c.schedule.epochs, c.schedule.patience),
+            (5e-4, 3, 12)
+        );
         assert!(c.features.cmvn);
         assert_eq!(c.features.deltas, 2);
         assert!(
@@ -388,8 +259,8 @@ mod tests {
             ..Default::default()
         };
         let c = a.config(Family::Crnn, true);
-        assert_eq!(c.channels.as_deref(), Some(&[32, 64, 128, 128][..]));
-        assert_eq!(c.hidden, Some(128));
+        assert_eq!(c.model.channels.as_deref(), Some(&[32, 64, 128, 128][..]));
+        assert_eq!(c.model.hidden, Some(128));
         assert!(
             a.describe(Family::Crnn, true)
                 .contains("channels [32, 64, 128, 128], hidden 128, wave noise")
@@ -407,7 +278,7 @@ mod tests {
             ..Default::default()
         };
         let c = a.config(Family::Crnn, true);
-        assert_eq!((c.augment.mixup_alpha, c.label_smoothing), (0.2, 0.1));
+        assert_eq!((c.augment.mixup_alpha, c.optim.label_smoothing), (0.2, 0.1));
         assert!(
             a.describe(Family::Crnn, true)
                 .contains("hidden 128, mixup 0.2, label smoothing 0.1, wave noise")
@@ -430,10 +301,10 @@ mod tests {
         // the generated preset does neither.
         let speech = RecipeArgs::default().config(Family::Crnn, true);
         assert_eq!(speech.augment.wave_noise, Some(WaveNoise::new(2)));
-        assert_eq!(speech.min_epochs, 30);
+        assert_eq!(speech.schedule.min_epochs, 30);
         let generated = RecipeArgs::default().config(Family::Crnn, false);
         assert_eq!(
-            (generated.augment.wave_noise, generated.min_epochs),
+            (generated.augment.wave_noise, generated.schedule.min_epochs),
             (None, 0)
         );
         assert!(
@@ -448,7 +319,7 @@ mod tests {
             ..Default::default()
         };
         let c = off.config(Family::Crnn, true);
-        assert_eq!((c.augment.wave_noise, c.min_epochs), (None, 0));
+        assert_eq!((c.augment.wave_noise, c.schedule.min_epochs), (None, 0));
         let a = RecipeArgs {
             wave_noise: Some(3),
             wave_noise_prob: Some(0.25),

@@ -1,0 +1,14 @@
+//! [`TrainConfig`] and its parts, the training recipes ([`Preset`]) and the reader of configs
+//! saved before the config was nested.
+
+mod augment;
+mod legacy;
+mod recipe;
+mod train;
+
+pub use augment::{AugmentConfig, WaveNoise};
+pub use recipe::Preset;
+pub use train::{
+    BackendKind, ComputeConfig, DataConfig, DataSource, Distill, ModelSpec, OptimConfig,
+    OutputConfig, RunControl, ScheduleConfig, SpeakerSplit, TrainConfig,
+};
