@@ -30,13 +30,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn writes_and_replaces_without_leftovers() {
+    fn creates_the_directory_and_names_the_file_in_errors() {
         let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("sub/report.json");
-        write_atomic(&p, b"one").unwrap();
-        write_atomic(&p, b"two").unwrap();
-        assert_eq!(std::fs::read(&p).unwrap(), b"two");
-        let names: Vec<_> = std::fs::read_dir(p.parent().unwrap()).unwrap().collect();
-        assert_eq!(names.len(), 1);
+        let p = dir.path().join("fold-1/report.json");
+        write_atomic(&p, b"{}").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"{}");
+        // A directory where the file should go: the error says which file.
+        let e = write_atomic(dir.path(), b"{}").unwrap_err();
+        assert!(matches!(e, EvalError::Io { .. }), "{e}");
+        assert!(
+            e.to_string().contains(&dir.path().display().to_string()),
+            "{e}"
+        );
     }
 }

@@ -74,25 +74,17 @@ where
 /// themselves (an image encoder that picks its format from the extension, which the temporary
 /// name keeps).
 #[derive(Debug)]
-pub struct StagedFile {
-    tmp: PathBuf,
-    target: PathBuf,
-    committed: bool,
-}
+pub struct StagedFile(Staging);
 
 impl StagedFile {
     /// A staging path for `target` (nothing is created yet).
     pub fn new(target: &Path) -> Self {
-        Self {
-            tmp: sibling(target, true),
-            target: target.to_path_buf(),
-            committed: false,
-        }
+        Self(Staging::new(target, true))
     }
 
     /// Where to write the contents.
     pub fn path(&self) -> &Path {
-        &self.tmp
+        &self.0.tmp
     }
 
     /// Syncs the written file and renames it onto the target.
@@ -101,19 +93,8 @@ impl StagedFile {
     ///
     /// The file does not exist (nothing was written), or syncing or renaming failed.
     pub fn commit(mut self) -> io::Result<()> {
-        File::open(&self.tmp)?.sync_all()?;
-        std::fs::rename(&self.tmp, &self.target)?;
-        self.committed = true;
-        sync_parent(&self.target);
-        Ok(())
-    }
-}
-
-impl Drop for StagedFile {
-    fn drop(&mut self) {
-        if !self.committed {
-            let _ = std::fs::remove_file(&self.tmp);
-        }
+        File::open(&self.0.tmp)?.sync_all()?;
+        self.0.commit()
     }
 }
 
@@ -124,11 +105,7 @@ impl Drop for StagedFile {
 /// Between the two renames `target` is briefly absent (POSIX cannot swap two directories in
 /// one call); a reader then finds nothing rather than a mixture.
 #[derive(Debug)]
-pub struct StagedDir {
-    tmp: PathBuf,
-    target: PathBuf,
-    committed: bool,
-}
+pub struct StagedDir(Staging);
 
 impl StagedDir {
     /// Creates an empty staging directory beside `target` (the parent must exist).
@@ -137,18 +114,14 @@ impl StagedDir {
     ///
     /// The staging directory cannot be created.
     pub fn new(target: &Path) -> io::Result<Self> {
-        let tmp = sibling(target, false);
-        std::fs::create_dir(&tmp)?;
-        Ok(Self {
-            tmp,
-            target: target.to_path_buf(),
-            committed: false,
-        })
+        let staging = Staging::new(target, false);
+        std::fs::create_dir(&staging.tmp)?;
+        Ok(Self(staging))
     }
 
     /// The staging directory to fill.
     pub fn path(&self) -> &Path {
-        &self.tmp
+        &self.0.tmp
     }
 
     /// Renames the staging directory onto the target, replacing an existing one.
@@ -157,7 +130,33 @@ impl StagedDir {
     ///
     /// A rename failed. If the old directory was already moved aside, it is moved back.
     pub fn commit(mut self) -> io::Result<()> {
-        if self.target.exists() {
+        self.0.commit()
+    }
+}
+
+/// A temporary sibling of `target` (a file or a directory), removed when dropped unless
+/// committed: what [`StagedFile`] and [`StagedDir`] share.
+#[derive(Debug)]
+struct Staging {
+    tmp: PathBuf,
+    target: PathBuf,
+    committed: bool,
+}
+
+impl Staging {
+    fn new(target: &Path, keep_extension: bool) -> Self {
+        Self {
+            tmp: sibling(target, keep_extension),
+            target: target.to_path_buf(),
+            committed: false,
+        }
+    }
+
+    /// Renames the staged path onto the target. A file replaces the target in one rename; a
+    /// directory cannot, so an existing one is moved aside first (and back if the second
+    /// rename fails) and removed after.
+    fn commit(&mut self) -> io::Result<()> {
+        if self.tmp.is_dir() && self.target.exists() {
             let old = sibling(&self.target, false);
             std::fs::rename(&self.target, &old)?;
             if let Err(e) = std::fs::rename(&self.tmp, &self.target) {
@@ -174,9 +173,11 @@ impl StagedDir {
     }
 }
 
-impl Drop for StagedDir {
+impl Drop for Staging {
     fn drop(&mut self) {
         if !self.committed {
+            // Whichever it is; the other call fails harmlessly.
+            let _ = std::fs::remove_file(&self.tmp);
             let _ = std::fs::remove_dir_all(&self.tmp);
         }
     }

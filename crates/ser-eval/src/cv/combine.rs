@@ -265,41 +265,14 @@ fn average_fold(runs: &[PathBuf], fold: usize, labels: &[String]) -> Result<Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cv::CvConfig;
-    use crate::metrics::BootstrapConfig;
+    use crate::cv::layout::test_support::two_folds;
 
     const LABELS: [&str; 2] = ["a", "b"];
 
     /// A finished two-fold run in `dir` (actor 01 held out in fold 1, 02 in fold 2) whose
     /// `predictions.csv` rows are `rows[fold - 1]`.
     fn run(dir: &Path, seed: u64, rows: [&str; 2]) {
-        let fold = |fold: usize, test: &str, train: &str| FoldResult {
-            fold,
-            test_actors: vec![test.into()],
-            train_actors: vec![train.into()],
-            n: 2,
-            ua: 0.0,
-            wa: 0.0,
-            macro_f1: 0.0,
-            kappa: 0.0,
-            seconds: 1.0,
-        };
-        let config = CvConfig {
-            model_type: "crnn".into(),
-            data: "d".into(),
-            folds: 2,
-            seed,
-            train_seed: None,
-            epochs: None,
-            recipe: None,
-            actors: None,
-            bootstrap: BootstrapConfig {
-                resamples: 20,
-                ..Default::default()
-            },
-        };
-        let folds = vec![fold(1, "01", "02"), fold(2, "02", "01")];
-        let summary = super::super::summarise(&config, folds, Vec::new());
+        let summary = two_folds(seed, 1.0);
         std::fs::create_dir_all(dir).unwrap();
         write_summary(dir, &summary).unwrap();
         for (k, rows) in rows.iter().enumerate() {

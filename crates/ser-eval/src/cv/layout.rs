@@ -217,3 +217,45 @@ impl Predictor for KnownTraining<'_> {
         self.inner.predict_batch(audio)
     }
 }
+
+/// Cross-validation directories for tests.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::*;
+    use crate::metrics::BootstrapConfig;
+
+    /// The summary of a finished two-fold run: actor 01 held out in fold 1 and 02 in fold 2,
+    /// two clips each, `seconds` of training per fold, fold-assignment `seed`.
+    pub(crate) fn two_folds(seed: u64, seconds: f64) -> CvSummary {
+        let fold = |fold: usize, test: &str, train: &str| FoldResult {
+            fold,
+            test_actors: vec![test.into()],
+            train_actors: vec![train.into()],
+            n: 2,
+            ua: 0.0,
+            wa: 0.0,
+            macro_f1: 0.0,
+            kappa: 0.0,
+            seconds,
+        };
+        let config = CvConfig {
+            model_type: "crnn".into(),
+            data: "d".into(),
+            folds: 2,
+            seed,
+            train_seed: None,
+            epochs: None,
+            recipe: None,
+            actors: None,
+            bootstrap: BootstrapConfig {
+                resamples: 20,
+                ..Default::default()
+            },
+        };
+        summarise(
+            &config,
+            vec![fold(1, "01", "02"), fold(2, "02", "01")],
+            Vec::new(),
+        )
+    }
+}

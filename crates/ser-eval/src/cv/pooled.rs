@@ -190,51 +190,10 @@ pub fn pooled_markdown(r: &EvalReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cv::{CvConfig, FoldResult, MeanStd};
-    use crate::metrics::BootstrapConfig;
+    use crate::cv::layout::test_support::two_folds;
 
     fn summary() -> CvSummary {
-        let fold = |fold: usize, test: &str, train: &str| FoldResult {
-            fold,
-            test_actors: vec![test.into()],
-            train_actors: vec![train.into()],
-            n: 2,
-            ua: 0.0,
-            wa: 0.0,
-            macro_f1: 0.0,
-            kappa: 0.0,
-            seconds: 0.0,
-        };
-        let ms = MeanStd {
-            mean: 0.0,
-            std: 0.0,
-        };
-        CvSummary {
-            protocol: String::new(),
-            config: CvConfig {
-                model_type: "crnn".into(),
-                data: "d".into(),
-                folds: 2,
-                seed: 0,
-                train_seed: None,
-                epochs: None,
-                recipe: None,
-                actors: None,
-                bootstrap: BootstrapConfig {
-                    resamples: 20,
-                    confidence: 0.95,
-                    seed: 0,
-                },
-            },
-            folds: vec![fold(1, "01", "02"), fold(2, "02", "01")],
-            ua: ms,
-            wa: ms,
-            macro_f1: ms,
-            kappa: ms,
-            resumed_folds: vec![],
-            machine: String::new(),
-            written_unix: 0,
-        }
+        two_folds(0, 0.0)
     }
 
     fn write_fold(root: &Path, fold: usize, rows: &str) {
