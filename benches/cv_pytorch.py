@@ -4,7 +4,7 @@
 Is ser's training the bottleneck of its RAVDESS accuracy, or the task on these features? This
 script trains the same CRNN (benches/torch_crnn.py, built from the run's model config) in
 PyTorch on the *same* cached log-mel clips (ser-train's feature cache, clean copies), with the
-*same* actor folds and validation actors as a finished `ser-eval cv` run, and prints each
+*same* actor folds and validation actors as a finished `ser-train cv` run, and prints each
 configuration's held-out UA (mean over folds) for the best-validation epoch (what ser-train
 keeps) and for the last epoch.
 
@@ -65,7 +65,7 @@ def load_clips(npz, cv_run):
 
         files = sorted(glob.glob(os.path.join(cv_run, ".cache", "features-*.bin")), key=os.path.getsize)
         if not files:
-            sys.exit(f"no feature cache in {cv_run}/.cache: run ser-eval cv there first, or pass --npz")
+            sys.exit(f"no feature cache in {cv_run}/.cache: run ser-train cv there first, or pass --npz")
         items = read_cache(files[0])
     clips = []
     for ident, m in items:
@@ -77,7 +77,7 @@ def load_clips(npz, cv_run):
 
 @functools.lru_cache(maxsize=1)
 def folds_of(cv_run):
-    """Test and validation actors of each fold of a finished `ser-eval cv` run, and its model config."""
+    """Test and validation actors of each fold of a finished `ser-train cv` run, and its model config."""
     folds, k = [], 1
     while os.path.exists(os.path.join(cv_run, f"fold-{k}", "fold.json")):
         fold = json.load(open(os.path.join(cv_run, f"fold-{k}", "fold.json")))
@@ -229,7 +229,7 @@ def export_npz(args):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--cv-run", help="a finished `ser-eval cv` run: folds, validation actors, model config, features")
+    p.add_argument("--cv-run", help="a finished `ser-train cv` run: folds, validation actors, model config, features")
     p.add_argument("--npz", help="features from --export-npz instead of the run's cache")
     p.add_argument("--folds", help="the -folds.json written beside --export-npz (instead of --cv-run)")
     p.add_argument("--export-npz", help="write the run's clean features (float16) and folds, then exit")

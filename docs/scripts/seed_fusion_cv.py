@@ -5,7 +5,7 @@
 # runs/seedfuse/VARIANT/fold-K (VARIANT: heads|nohead and the SNR): an ensemble artifact whose
 # members are models/default's fold-K member
 # (seed 0, with its functionals head) and the network of RUN/fold-K/model for each RUN (a
-# `ser-eval cv --out RUN` of another training seed, same folds), each given the same head,
+# `ser-train cv --out RUN` of another training seed, same folds), each given the same head,
 # since the head is fitted on the fold's training actors only and does not depend on the
 # network. `Classifier::predict` fuses each member with its head and averages the members.
 # The artifact is scored by `ser-eval` on the four actors fold K held out (cvscore.py),

@@ -2,7 +2,7 @@
 # Usage: SER_RAVDESS_DIR=../shared/data/ravdess-16k python3 docs/scripts/tta_cv.py [MODEL] [WARPS] [SNR]
 # The cross-validation of test-time frequency-warp averaging (manifest `test_time_warps`)
 # without retraining: MODEL (default models/default) must be a fold ensemble written by
-# `ser-eval cv --ensemble-out`, whose manifest records each fold's test actors. Each member is
+# `ser-train cv --ensemble-out`, whose manifest records each fold's test actors. Each member is
 # copied into its own single-model artifact under runs/tta/SETTING/ with `test_time_warps` = WARPS
 # (comma separated, e.g. 0.95,1,1.05; empty = none) and scored by `ser-eval` on the actors its
 # fold held out, optionally with white noise SNR dB below each clip's RMS. Prints per-fold UA

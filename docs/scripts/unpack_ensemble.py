@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 # Usage: python3 docs/scripts/unpack_ensemble.py [ENSEMBLE] OUT
-# Copies each member of a fold ensemble written by `ser-eval cv --ensemble-out` (default
+# Copies each member of a fold ensemble written by `ser-train cv --ensemble-out` (default
 # models/default) back into a cross-validation run directory, as OUT/fold-K/model (a
 # single-model artifact with that member's weights, normalisation and training record).
-# `ser-eval cv --out OUT` with the same --folds/--seed then reuses those networks instead of
+# `ser-train cv --out OUT` with the same --folds/--seed then reuses those networks instead of
 # training them (it says "reusing the trained model"), so options that act after training,
 # such as --functionals, can be cross-validated on the shipped networks without retraining.
 # Refuses an OUT that already has fold directories, and checks that each member's recorded

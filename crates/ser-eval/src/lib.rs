@@ -59,3 +59,8 @@ pub use error::{EvalError, Result};
 pub use evaluate::{EvalOptions, Evaluation, Predictor, evaluate_corpus};
 pub use labels::LabelMap;
 pub use report::{EvalReport, PredictionRecord, Protocol};
+
+/// The README's code blocks, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -54,7 +54,7 @@ pub struct Distill {
 
 impl Distill {
     /// Distillation from `teachers` with `weight`, or [`Self::DEFAULT_WEIGHT`] when none is
-    /// given (what `ser-train --teacher` and `ser-eval cv --teacher-runs` build).
+    /// given (what `ser-train --teacher` and `ser-train cv --teacher-runs` build).
     pub fn new(teachers: Vec<PathBuf>, weight: Option<f32>) -> Self {
         Self {
             teachers,
