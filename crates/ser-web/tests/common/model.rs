@@ -59,7 +59,7 @@ pub fn test_model() -> Arc<dyn EmotionModel> {
 }
 
 /// The test model with a made-up cross-validation record, `metrics.cv.ua.mean = ua`, in the
-/// shape `ser-eval cv` writes (models/default/manifest.json), built fresh on each call.
+/// shape `ser-train cv` writes (models/default/manifest.json), built fresh on each call.
 pub fn test_model_with_cv_ua(ua: f64) -> Arc<dyn EmotionModel> {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("model");
