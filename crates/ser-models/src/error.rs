@@ -15,6 +15,16 @@ pub enum ModelError {
         /// The directory that was asked for.
         path: PathBuf,
     },
+    /// No model was given and none was found in the search order of
+    /// [`crate::artifact::find_model`].
+    #[error(
+        "no model found: no --model flag, no SER_MODEL variable, and none of these holds a manifest.json: {}. Pass --model DIR or set SER_MODEL=DIR (a directory written by ser-train), or copy a model directory to the first of them",
+        display_paths(searched)
+    )]
+    NoModelFound {
+        /// Every candidate directory searched, in order.
+        searched: Vec<PathBuf>,
+    },
     /// `manifest.json` is missing from an artifact directory.
     #[error("`{}` has no manifest.json: it is not a ser model directory (train one with `ser-train`)", dir.display())]
     MissingManifest {
@@ -78,7 +88,32 @@ pub enum ModelError {
     Audio(#[from] ser_audio::Error),
 }
 
+/// `a, b, c` (or "no place at all" when empty) for [`ModelError::NoModelFound`].
+fn display_paths(paths: &[PathBuf]) -> String {
+    if paths.is_empty() {
+        return "(no place to search: neither HOME nor the program's path is known)".into();
+    }
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl ModelError {
+    /// A short, stable, machine-readable name (the `error` field of `ser-web`'s and
+    /// `ser-predict`'s JSON): an audio error's own [`ser_audio::Error::code`],
+    /// `unusable_audio` for a clip the model cannot use, `no_model` when no model was found,
+    /// `model_error` for the rest.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Audio(e) => e.code(),
+            Self::Input { .. } => "unusable_audio",
+            Self::NoModelFound { .. } => "no_model",
+            _ => "model_error",
+        }
+    }
+
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Self::Io {
             path: path.into(),

@@ -6,7 +6,13 @@
 //!   frame count of each item ([`InputBatch`]); every pooling over time is masked
 //!   ([`pooling`]), so padding never changes a clip's embedding.
 //! * [`artifact`]: `manifest.json` + burnpack weights; [`Classifier`] loads it and predicts
-//!   from audio at any sample rate with the training preprocessing.
+//!   from audio at any sample rate with the training preprocessing;
+//!   [`artifact::find_model`] finds the model a tool should use when given none.
+//! * [`EmotionModel`]: the one interface every tool reaches a model through ([`Classifier`]
+//!   implements it), with typed [`ModelError`]s.
+//! * [`analysis`]: the answer for a clip, shared by `ser-web` and `ser-predict`: silence,
+//!   voice activity detection ("no speech" for tones, noise, music, clicks), the emotion, and
+//!   a timeline of windows for long recordings.
 //!
 //! The models know nothing about RAVDESS: labels come from the artifact.
 //!
@@ -26,11 +32,13 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod analysis;
 pub mod artifact;
 mod batch;
 pub mod cnn;
 pub mod conv;
 pub mod crnn;
+mod emotion_model;
 mod error;
 pub mod fastconv;
 mod model;
@@ -40,6 +48,7 @@ pub mod rnn;
 
 pub use artifact::{Classifier, FunctionalsFusion, LinearHead, Manifest, Prediction};
 pub use batch::InputBatch;
+pub use emotion_model::EmotionModel;
 pub use error::{ModelError, Result};
 pub use model::{Family, Model, ModelConfig};
 

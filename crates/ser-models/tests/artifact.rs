@@ -262,6 +262,7 @@ const INITIALISATIONS: usize = 12;
 /// The fusion of `net` (the network's probabilities) with the head of `fused` (one on the
 /// clip's `dur`, `voiced_frac` and `lf0_med`, see [`head_on`]) by the documented formula,
 /// `softmax((1 - w) ln max(p, PROB_FLOOR) + w log_head)`, in f64.
+#[allow(clippy::unwrap_used)] // a test helper: a panic is a failed test
 fn fused_by_hand(fused: &Classifier, audio: &Audio, net: &[f32], w: f64) -> Vec<f64> {
     let prepared = fused.prepare(audio).unwrap();
     let x = dsp_features::functionals::FunctionalsExtractor::new(Default::default())

@@ -28,6 +28,45 @@ pub struct Prediction {
     pub probabilities: Vec<f32>,
 }
 
+impl Prediction {
+    /// The prediction for `probabilities` (in `labels` order): the most probable label (the
+    /// first of equals) with its index. For models other than [`Classifier`] (see
+    /// [`crate::EmotionModel`]).
+    ///
+    /// # Errors
+    ///
+    /// [`ModelError::Invalid`] when the lengths differ, there are no labels, or a probability
+    /// is not finite.
+    pub fn from_probabilities(labels: &[String], probabilities: Vec<f32>) -> Result<Self> {
+        let invalid = |reason: String| ModelError::Invalid {
+            field: "probabilities".into(),
+            reason,
+        };
+        if probabilities.len() != labels.len() || labels.is_empty() {
+            return Err(invalid(format!(
+                "{} probabilities for {} labels",
+                probabilities.len(),
+                labels.len()
+            )));
+        }
+        if let Some(i) = probabilities.iter().position(|p| !p.is_finite()) {
+            return Err(invalid(format!("probability {i} is not finite")));
+        }
+        // `max_by` keeps the last of equals; iterate in reverse to keep the first.
+        let index = probabilities
+            .iter()
+            .enumerate()
+            .rev()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .map_or(0, |(i, _)| i);
+        Ok(Self {
+            label: labels[index].clone(),
+            index,
+            probabilities,
+        })
+    }
+}
+
 #[derive(Debug)]
 struct LoadedMember {
     model: Model,

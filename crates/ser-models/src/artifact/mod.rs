@@ -10,11 +10,16 @@
 
 mod classifier;
 mod head;
+mod locate;
 mod manifest;
 mod writer;
 
 pub use classifier::{Classifier, Prediction, warp_bins, warp_source};
 pub use head::{FunctionalsFusion, LinearHead, PROB_FLOOR, fuse};
+pub use locate::{
+    MODEL_ENV, ModelLocation, ModelSearch, ModelSource, find_default_model, find_model,
+    source_tree_model,
+};
 pub use manifest::{
     ArtifactKind, FORMAT_VERSION, MANIFEST_FILE, Manifest, Member, TRAINING_SPEAKER_KEYS,
     VALIDATION_SPEAKER_KEYS,
