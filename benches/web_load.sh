@@ -24,7 +24,7 @@ WORKERS_ARG=()
 [ -n "${WORKERS:-}" ] && WORKERS_ARG=(--workers "$WORKERS")
 
 command -v wrk >/dev/null || { echo "wrk not found: apt-get install wrk" >&2; exit 1; }
-cargo build --release -p ser-web --bin ser-web --example untrained_model >&2
+cargo build --release -p ser-web --bin ser-web --example untrained_model -p ser-data --bin ser-data >&2
 BIN=target/release/ser-web
 TMP="$(mktemp -d)"
 SERVER_PID=""
@@ -48,25 +48,21 @@ fi
 [ -f "$MODEL/manifest.json" ] || { echo "no model at $MODEL (pass MODEL_DIR)" >&2; exit 1; }
 echo "== model: $MODEL ($(python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print(", ".join(x["model"]["family"] for x in m["members"]), "|", m["features"]["kind"], m["features"]["n_mels"], "bins")' "$MODEL/manifest.json" 2>/dev/null || echo '?'))"
 
-# A speech-like 16-bit mono clip (harmonics with a moving pitch, formant peaks, syllables);
-# the same generator as the tests, so the model sees voiced, non-silent audio.
-python3 - "$TMP/clip.wav" "$CLIP_SECS" <<'PY'
-import math, struct, sys, wave
-path, secs, sr = sys.argv[1], float(sys.argv[2]), 16000
-n = int(secs * sr); phase = 0.0; out = bytearray()
-for i in range(n):
-    t = i / sr
-    f0 = 130.0 * (1 + 0.15 * math.sin(2 * math.pi * 0.7 * t))
-    phase += 2 * math.pi * f0 / sr
-    v = 0.0
-    for h in range(1, 13):
-        fh = f0 * h
-        g = 1 / (1 + ((fh - 700) / 250) ** 2) + 0.6 / (1 + ((fh - 1200) / 300) ** 2) + 0.05
-        v += g * math.sin(phase * h)
-    v *= 0.25 * abs(math.sin(math.pi * 4 * t)) ** 0.6
-    out += struct.pack('<h', max(-32767, min(32767, int(round(v * 32767)))))
-w = wave.open(path, 'wb'); w.setnchannels(1); w.setsampwidth(2); w.setframerate(sr)
-w.writeframes(bytes(out)); w.close()
+# Generated speech (the corpus of `ser-data synth`, actor 1's utterances one after another,
+# cut to CLIP_SECS): the server answers "no speech" for tones and steady buzzes without running
+# the model (issue 27), so the load must be speech for the timings to include inference.
+target/release/ser-data synth --out "$TMP/synth" --actors 1 >/dev/null
+python3 - "$TMP/clip.wav" "$CLIP_SECS" "$TMP/synth/Actor_01" <<'PY'
+import glob, sys, wave
+path, secs, src = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+need = int(secs * 16000) * 2; out = bytearray()
+files = sorted(glob.glob(src + '/*.wav'))
+while len(out) < need:
+    for f in files:
+        with wave.open(f, 'rb') as r:
+            out += r.readframes(r.getnframes())
+w = wave.open(path, 'wb'); w.setnchannels(1); w.setsampwidth(2); w.setframerate(16000)
+w.writeframes(bytes(out[:need])); w.close()
 PY
 
 cat > "$TMP/post.lua" <<LUA
@@ -95,9 +91,15 @@ curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null || { cat "$TMP/server.log" 
   done ) &
 SAMPLER_PID=$!
 
-# One request first: check the answer and warm up.
-curl -sf -X POST -H 'Content-Type: audio/wav' --data-binary "@$TMP/clip.wav" \
-  "http://127.0.0.1:$PORT/api/predict" | head -c 300; echo
+# One request first: check the answer (speech, so the model runs) and warm up.
+FIRST=$(curl -sf -X POST -H 'Content-Type: audio/wav' --data-binary "@$TMP/clip.wav" \
+  "http://127.0.0.1:$PORT/api/predict")
+echo "${FIRST:0:300}"
+case "$FIRST" in
+  *'"speech":true'*) ;;
+  *) echo "== the clip was not answered as speech: the timings would not include inference" >&2
+     exit 1 ;;
+esac
 
 echo "== machine: $(nproc) cores, $(uname -m), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 

@@ -1,5 +1,5 @@
 //! `ser-predict`: the emotion of audio files (WAV, FLAC, MP3, OGG), or a timeline over long
-//! recordings.
+//! recordings: the same answer as `ser-web`'s API, from [`ser_models::analysis`].
 //!
 //! ```text
 //! ser-predict --model runs/crnn/model a.wav b.flac
@@ -10,19 +10,24 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::{Parser, ValueEnum};
-use ser_web::{Analysis, AnalysisConfig, EmotionModel};
+use ser_models::analysis::{Analysis, AnalysisConfig, analyse_bytes};
+use ser_models::artifact::find_model;
+use ser_models::{Classifier, EmotionModel, ModelError};
 
 /// Predict the emotion in speech recordings with a trained ser model.
 ///
-/// Bad files are reported (naming the file) and skipped; the exit status is 1 if any file
-/// failed, 0 otherwise.
+/// Each file gets the answer the web API gives: clips up to --timeline-after-secs are
+/// classified whole, longer ones as the mean of their speech windows; silence, tones, noise,
+/// music and clicks are answered "no speech". Bad files are reported (naming the file) and
+/// skipped; the exit status is 1 if any file failed, 0 otherwise.
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Args {
-    /// Model directory (manifest.json + weights) written by `ser-train`. Defaults to the shipped
-    /// model in models/default.
+    /// Model directory (manifest.json + weights) written by `ser-train`. Without it: the
+    /// SER_MODEL environment variable, then ser/models/default under $XDG_DATA_HOME (or
+    /// ~/.local/share), then ../share/ser/models/default and models/default next to this
+    /// program, then the source tree's models/default.
     #[arg(long, value_name = "DIR")]
     model: Option<PathBuf>,
     /// Audio files: WAV (8/16/24/32-bit PCM or float, any rate 8-192 kHz, mono or stereo), FLAC,
@@ -32,10 +37,15 @@ struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
-    /// Also classify sliding windows of this many seconds (hop = half a window) and print a
-    /// timeline; the overall answer is then the mean over the windows.
+    /// Timeline window in seconds (hop = half a window) for clips longer than
+    /// --timeline-after-secs [default: 3, as ser-web]; given, the table also prints each
+    /// file's timeline.
     #[arg(long, value_name = "SECONDS")]
     segment: Option<f64>,
+    /// Clips longer than this get a timeline and the mean of its speech windows as their
+    /// answer; shorter ones are classified whole.
+    #[arg(long, value_name = "SECONDS", default_value_t = AnalysisConfig::default().timeline_after_secs)]
+    timeline_after_secs: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -56,57 +66,51 @@ fn main() -> ExitCode {
     }
 }
 
+/// Why a file has no answer.
+#[derive(Debug, thiserror::Error)]
+enum FileError {
+    #[error("cannot read the file: {0}")]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Model(#[from] ModelError),
+}
+
+impl FileError {
+    /// The `error` code of the JSON output (the API's codes).
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Io(_) => "io_error",
+            Self::Model(e) => e.code(),
+        }
+    }
+}
+
+type Outcome = (String, Result<Analysis, FileError>);
+
 fn run() -> anyhow::Result<ExitCode> {
     let args = Args::parse();
-    if let Some(s) = args.segment
-        && !(s.is_finite() && s > 0.0)
-    {
-        anyhow::bail!("--segment must be a positive number of seconds, got {s}");
-    }
-    let dir = match &args.model {
-        Some(dir) => dir.clone(),
-        None => ser_web::default_model_dir().context(
-            "no default model is shipped in models/default yet: pass --model DIR (a directory \
-             written by ser-train, holding manifest.json)",
-        )?,
-    };
-    let model = ser_web::load_model(&dir)
-        .with_context(|| format!("cannot load the model in {}", dir.display()))?;
+    let defaults = AnalysisConfig::default();
     let config = AnalysisConfig {
-        segment_secs: args.segment.unwrap_or(3.0),
-        timeline_after_secs: if args.segment.is_some() {
-            0.0
-        } else {
-            f64::INFINITY
-        },
-        max_duration_secs: None,
+        segment_secs: args.segment.unwrap_or(defaults.segment_secs),
+        timeline_after_secs: args.timeline_after_secs,
+        ..defaults
     };
+    if let Err(e) = config.validate() {
+        anyhow::bail!("{e} (check --segment and --timeline-after-secs)");
+    }
+    let dir = find_model(args.model.as_deref())?.dir;
+    let model = Classifier::load(&dir)
+        .map_err(|e| anyhow::anyhow!("cannot load the model in {}: {e}", dir.display()))?;
 
-    let mut results = Vec::with_capacity(args.files.len());
-    let mut failed = 0usize;
-    // A progress bar on stderr for batches (hidden when stderr is not a terminal).
-    let bar = if args.files.len() > 1 {
-        indicatif::ProgressBar::new(args.files.len() as u64)
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} files {elapsed} {msg}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
+    let bar = progress_bar(args.files.len());
+    let mut results: Vec<Outcome> = Vec::with_capacity(args.files.len());
     for path in &args.files {
         bar.set_message(path.display().to_string());
         let outcome = std::fs::read(path)
-            .map_err(|e| ser_web::Error::Io {
-                path: path.display().to_string(),
-                source: e,
-            })
-            .and_then(|bytes| ser_web::analyse_bytes(model.as_ref(), &bytes, &config));
+            .map_err(FileError::from)
+            .and_then(|bytes| Ok(analyse_bytes(&model, &bytes, &config)?));
         match &outcome {
-            Err(e) => {
-                failed += 1;
-                bar.suspend(|| eprintln!("error: {}: {e}", path.display()));
-            }
+            Err(e) => bar.suspend(|| eprintln!("error: {}: {e}", path.display())),
             Ok(a) => {
                 for w in &a.warnings {
                     bar.suspend(|| eprintln!("warning: {}: {w}", path.display()));
@@ -122,9 +126,10 @@ fn run() -> anyhow::Result<ExitCode> {
     let mut out = stdout.lock();
     match args.format {
         Format::Json => write_json(&mut out, &results)?,
-        Format::Table => write_table(&mut out, model.as_ref(), &results, args.segment.is_some())?,
+        Format::Table => write_table(&mut out, &model, &results, args.segment.is_some())?,
     }
     out.flush()?;
+    let failed = results.iter().filter(|(_, r)| r.is_err()).count();
     Ok(if failed > 0 {
         eprintln!("{failed} of {} file(s) failed", args.files.len());
         ExitCode::FAILURE
@@ -133,24 +138,49 @@ fn run() -> anyhow::Result<ExitCode> {
     })
 }
 
-type Outcome = (String, ser_web::Result<Analysis>);
+/// A progress bar on stderr for batches (hidden for one file, and when stderr is not a
+/// terminal).
+fn progress_bar(files: usize) -> indicatif::ProgressBar {
+    let bar = if files > 1 {
+        indicatif::ProgressBar::new(files as u64)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} files {elapsed} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+/// One element of the JSON output: the API's answer plus `file`, or the API's error body
+/// plus `file`. Serialised directly (not through `serde_json::Value`), so that numbers are
+/// written exactly as the server writes them.
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum JsonItem<'a> {
+    Answer {
+        file: &'a str,
+        #[serde(flatten)]
+        answer: &'a Analysis,
+    },
+    Failed {
+        file: &'a str,
+        error: &'static str,
+        detail: String,
+    },
+}
 
 fn write_json(out: &mut impl Write, results: &[Outcome]) -> anyhow::Result<()> {
-    let items: Vec<serde_json::Value> = results
+    let items: Vec<JsonItem<'_>> = results
         .iter()
         .map(|(file, r)| match r {
-            Ok(a) => {
-                let mut v = serde_json::to_value(a).unwrap_or_default();
-                if let Some(obj) = v.as_object_mut() {
-                    obj.insert("file".into(), file.clone().into());
-                }
-                v
-            }
-            Err(e) => serde_json::json!({
-                "file": file,
-                "error": e.code(),
-                "detail": e.to_string(),
-            }),
+            Ok(answer) => JsonItem::Answer { file, answer },
+            Err(e) => JsonItem::Failed {
+                file,
+                error: e.code(),
+                detail: e.to_string(),
+            },
         })
         .collect();
     serde_json::to_writer_pretty(&mut *out, &items)?;
@@ -180,45 +210,62 @@ fn write_table(
     for (file, r) in results {
         match r {
             Err(_) => writeln!(out, "{file:<width$}  (failed, see stderr)")?,
-            Ok(a) if a.silence => writeln!(out, "{file:<width$}  {:<9} {:>6}", "silence", "-")?,
-            Ok(a) => {
-                write!(
+            Ok(a) => match &a.emotion {
+                // Silence and sounds that are not speech: say so, with the reason.
+                None => writeln!(
                     out,
-                    "{file:<width$}  {:<9} {:>6.3}",
-                    a.emotion.as_deref().unwrap_or("-"),
-                    a.confidence.unwrap_or(f32::NAN)
-                )?;
-                for l in labels {
+                    "{file:<width$}  {:<9} {:>6}  {}",
+                    "no speech",
+                    "-",
+                    a.message.as_deref().unwrap_or("")
+                )?,
+                Some(emotion) => {
                     write!(
                         out,
-                        " {:>col$.3}",
-                        a.probabilities.get(l).copied().unwrap_or(0.0)
+                        "{file:<width$}  {emotion:<9} {:>6.3}",
+                        a.confidence.unwrap_or(f32::NAN)
                     )?;
+                    for l in labels {
+                        let p = a.probabilities.get(l).copied().unwrap_or(0.0);
+                        write!(out, " {p:>col$.3}")?;
+                    }
+                    writeln!(out)?;
                 }
-                writeln!(out)?;
-            }
+            },
         }
     }
     if timeline {
         for (file, r) in results {
-            let Ok(a) = r else { continue };
-            writeln!(out, "\n{file}: timeline ({} window(s))", a.segments.len())?;
-            writeln!(
-                out,
-                "  {:>8} {:>8}  {:<9} {:>6}",
-                "start_s", "end_s", "emotion", "p"
-            )?;
-            for s in &a.segments {
-                writeln!(
-                    out,
-                    "  {:>8.2} {:>8.2}  {:<9} {:>6}",
-                    s.start_secs,
-                    s.end_secs,
-                    s.emotion.as_deref().unwrap_or("silence"),
-                    s.confidence.map_or("-".to_string(), |c| format!("{c:.3}"))
-                )?;
+            if let Ok(a) = r {
+                write_timeline(out, file, a)?;
             }
         }
+    }
+    Ok(())
+}
+
+fn write_timeline(out: &mut impl Write, file: &str, a: &Analysis) -> anyhow::Result<()> {
+    writeln!(out, "\n{file}: timeline ({} window(s))", a.segments.len())?;
+    writeln!(
+        out,
+        "  {:>8} {:>8}  {:<9} {:>6}",
+        "start_s", "end_s", "emotion", "p"
+    )?;
+    for s in &a.segments {
+        let what = match (&s.emotion, s.silence, s.speech) {
+            (Some(e), _, _) => e.as_str(),
+            (None, true, _) => "silence",
+            (None, false, false) => "no speech",
+            (None, false, true) => "refused",
+        };
+        writeln!(
+            out,
+            "  {:>8.2} {:>8.2}  {:<9} {:>6}",
+            s.start_secs,
+            s.end_secs,
+            what,
+            s.confidence.map_or("-".to_string(), |c| format!("{c:.3}"))
+        )?;
     }
     Ok(())
 }

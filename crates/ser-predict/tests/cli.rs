@@ -34,24 +34,28 @@ fn write_model(dir: &Path) -> PathBuf {
     path
 }
 
-/// A voiced, syllabic test signal (harmonics with moving pitch and a 4 Hz envelope).
+/// `secs` of generated speech at `rate` (the generated corpus's actor 4, utterance after
+/// utterance): a voice the speech detector accepts, as real speech is.
 fn voice(rate: u32, secs: f64) -> Vec<f32> {
+    use ravdess_loader::synth::{SynthConfig, clip_names, synthesize};
+    let cfg = SynthConfig {
+        sample_rate: rate,
+        actors: vec![4],
+        ..SynthConfig::default()
+    };
     let n = (secs * f64::from(rate)) as usize;
-    let mut phase = 0.0_f64;
-    (0..n)
-        .map(|i| {
-            let t = i as f64 / f64::from(rate);
-            let f0 = 140.0 * (1.0 + 0.15 * (2.0 * std::f64::consts::PI * 0.7 * t).sin());
-            phase += 2.0 * std::f64::consts::PI * f0 / f64::from(rate);
-            let v: f64 = (1..=8)
-                .map(|h| (phase * f64::from(h)).sin() / f64::from(h))
-                .sum();
-            (0.3 * v * (std::f64::consts::PI * 4.0 * t).sin().abs()) as f32
-        })
-        .collect()
+    let mut out = Vec::with_capacity(n);
+    for name in clip_names(4).iter().cycle() {
+        if out.len() >= n {
+            break;
+        }
+        out.extend(synthesize(&cfg, name).samples);
+    }
+    out.truncate(n);
+    out
 }
 
-fn write_wav(path: &Path, channels: u16, rate: u32, secs: f64) {
+fn write_samples(path: &Path, channels: u16, rate: u32, samples: &[f32]) {
     let spec = hound::WavSpec {
         channels,
         sample_rate: rate,
@@ -59,12 +63,17 @@ fn write_wav(path: &Path, channels: u16, rate: u32, secs: f64) {
         sample_format: hound::SampleFormat::Int,
     };
     let mut w = hound::WavWriter::create(path, spec).unwrap();
-    for s in voice(rate, secs) {
+    for &s in samples {
         for _ in 0..channels {
-            w.write_sample((s * 32767.0) as i16).unwrap();
+            w.write_sample((s.clamp(-1.0, 1.0) * 32767.0) as i16)
+                .unwrap();
         }
     }
     w.finalize().unwrap();
+}
+
+fn write_wav(path: &Path, channels: u16, rate: u32, secs: f64) {
+    write_samples(path, channels, rate, &voice(rate, secs));
 }
 
 fn run(args: &[&str]) -> Output {
@@ -234,4 +243,143 @@ fn issue25_a_float_wav_with_huge_samples_is_one_error_and_the_rest_is_processed(
             .unwrap();
         assert!(!row.contains("failed"), "{row}");
     }
+}
+
+/// Issue 27: what is not speech is answered "no speech", in the table and in JSON, and is not
+/// a failure (exit status 0).
+#[test]
+fn tones_noise_and_silence_are_no_speech() {
+    let f = fixture();
+    let dir = Path::new(&f.model).parent().unwrap();
+    let tone: Vec<f32> = (0..32_000)
+        .map(|i| 0.5 * (2.0 * std::f32::consts::PI * 440.0 * i as f32 / 16_000.0).sin())
+        .collect();
+    let mut state = 1_u32;
+    let noise: Vec<f32> = (0..32_000)
+        .map(|_| {
+            state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            0.3 * ((state >> 8) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0)
+        })
+        .collect();
+    let files: Vec<String> = [
+        ("tone.wav", tone),
+        ("noise.wav", noise),
+        ("silence.wav", vec![0.0; 32_000]),
+    ]
+    .into_iter()
+    .map(|(name, samples)| {
+        let path = dir.join(name);
+        write_samples(&path, 1, 16_000, &samples);
+        path.display().to_string()
+    })
+    .collect();
+    let mut args = vec!["--model", f.model.as_str()];
+    args.extend(files.iter().map(String::as_str));
+    let out = run(&args);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    for file in &files {
+        let row = stdout
+            .lines()
+            .find(|l| l.starts_with(file.as_str()))
+            .unwrap();
+        assert!(row.contains("no speech"), "{row}");
+    }
+    args.extend(["--format", "json"]);
+    let out = run(&args);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for item in v.as_array().unwrap() {
+        assert_eq!(item["speech"], false, "{item}");
+        assert!(item["emotion"].is_null(), "{item}");
+        assert!(
+            item["message"].as_str().unwrap().starts_with("no speech"),
+            "{item}"
+        );
+    }
+}
+
+/// Issue 26: without --model the model is found the way an installed tool finds its data;
+/// SER_MODEL names one, and a wrong SER_MODEL is an error naming it (not a silent fallback).
+#[test]
+fn the_model_comes_from_ser_model_when_no_flag_is_given() {
+    let f = fixture();
+    let with_flag = run(&["--model", &f.model, "--format", "json", &f.good]);
+    let from_env = Command::new(BIN)
+        .args(["--format", "json", &f.good])
+        .env("SER_MODEL", &f.model)
+        .output()
+        .unwrap();
+    assert_eq!(from_env.status.code(), Some(0));
+    assert_eq!(from_env.stdout, with_flag.stdout);
+
+    let wrong = Command::new(BIN)
+        .arg(&f.good)
+        .env("SER_MODEL", "/no/such/model/dir")
+        .output()
+        .unwrap();
+    assert_eq!(wrong.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&wrong.stderr);
+    assert!(stderr.contains("/no/such/model/dir"), "{stderr}");
+}
+
+/// Issue 25, finding 6: `ser-predict` without flags classified a 59 s file as one clip (calm
+/// 1.000) where the API answered from windows (neutral 0.371). The same file through
+/// `ser-predict` (no flags but the model) and through ser-web's HTTP API now gives the same
+/// emotion, probabilities and timeline: both call `ser_models::analysis`.
+#[test]
+fn issue25_a_long_file_gets_the_same_answer_from_the_cli_and_the_api() {
+    let f = fixture();
+    let path = Path::new(&f.model).parent().unwrap().join("long59.wav");
+    write_samples(&path, 1, 16_000, &voice(16_000, 59.0));
+    let out = run(&[
+        "--model",
+        &f.model,
+        "--format",
+        "json",
+        &path.display().to_string(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let cli: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cli = &cli[0];
+
+    let model = ser_web::load_model(Path::new(&f.model)).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let state = ser_web::AppState::new(model, ser_web::ServerConfig::default());
+    let server = rt.spawn(ser_web::serve_with_shutdown(listener, state, async {
+        let _ = stopped.await;
+    }));
+    let mut resp = ureq::post(&format!("http://{addr}/api/predict"))
+        .header("Content-Type", "audio/wav")
+        .send(&std::fs::read(&path).unwrap())
+        .unwrap();
+    let api: serde_json::Value =
+        serde_json::from_str(&resp.body_mut().read_to_string().unwrap()).unwrap();
+    let _ = stop.send(());
+    rt.block_on(server).unwrap().unwrap();
+
+    assert!(cli["emotion"].is_string(), "{cli}");
+    for field in [
+        "emotion",
+        "confidence",
+        "probabilities",
+        "speech",
+        "segments",
+        "voice",
+    ] {
+        assert_eq!(cli[field], api[field], "{field} differs");
+    }
+    // 59 s: 3 s windows every 1.5 s (38, the last ending at 58.5 s), then one aligned to the
+    // end, so the last 0.5 s is classified too.
+    let segments = api["segments"].as_array().unwrap();
+    assert_eq!(segments.len(), 39);
+    assert_eq!(segments.last().unwrap()["end_secs"], 59.0);
 }

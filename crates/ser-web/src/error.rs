@@ -40,9 +40,12 @@ pub enum Error {
         detail: String,
     },
     /// The model could not be loaded or failed while predicting.
-    #[error("model error: {detail}")]
-    Model {
-        /// The model library's message (with its cause chain).
+    #[error("model error: {}", error_chain(.0))]
+    Model(ser_models::ModelError),
+    /// The server could not run the request (shutting down, or an inference task failed).
+    #[error("internal error: {detail}")]
+    Internal {
+        /// What happened.
         detail: String,
     },
     /// The request body did not arrive within the body timeout (a stalled or trickling upload).
@@ -71,14 +74,19 @@ pub enum Error {
     /// No such route.
     #[error("no such page or endpoint: see GET / for the page and docs/web.md for the API")]
     NotFound,
-    /// Reading a file from disk failed (CLI only).
-    #[error("cannot read {path}: {source}")]
-    Io {
-        /// The file.
-        path: String,
-        /// The OS error.
-        source: std::io::Error,
-    },
+}
+
+/// ser-models' typed errors, sorted by whose fault they are: audio the checks or the decoder
+/// refuse keeps its own code and status, a clip the model cannot use is 422
+/// `unusable_audio`, anything else is the model's fault (500 `model_error`).
+impl From<ser_models::ModelError> for Error {
+    fn from(e: ser_models::ModelError) -> Self {
+        match e {
+            ser_models::ModelError::Audio(a) => Error::Audio(a),
+            ser_models::ModelError::Input { reason } => Error::Unusable { detail: reason },
+            other => Error::Model(other),
+        }
+    }
 }
 
 /// `Result` with ser-web's [`Error`].
@@ -126,7 +134,7 @@ impl Error {
             Error::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             Error::CrossOrigin { .. } => StatusCode::FORBIDDEN,
             Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Error::Model { .. } | Error::Io { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+            Error::Model(_) | Error::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -138,12 +146,12 @@ impl Error {
             Error::TooLarge { .. } => "too_large",
             Error::BadRequest { .. } => "bad_request",
             Error::Unusable { .. } => "unusable_audio",
-            Error::Model { .. } => "model_error",
+            Error::Model(_) => "model_error",
+            Error::Internal { .. } => "internal_error",
             Error::NotFound => "not_found",
             Error::BodyTimeout { .. } => "body_timeout",
             Error::CrossOrigin { .. } => "cross_origin",
             Error::MethodNotAllowed => "method_not_allowed",
-            Error::Io { .. } => "io_error",
         }
     }
 }
@@ -169,5 +177,34 @@ mod tests {
         });
         assert_eq!(e.status(), StatusCode::PAYLOAD_TOO_LARGE);
         assert!(e.to_string().contains("60.0 s"));
+    }
+
+    /// ser-models' typed errors keep whose fault they are across the crate boundary.
+    #[test]
+    fn model_errors_map_to_the_audio_client_or_server_status() {
+        use ser_models::ModelError;
+        let audio = Error::from(ModelError::Audio(ser_audio::Error::UnsupportedFormat {
+            detail: "x".into(),
+        }));
+        assert_eq!(
+            (audio.status(), audio.code()),
+            (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_format")
+        );
+        let unusable = Error::from(ModelError::Input {
+            reason: "nothing left after trimming".into(),
+        });
+        assert_eq!(
+            (unusable.status(), unusable.code()),
+            (StatusCode::UNPROCESSABLE_ENTITY, "unusable_audio")
+        );
+        let broken = Error::from(ModelError::Invalid {
+            field: "labels".into(),
+            reason: "none".into(),
+        });
+        assert_eq!(
+            (broken.status(), broken.code()),
+            (StatusCode::INTERNAL_SERVER_ERROR, "model_error")
+        );
+        assert!(broken.to_string().contains("labels"), "{broken}");
     }
 }

@@ -11,14 +11,18 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
-use ser_web::{AnalysisConfig, AppState, ServerConfig};
+use ser_models::analysis::AnalysisConfig;
+use ser_models::artifact::find_model;
+use ser_web::{AppState, ServerConfig};
 
 /// Serve the speech-emotion page and JSON API (POST /api/predict, GET /api/model, GET /healthz).
 #[derive(Debug, Parser)]
 #[command(version, about, long_about = None)]
 struct Args {
-    /// Model directory (manifest.json + weights), as written by `ser-train`. Defaults to the
-    /// shipped model in models/default.
+    /// Model directory (manifest.json + weights), as written by `ser-train`. Without it: the
+    /// SER_MODEL environment variable, then ser/models/default under $XDG_DATA_HOME (or
+    /// ~/.local/share), then ../share/ser/models/default and models/default next to this
+    /// program, then the source tree's models/default.
     #[arg(long, value_name = "DIR")]
     model: Option<PathBuf>,
     /// Address to listen on. Use 0.0.0.0:8080 to accept connections from other machines.
@@ -107,13 +111,7 @@ fn run() -> anyhow::Result<ExitCode> {
     let body_timeout = positive_secs("--body-timeout-secs", args.body_timeout_secs)?;
     let idle_timeout = positive_secs("--idle-timeout-secs", args.idle_timeout_secs)?;
     let shutdown_timeout = positive_secs("--shutdown-timeout-secs", args.shutdown_timeout_secs)?;
-    let dir = match args.model {
-        Some(dir) => dir,
-        None => ser_web::default_model_dir().context(
-            "no default model is shipped in models/default yet: pass --model DIR (a directory \
-             written by ser-train, holding manifest.json)",
-        )?,
-    };
+    let dir = find_model(args.model.as_deref())?.dir;
     let model = ser_web::load_model(&dir)
         .with_context(|| format!("cannot load the model in {}", dir.display()))?;
     let defaults = ServerConfig::default();
@@ -123,6 +121,7 @@ fn run() -> anyhow::Result<ExitCode> {
             segment_secs: args.segment_secs,
             timeline_after_secs: args.timeline_after_secs,
             max_duration_secs: Some(args.max_duration_secs),
+            ..AnalysisConfig::default()
         },
         workers: args.workers.unwrap_or(defaults.workers).max(1),
         max_connections: args.max_connections,

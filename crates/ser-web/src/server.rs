@@ -21,9 +21,11 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower_http::trace::TraceLayer;
 
-use crate::analysis::{AnalysisConfig, analyse_bytes};
+use ser_models::EmotionModel;
+use ser_models::analysis::{AnalysisConfig, analyse_bytes};
+
+use crate::classifier::describe;
 use crate::error::Error;
-use crate::model::EmotionModel;
 use crate::page;
 
 /// Server settings (the CLI flags of `ser-web`).
@@ -79,7 +81,11 @@ impl Default for ServerConfig {
     fn default() -> Self {
         Self {
             max_upload_bytes: 20 * 1024 * 1024,
-            analysis: AnalysisConfig::default(),
+            // The tools' analysis, plus the server's duration limit.
+            analysis: AnalysisConfig {
+                max_duration_secs: Some(60.0),
+                ..AnalysisConfig::default()
+            },
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             max_connections: 64,
             header_read_timeout: Duration::from_secs(10),
@@ -227,7 +233,7 @@ async fn method_not_allowed() -> Error {
 }
 
 async fn model_info(State(state): State<AppState>) -> Json<serde_json::Value> {
-    let mut info = state.model.describe();
+    let mut info = describe(state.model.as_ref());
     if let Some(obj) = info.as_object_mut() {
         obj.insert(
             "server".into(),
@@ -391,7 +397,7 @@ async fn predict(State(state): State<AppState>, req: Request) -> Response {
     let permit = match state.permits.clone().acquire_owned().await {
         Ok(p) => p,
         Err(_) => {
-            return Error::Model {
+            return Error::Internal {
                 detail: "the server is shutting down".into(),
             }
             .into_response();
@@ -401,21 +407,25 @@ async fn predict(State(state): State<AppState>, req: Request) -> Response {
     let config = state.config.analysis;
     let joined = tokio::task::spawn_blocking(move || {
         let _permit = permit;
-        analyse_bytes(model.as_ref(), &bytes, &config)
+        analyse_bytes(model.as_ref(), &bytes, &config).map_err(Error::from)
     })
     .await;
     let result = match joined {
         Ok(r) => r,
-        Err(e) => Err(Error::Model {
+        Err(e) => Err(Error::Internal {
             detail: format!("the inference task failed: {e}"),
         }),
     };
     let ms = started.elapsed().as_secs_f64() * 1e3;
     match result {
         Ok(answer) => {
+            for warning in &answer.warnings {
+                tracing::warn!(bytes = n_bytes, "{warning}");
+            }
             tracing::info!(
                 bytes = n_bytes,
                 secs = answer.duration_secs,
+                speech = answer.speech,
                 emotion = answer.emotion.as_deref().unwrap_or("-"),
                 ms,
                 "predicted"

@@ -7,7 +7,8 @@ use std::io::{Read, Write};
 
 use common::model::test_model;
 use common::*;
-use ser_web::{AnalysisConfig, ServerConfig};
+use ser_models::analysis::AnalysisConfig;
+use ser_web::ServerConfig;
 
 fn server() -> TestServer {
     TestServer::start(test_model(), ServerConfig::default())
@@ -380,4 +381,49 @@ fn issue25_the_accuracy_the_page_reads_is_where_the_shipped_model_records_it() {
         js.contains("cv.ua.mean"),
         "app.js does not read metrics.cv.ua.mean"
     );
+}
+
+/// Issue 27, item 4: a sine tone came back `angry` 99 %, white noise `disgust` 85 % and 10 ms
+/// of speech `calm` 74 %. Each is now a successful answer (200) with `"speech": false`, no
+/// emotion, no probabilities, the detector's measurements and a message saying why.
+#[test]
+fn issue27_tones_noise_and_a_few_ms_of_speech_are_no_speech() {
+    let s = server();
+    let tone: Vec<f32> = (0..48_000)
+        .map(|i| 0.5 * (2.0 * std::f32::consts::PI * 440.0 * i as f32 / 16_000.0).sin())
+        .collect();
+    let mut state = 7_u32;
+    let noise: Vec<f32> = (0..48_000)
+        .map(|_| {
+            state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            0.3 * ((state >> 8) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0)
+        })
+        .collect();
+    let speech = speech_like(16_000, 3.0, 2);
+    let ten_ms = speech[24_000..24_160].to_vec();
+    for (name, samples) in [("tone", tone), ("noise", noise), ("10 ms", ten_ms)] {
+        let (status, json) = post_audio(&s, &wav_bytes(&[samples], 16_000, WavFormat::Int(16)));
+        assert_eq!(status, 200, "{name}: {json}");
+        assert_eq!(json["speech"], false, "{name}: {json}");
+        assert_eq!(json["silence"], false, "{name}: {json}");
+        assert!(
+            json["emotion"].is_null() && json["confidence"].is_null(),
+            "{name}: {json}"
+        );
+        assert_eq!(json["probabilities"].as_object().unwrap().len(), 0);
+        assert!(
+            json["message"].as_str().unwrap().starts_with("no speech"),
+            "{name}: {json}"
+        );
+        assert!(json["voice"]["reason"].is_string(), "{name}: {json}");
+    }
+    // Speech still is speech, with the detector's measurements beside the emotion.
+    let (status, json) = post_audio(&s, &speech_wav(16_000, 3.0));
+    assert_eq!(status, 200, "{json}");
+    assert_eq!(json["speech"], true, "{json}");
+    assert!(
+        json["voice"]["speech_secs"].as_f64().unwrap() > 0.25,
+        "{json}"
+    );
+    assert_prediction_shape(&json, &labels());
 }

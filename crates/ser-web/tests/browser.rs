@@ -195,6 +195,12 @@ fn page_shows_the_emotion_of_an_uploaded_wav() {
     std::fs::write(&long, speech_wav(16_000, 10.0)).unwrap();
     let not_audio = tmp.path().join("notes.txt");
     std::fs::write(&not_audio, "this is not audio").unwrap();
+    // Issue 27: a tone is answered "no speech", and the page says so.
+    let tone = tmp.path().join("tone.wav");
+    let sine: Vec<f32> = (0..32_000)
+        .map(|i| 0.5 * (2.0 * std::f32::consts::PI * 440.0 * i as f32 / 16_000.0).sin())
+        .collect();
+    std::fs::write(&tone, wav_bytes(&[sine], 16_000, WavFormat::Int(16))).unwrap();
     // What the API itself says about these files: the page must show the same.
     let (_, api_short) = post_audio(&server, &std::fs::read(&short).unwrap());
     let (_, api_long) = post_audio(&server, &std::fs::read(&long).unwrap());
@@ -249,6 +255,30 @@ fn page_shows_the_emotion_of_an_uploaded_wav() {
         if let Some(dir) = std::env::var_os("SER_SCREENSHOT_DIR") {
             let png = client.screenshot().await?;
             std::fs::write(Path::new(&dir).join("ser-web-long.png"), png).unwrap();
+        }
+
+        // 2b. A tone: "No speech" and why, no bars.
+        let input = client.find(Locator::Id("file")).await?;
+        input.send_keys(&tone.display().to_string()).await?;
+        client
+            .wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(Locator::XPath(
+                "//*[@id='emotion' and normalize-space(.)='No speech']",
+            ))
+            .await?;
+        wait_state(&client, "done").await?;
+        let message = client.find(Locator::Id("message")).await?.text().await?;
+        assert!(message.starts_with("no speech"), "{message}");
+        assert!(
+            client
+                .find_all(Locator::Css("#bars .bar"))
+                .await?
+                .is_empty()
+        );
+        if let Some(dir) = std::env::var_os("SER_SCREENSHOT_DIR") {
+            let png = client.screenshot().await?;
+            std::fs::write(Path::new(&dir).join("ser-web-no-speech.png"), png).unwrap();
         }
 
         // 3. Microphone: record ~1.5 s from the fake device, stop, get an answer.

@@ -133,7 +133,8 @@ function failed(text) {
 function render(r) {
   $("result").hidden = false;
   $("playback").hidden = !playbackUrl;
-  $("emotion").textContent = r.silence ? "Silence" : (r.emotion || "—");
+  // `speech: false` (silence, a tone, noise, music, clicks): say so; the message says why.
+  $("emotion").textContent = r.silence ? "Silence" : (r.speech === false ? "No speech" : (r.emotion || "—"));
   $("emotion").dataset.emotion = r.emotion || "";
   $("confidence").textContent = r.confidence != null ? percent(r.confidence) + " confidence" : "";
   $("message").textContent = r.message || "";
@@ -179,7 +180,7 @@ function renderTimeline(r) {
     el.className = "seg row" + row + (s.silence ? " silence" : "");
     el.style.left = (100 * s.start_secs / total) + "%";
     el.style.width = (100 * (s.end_secs - s.start_secs) / total) + "%";
-    const label = s.silence ? "silence" : (s.emotion || "—");
+    const label = s.silence ? "silence" : (s.speech === false ? "no speech" : (s.emotion || "—"));
     if (s.emotion) el.style.background = colorOf(s.emotion);
     else el.classList.add("silence");
     el.textContent = label;

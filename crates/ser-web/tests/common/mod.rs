@@ -10,36 +10,34 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ser_web::{AppState, EmotionModel, ServerConfig};
+use ser_models::EmotionModel;
+use ser_web::{AppState, ServerConfig};
 
-/// Speech-like test signal: a glottal-pulse-ish harmonic series with a moving pitch, shaped by
-/// two formant-like resonances and a syllable envelope (4 syllables per second). Deterministic.
+/// `secs` of generated speech at `rate`: utterances of the generated emotional-speech corpus
+/// (`ravdess_loader::synth`, a formant voice with syllables, consonants and pauses) of actor
+/// `seed % 24 + 1`, one after another, cut to length. Deterministic.
+///
+/// Speech, not just a speech-like buzz: the server answers "no speech" for tones and steady
+/// harmonic sounds (issue 27), and the harmonic series with a syllable envelope these tests
+/// used before is exactly that (its level hardly changes, and it is periodic all the time).
 pub fn speech_like(rate: u32, secs: f64, seed: u32) -> Vec<f32> {
+    use ravdess_loader::synth::{SynthConfig, clip_names, synthesize};
     let n = (secs * f64::from(rate)).round() as usize;
-    let sr = f64::from(rate);
-    let f0_base = 110.0 + 20.0 * f64::from(seed % 7);
-    let mut phase = 0.0_f64;
-    (0..n)
-        .map(|i| {
-            let t = i as f64 / sr;
-            let f0 = f0_base * (1.0 + 0.15 * (2.0 * std::f64::consts::PI * 0.7 * t).sin());
-            phase += 2.0 * std::f64::consts::PI * f0 / sr;
-            let mut v = 0.0;
-            for h in 1..=12 {
-                let fh = f0 * f64::from(h);
-                if fh > sr / 2.0 {
-                    break;
-                }
-                // Formant peaks near 700 Hz and 1200 Hz.
-                let gain = 1.0 / (1.0 + ((fh - 700.0) / 250.0).powi(2))
-                    + 0.6 / (1.0 + ((fh - 1200.0) / 300.0).powi(2))
-                    + 0.05;
-                v += gain * (phase * f64::from(h)).sin();
-            }
-            let syllable = (std::f64::consts::PI * 4.0 * t).sin().abs().powf(0.6);
-            (0.25 * v * syllable) as f32
-        })
-        .collect()
+    let actor = (seed % 24 + 1) as u8;
+    let cfg = SynthConfig {
+        sample_rate: rate,
+        actors: vec![actor],
+        ..SynthConfig::default()
+    };
+    let mut out = Vec::with_capacity(n);
+    for name in clip_names(actor).iter().cycle() {
+        if out.len() >= n {
+            break;
+        }
+        out.extend(synthesize(&cfg, name).samples);
+    }
+    out.truncate(n);
+    out
 }
 
 /// Sample formats a WAV can be written in.

@@ -10,10 +10,10 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use burn::prelude::Device;
+use ser_models::EmotionModel;
 use ser_models::ModelConfig;
 use ser_models::artifact::{Manifest, save};
 use ser_models::cnn::CnnConfig;
-use ser_web::EmotionModel;
 
 /// Writes the untrained test artifact to `dir` (created or replaced).
 pub fn write_test_artifact(dir: &Path) {
