@@ -140,7 +140,7 @@ fn fetch(url: &str, out: &Path, retries: u32) -> anyhow::Result<()> {
     for attempt in 1..=retries {
         match try_fetch(&agent, url, &part) {
             Ok(()) => {
-                std::fs::rename(&part, out)
+                ser_fs::persist(&part, out)
                     .with_context(|| format!("renaming {} to {}", part.display(), out.display()))?;
                 return Ok(());
             }

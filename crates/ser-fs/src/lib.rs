@@ -69,6 +69,20 @@ where
     Ok(())
 }
 
+/// Moves a finished file that was written under another name beside `target` onto it: synced,
+/// renamed, the rename synced. For a file that must outlive a failed attempt and so cannot be
+/// a [`StagedFile`] (a resumable download's `.part`).
+///
+/// # Errors
+///
+/// `tmp` cannot be opened or synced, or the rename fails.
+pub fn persist(tmp: &Path, target: &Path) -> io::Result<()> {
+    File::open(tmp)?.sync_all()?;
+    std::fs::rename(tmp, target)?;
+    sync_parent(target);
+    Ok(())
+}
+
 /// A file written at a temporary path beside `target` and renamed onto it by
 /// [`commit`](Self::commit); removed if dropped uncommitted. For writers that open the file
 /// themselves (an image encoder that picks its format from the extension, which the temporary
@@ -93,8 +107,9 @@ impl StagedFile {
     ///
     /// The file does not exist (nothing was written), or syncing or renaming failed.
     pub fn commit(mut self) -> io::Result<()> {
-        File::open(&self.0.tmp)?.sync_all()?;
-        self.0.commit()
+        persist(&self.0.tmp, &self.0.target)?;
+        self.0.committed = true;
+        Ok(())
     }
 }
 
@@ -152,11 +167,11 @@ impl Staging {
         }
     }
 
-    /// Renames the staged path onto the target. A file replaces the target in one rename; a
-    /// directory cannot, so an existing one is moved aside first (and back if the second
-    /// rename fails) and removed after.
+    /// Renames the staged directory onto the target. A directory cannot replace another in
+    /// one rename, so an existing one is moved aside first (and back if the second rename
+    /// fails) and removed after.
     fn commit(&mut self) -> io::Result<()> {
-        if self.tmp.is_dir() && self.target.exists() {
+        if self.target.exists() {
             let old = sibling(&self.target, false);
             std::fs::rename(&self.target, &old)?;
             if let Err(e) = std::fs::rename(&self.tmp, &self.target) {
