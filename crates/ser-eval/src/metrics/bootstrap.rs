@@ -270,20 +270,19 @@ mod tests {
     #[test]
     fn rejects_bad_config() {
         let t = [0, 1];
-        for cfg in [
-            BootstrapConfig {
-                resamples: 0,
-                ..Default::default()
-            },
-            BootstrapConfig {
-                confidence: 1.0,
-                ..Default::default()
-            },
-            BootstrapConfig {
-                confidence: f64::NAN,
-                ..Default::default()
-            },
+        // (resamples, confidence) pairs outside the valid ranges, and the flag each names.
+        for (resamples, confidence, flag) in [
+            (0, 0.95, "--bootstrap"),
+            (1000, 1.0, "--confidence"),
+            (1000, f64::NAN, "--confidence"),
         ] {
+            let err = BootstrapConfig::checked(resamples, confidence, 0).unwrap_err();
+            assert!(err.to_string().contains(flag), "{err}");
+            let cfg = BootstrapConfig {
+                resamples: resamples as usize,
+                confidence,
+                seed: 0,
+            };
             assert!(matches!(
                 bootstrap_ci(&t, &t, 2, &cfg),
                 Err(EvalError::InvalidConfig { .. })
