@@ -58,7 +58,7 @@ pub use decode::{Decoded, decode, decode_file};
 pub use error::{Error, Result};
 pub use limits::{DEFAULT_MAX_SAMPLES, DecodeLimits, MAX_CHANNELS};
 pub use preprocess::{CropAt, FixedDuration, Normalize, Preprocess, Trim, trim_range};
-pub use resample::{FFT_CHUNK, chunk_size, resample};
+pub use resample::{FFT_CHUNK, RESAMPLE_MIN_RATE, chunk_size, resample};
 pub use wav::{
     WavInfo, encode_wav_16, probe_wav_bytes, read_wav, read_wav_bytes, read_wav_bytes_with_info,
     read_wav_with_info, write_wav,

@@ -43,10 +43,17 @@ pub fn chunk_size(from: u32, to: u32) -> usize {
     2 * pairs * block
 }
 
+/// Lowest rate [`resample`] takes, in or out (Hz). Lower than the decoders' [`MIN_SAMPLE_RATE`]
+/// (8 kHz, what a file may have): band-limited copies of a clip are made by resampling to
+/// twice a cut-off (ser-train's functionals heads simulate 3-8 kHz channels this way, so 6 kHz
+/// and up), and channel simulations go lower still. The bound that protects memory is the
+/// upper one (it caps the FFT size, see [`resample`]); 1 kHz only refuses nonsense rates.
+pub const RESAMPLE_MIN_RATE: u32 = 1_000;
+
 /// Resamples `audio` to `target_rate` Hz. Returns a copy when the rates already match.
 ///
-/// Never panics: errors when either rate is outside the supported
-/// [`MIN_SAMPLE_RATE`]..=[`MAX_SAMPLE_RATE`] (a rate pair like 4294967295 -> 16000 Hz has a
+/// Never panics: errors when either rate is outside
+/// [`RESAMPLE_MIN_RATE`]..=[`MAX_SAMPLE_RATE`] (a rate pair like 4294967295 -> 16000 Hz has a
 /// gcd of 5 and would ask rubato for an FFT of 1.7 billion frames), or when a sample is not
 /// finite or beyond [`crate::MAX_SAMPLE_MAGNITUDE`] (rubato 5.0.1 unwraps the inverse real FFT,
 /// which fails on the NaN such samples produce; issue 25).
@@ -57,10 +64,10 @@ pub fn resample(audio: &Audio, target_rate: u32) -> Result<Audio> {
         to: target_rate,
         reason,
     };
-    let supported = MIN_SAMPLE_RATE..=MAX_SAMPLE_RATE;
+    let supported = RESAMPLE_MIN_RATE..=MAX_SAMPLE_RATE;
     if !supported.contains(&from) || !supported.contains(&target_rate) {
         return Err(err(format!(
-            "both rates must be within {MIN_SAMPLE_RATE}..={MAX_SAMPLE_RATE} Hz"
+            "both rates must be within {RESAMPLE_MIN_RATE}..={MAX_SAMPLE_RATE} Hz"
         )));
     }
     check_samples(&audio.samples, from).map_err(|e| err(e.to_string()))?;
@@ -165,6 +172,19 @@ mod tests {
     }
 
     #[test]
+    fn band_limiting_below_the_decoders_minimum_rate_works() {
+        // Regression: the functionals heads of ser-train make 3-8 kHz band-limited copies by
+        // resampling to twice the cut-off; refusing everything under 8 kHz broke
+        // `ser-train cv --functionals` (the shipped recipe).
+        let a = tone(440.0, 16_000, 0.5);
+        let low = resample(&a, 6_000).expect("16 kHz -> 6 kHz");
+        assert_eq!(low.sample_rate, 6_000);
+        let back = resample(&low, 16_000).expect("6 kHz -> 16 kHz");
+        assert!(back.samples.len().abs_diff(a.samples.len()) <= 1);
+        assert!(resample(&a, RESAMPLE_MIN_RATE - 1).is_err());
+    }
+
+    #[test]
     fn zero_rate_is_an_error() {
         assert!(resample(&Audio::new(vec![0.0; 10], 0), 16000).is_err());
         assert!(resample(&Audio::new(vec![0.0; 10], 16000), 0).is_err());
@@ -189,7 +209,8 @@ mod tests {
             (u32::MAX, 16_000),
             (1, 16_000),
             (16_000, u32::MAX),
-            (7_999, 16_000),
+            (RESAMPLE_MIN_RATE - 1, 16_000),
+            (16_000, 192_001),
         ] {
             assert!(resample(&Audio::new(vec![0.0; 10], from), to).is_err());
         }
