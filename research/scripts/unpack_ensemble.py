@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# Usage: python3 docs/scripts/unpack_ensemble.py [ENSEMBLE] OUT
+# Usage: python3 research/scripts/unpack_ensemble.py [ENSEMBLE] OUT
 # Copies each member of a fold ensemble written by `ser-train cv --ensemble-out` (default
 # models/default) back into a cross-validation run directory, as OUT/fold-K/model (a
 # single-model artifact with that member's weights, normalisation and training record).

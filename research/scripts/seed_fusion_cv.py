@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# Usage: SER_RAVDESS_DIR=../shared/data/ravdess-16k python3 docs/scripts/seed_fusion_cv.py RUN[,RUN...] [SNR] [nohead]
+# Usage: SER_RAVDESS_DIR=../shared/data/ravdess-16k python3 research/scripts/seed_fusion_cv.py RUN[,RUN...] [SNR] [nohead]
 # Cross-validation of a fold ensemble with more than one training seed per fold, with or
 # without the shipped functionals heads, without retraining anything. For fold K it writes
 # runs/seedfuse/VARIANT/fold-K (VARIANT: heads|nohead and the SNR): an ensemble artifact whose

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# Usage: SER_RAVDESS_DIR=../shared/data/ravdess-16k python3 docs/scripts/noise_level.py
+# Usage: SER_RAVDESS_DIR=../shared/data/ravdess-16k python3 research/scripts/noise_level.py
 # (pip install librosa numpy). Cited in docs/results.md, "Robustness".
 # Where does the robustness test's noise (white, 20 dB below the clip's RMS) sit relative to
 # the training augmentation's noise (per-band power 20-40 dB below the clip's loudest log-mel

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# Usage: SER_RAVDESS_DIR=../shared/data/ravdess-16k python3 docs/scripts/tta_cv.py [MODEL] [WARPS] [SNR]
+# Usage: SER_RAVDESS_DIR=../shared/data/ravdess-16k python3 research/scripts/tta_cv.py [MODEL] [WARPS] [SNR]
 # The cross-validation of test-time frequency-warp averaging (manifest `test_time_warps`)
 # without retraining: MODEL (default models/default) must be a fold ensemble written by
 # `ser-train cv --ensemble-out`, whose manifest records each fold's test actors. Each member is

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# Usage: SER_RAVDESS_DIR=../shared/data/ravdess-16k python3 docs/scripts/noisy_cv.py RUN [SNR]
+# Usage: SER_RAVDESS_DIR=../shared/data/ravdess-16k python3 research/scripts/noisy_cv.py RUN [SNR]
 # UA of each fold model of a finished `ser-train cv --out RUN` on its own held-out actors with
 # white noise SNR dB (default 20) below each clip RMS (`ser-eval --noise-snr`); needs
 # `cargo build --release -p ser-eval` (or SER_EVAL=path/to/ser-eval). Cited in docs/results.md.
