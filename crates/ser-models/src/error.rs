@@ -40,7 +40,7 @@ pub enum ModelError {
         reason: String,
     },
     /// The manifest was written by a newer (or unknown) version of the format.
-    #[error("manifest `{}` has format_version {found}, this build reads only version {supported}; use a matching ser release or retrain", path.display())]
+    #[error("manifest `{}` has format_version {found}, this build reads versions 1 to {supported}; use a matching ser release or retrain", path.display())]
     UnsupportedFormat {
         /// Path of the manifest.
         path: PathBuf,

@@ -424,3 +424,74 @@ fn combining_fused_members_keeps_their_heads_and_refuses_mixing_with_plain_ones(
     assert!(e.contains("functionals"), "{e}");
     assert!(!tmp.path().join("mixed").exists());
 }
+
+/// Issue 26: the manifest's metrics are typed and the format version is 2, and today's files
+/// (format version 1) still load: the shipped model's manifest, unchanged, with its
+/// cross-validation scores, training speakers and corpus read through the typed accessors.
+#[test]
+fn the_shipped_version_1_manifest_loads_unchanged_with_typed_records() {
+    let dir = ser_models::artifact::source_tree_model();
+    let before = std::fs::read(dir.join("manifest.json")).unwrap();
+    let m = Manifest::read(&dir).unwrap();
+    assert_eq!(m.format_version, 1);
+    let scores = m.scores().unwrap();
+    let cv = scores.cv.as_ref().unwrap();
+    assert!((cv.ua.mean - 0.680_468_75).abs() < 1e-12, "{}", cv.ua.mean);
+    assert_eq!(cv.folds.len(), 5);
+    assert!(
+        cv.folds
+            .iter()
+            .all(|f| f.test_actors.len() == 4 && f.train_actors.len() == 16)
+    );
+    assert_eq!(scores.headline_ua(), Some(cv.ua.mean));
+    assert!(scores.other.contains_key("pooled"));
+    let record = m.training_record();
+    let actors: Vec<String> = (1..=20).map(|a| format!("{a:02}")).collect();
+    assert_eq!(record.train_speakers.as_deref(), Some(actors.as_slice()));
+    assert!(
+        record.corpora.iter().any(|c| c.contains("ravdess")),
+        "{:?}",
+        record.corpora
+    );
+    assert_eq!(std::fs::read(dir.join("manifest.json")).unwrap(), before);
+}
+
+#[test]
+fn version_2_checks_the_metrics_schema_and_unknown_versions_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("m");
+    let mut manifest = write_artifact(&dir);
+    assert_eq!(
+        manifest.format_version,
+        ser_models::artifact::FORMAT_VERSION
+    );
+    let path = dir.join("manifest.json");
+    let write = |m: &Manifest| std::fs::write(&path, m.to_json().unwrap()).unwrap();
+
+    manifest.metrics = serde_json::json!({"cv": {"ua": {"mean": 0.6, "std": 0.1}, "folds": []}});
+    write(&manifest);
+    let back = Manifest::read(&dir).unwrap();
+    assert_eq!(back.scores().unwrap().headline_ua(), Some(0.6));
+
+    // A cv.ua without a mean: refused in version 2 ...
+    manifest.metrics = serde_json::json!({"cv": {"ua": 0.6}});
+    std::fs::write(&path, serde_json::to_string(&manifest).unwrap()).unwrap();
+    let err = Manifest::read(&dir).unwrap_err().to_string();
+    assert!(err.contains("metrics"), "{err}");
+    // ... read in version 1, whose scores are then reported as not typed.
+    manifest.format_version = 1;
+    std::fs::write(&path, serde_json::to_string(&manifest).unwrap()).unwrap();
+    let v1 = Manifest::read(&dir).unwrap();
+    assert!(v1.scores().is_err());
+
+    for version in [0, ser_models::artifact::FORMAT_VERSION + 1] {
+        manifest.format_version = version;
+        manifest.metrics = serde_json::Value::Null;
+        std::fs::write(&path, serde_json::to_string(&manifest).unwrap()).unwrap();
+        let err = Manifest::read(&dir).unwrap_err();
+        assert!(
+            matches!(err, ser_models::ModelError::UnsupportedFormat { found, .. } if found == version),
+            "{err}"
+        );
+    }
+}

@@ -492,7 +492,14 @@ fn missing_and_corrupt_artifacts_give_clear_errors() {
     let m = std::fs::read_to_string(future.join("manifest.json")).unwrap();
     std::fs::write(
         future.join("manifest.json"),
-        m.replacen("\"format_version\": 1", "\"format_version\": 99", 1),
+        m.replacen(
+            &format!(
+                "\"format_version\": {}",
+                ser_models::artifact::FORMAT_VERSION
+            ),
+            "\"format_version\": 99",
+            1,
+        ),
     )
     .unwrap();
     let e = Classifier::load(&future).unwrap_err();

@@ -8,18 +8,31 @@ use ser_audio::Preprocess;
 use serde::{Deserialize, Serialize};
 
 use super::head::{FunctionalsFusion, LinearHead};
+use super::metrics::{Metrics, TrainingRecord, speaker_list};
 use crate::error::{ModelError, Result};
 use crate::model::ModelConfig;
 
-/// The manifest format this build writes and reads. Bump on any incompatible change.
-pub const FORMAT_VERSION: u32 = 1;
+/// The manifest format this build writes. Bump on any incompatible change.
+///
+/// - 2 (2026-12-05): `metrics` follows the typed schema [`Metrics`] (checked on load: a
+///   version-2 manifest whose `cv.ua` has no `mean`, say, is refused), and the training
+///   speakers are recorded under `training.train_speakers`.
+/// - 1: the same fields, `metrics` and `training` free-form JSON (speakers under any of
+///   [`TRAINING_SPEAKER_KEYS`]). Still read: [`Manifest::scores`] types their `metrics` when
+///   they follow the schema, as every manifest `ser-train` and `ser-eval` wrote does
+///   (`models/default` among them).
+pub const FORMAT_VERSION: u32 = 2;
+
+/// The oldest manifest format this build reads.
+pub const OLDEST_FORMAT_VERSION: u32 = 1;
 
 /// File name of the manifest inside an artifact directory.
 pub const MANIFEST_FILE: &str = "manifest.json";
 
 /// Keys under the manifest's `training` object that may list the training speakers, in the
-/// order they are looked up. `ser-train` records its split there; any of these names, holding
-/// an array of speaker ids (strings, or RAVDESS actor numbers), is understood.
+/// order they are looked up: `train_speakers` (what format version 2 writes), then the names
+/// version-1 manifests may use. Each holds an array of speaker ids (strings, or RAVDESS actor
+/// numbers).
 pub const TRAINING_SPEAKER_KEYS: [&str; 4] = [
     "train_speakers",
     "train_actors",
@@ -86,10 +99,12 @@ pub struct Manifest {
     /// never seen in training".
     #[serde(default)]
     pub protocol: String,
-    /// Training configuration (opaque; written by `ser-train`).
+    /// Training record: the training crate's own JSON (its config among it). Read what you
+    /// need through [`Manifest::training_record`].
     #[serde(default)]
     pub training: serde_json::Value,
-    /// Metrics on held-out speakers (opaque; e.g. `{"test": {"ua": .., "wa": .., ...}}`).
+    /// Scores on held-out speakers, in the shape of [`Metrics`] (checked on load for format
+    /// version 2); read them typed through [`Manifest::scores`].
     #[serde(default)]
     pub metrics: serde_json::Value,
     /// Test-time averaging: each member's probabilities are averaged over the clip's features
@@ -109,9 +124,26 @@ impl Manifest {
     /// The training speakers the manifest records (see [`TRAINING_SPEAKER_KEYS`]), sorted,
     /// numbers zero-padded to two digits like RAVDESS actors; `None` when it records none.
     pub fn training_speakers(&self) -> Option<Vec<String>> {
-        TRAINING_SPEAKER_KEYS
-            .iter()
-            .find_map(|k| self.training.get(k).and_then(speaker_list))
+        self.training_record().train_speakers
+    }
+
+    /// What readers need from the training record, typed: the training speakers and the
+    /// corpora.
+    pub fn training_record(&self) -> TrainingRecord {
+        TrainingRecord::from_value(&self.training)
+    }
+
+    /// The scores, typed (`null` = none recorded).
+    ///
+    /// # Errors
+    ///
+    /// [`ModelError::Invalid`] (field `metrics`) when a documented field has the wrong shape;
+    /// only possible for a version-1 manifest, since version 2 is checked on load.
+    pub fn scores(&self) -> Result<Metrics> {
+        Metrics::from_value(&self.metrics).map_err(|e| ModelError::Invalid {
+            field: "metrics".into(),
+            reason: e.to_string(),
+        })
     }
 
     /// The validation (early-stopping) speakers the manifest records (see
@@ -169,6 +201,9 @@ impl Manifest {
         };
         if self.members.is_empty() {
             return invalid("members", "the manifest lists no model".into());
+        }
+        if self.format_version >= 2 {
+            self.scores()?;
         }
         if self.kind == ArtifactKind::Single && self.members.len() != 1 {
             return invalid(
@@ -327,7 +362,7 @@ impl Manifest {
             .get("format_version")
             .and_then(serde_json::Value::as_u64)
             .ok_or_else(|| corrupt("no integer `format_version` field".into()))?;
-        if version != u64::from(FORMAT_VERSION) {
+        if !(u64::from(OLDEST_FORMAT_VERSION)..=u64::from(FORMAT_VERSION)).contains(&version) {
             return Err(ModelError::UnsupportedFormat {
                 path: Default::default(),
                 found: u32::try_from(version).unwrap_or(u32::MAX),
@@ -346,22 +381,6 @@ impl Manifest {
             reason: e.to_string(),
         })
     }
-}
-
-/// An array of speaker ids (strings, or numbers zero-padded to two digits), sorted.
-fn speaker_list(value: &serde_json::Value) -> Option<Vec<String>> {
-    let list = value.as_array()?;
-    let mut out: Vec<String> = list
-        .iter()
-        .filter_map(|v| match v {
-            serde_json::Value::String(s) => Some(s.clone()),
-            serde_json::Value::Number(n) => n.as_u64().map(|n| format!("{n:02}")),
-            _ => None,
-        })
-        .collect();
-    out.sort();
-    out.dedup();
-    Some(out)
 }
 
 #[cfg(test)]

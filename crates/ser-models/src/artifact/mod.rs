@@ -12,6 +12,7 @@ mod classifier;
 mod head;
 mod locate;
 mod manifest;
+mod metrics;
 mod writer;
 
 pub use classifier::{Classifier, Prediction, warp_bins, warp_source};
@@ -21,7 +22,8 @@ pub use locate::{
     source_tree_model,
 };
 pub use manifest::{
-    ArtifactKind, FORMAT_VERSION, MANIFEST_FILE, Manifest, Member, TRAINING_SPEAKER_KEYS,
-    VALIDATION_SPEAKER_KEYS,
+    ArtifactKind, FORMAT_VERSION, MANIFEST_FILE, Manifest, Member, OLDEST_FORMAT_VERSION,
+    TRAINING_SPEAKER_KEYS, VALIDATION_SPEAKER_KEYS,
 };
+pub use metrics::{CvScores, FoldScores, MeanStd, Metrics, SplitScores, TrainingRecord};
 pub use writer::{combine, save, save_with_files};

@@ -103,6 +103,8 @@ pub fn combine(
         });
     };
     let mut manifest = Manifest {
+        // The ensemble is written by this build, whatever its members were written with.
+        format_version: super::manifest::FORMAT_VERSION,
         kind: super::manifest::ArtifactKind::Ensemble,
         members: Vec::with_capacity(members.len()),
         protocol,
