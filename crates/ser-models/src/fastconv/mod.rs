@@ -25,7 +25,12 @@
 //! [`set_enabled`]`(false)` sends everything to burn's ops for the rest of the process: runs
 //! trained before these kernels existed (the shipped `models/default` among them) are
 //! reproduced bit for bit only that way, since the kernels sum in a different order
-//! (`ser-train --burn-ops`).
+//! (`ser-train --burn-ops`). It stays a process-wide switch (issue 26 asked for a per-call or
+//! per-classifier option "if small"): the kernels are chosen inside the layers' `forward`,
+//! which burn calls without options, so a per-model flag would be a new field of every conv
+//! and recurrent module of the three families (their records change) threaded through every
+//! `forward`; a thread-local would not reach the rayon threads a classifier's members run on;
+//! and its one user, a training run, sets it once before anything runs.
 //!
 //! ```
 //! use burn::nn::conv::Conv2dConfig;
