@@ -14,7 +14,7 @@ use rubato::audioadapter_buffers::direct::InterleavedSlice;
 use rubato::{Fft, FixedSync, Resampler, WindowFunction};
 
 use crate::Audio;
-use crate::checks::{MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, check_samples};
+use crate::checks::{MAX_SAMPLE_RATE, check_samples};
 use crate::error::{Error, Result};
 
 /// Target input frames per FFT chunk. Larger chunks give a longer filter and a sharper
@@ -43,8 +43,8 @@ pub fn chunk_size(from: u32, to: u32) -> usize {
     2 * pairs * block
 }
 
-/// Lowest rate [`resample`] takes, in or out (Hz). Lower than the decoders' [`MIN_SAMPLE_RATE`]
-/// (8 kHz, what a file may have): band-limited copies of a clip are made by resampling to
+/// Lowest rate [`resample`] takes, in or out (Hz). Lower than the decoders'
+/// [`MIN_SAMPLE_RATE`](crate::checks::MIN_SAMPLE_RATE) (8 kHz, what a file may have): band-limited copies of a clip are made by resampling to
 /// twice a cut-off (ser-train's functionals heads simulate 3-8 kHz channels this way, so 6 kHz
 /// and up), and channel simulations go lower still. The bound that protects memory is the
 /// upper one (it caps the FFT size, see [`resample`]); 1 kHz only refuses nonsense rates.
