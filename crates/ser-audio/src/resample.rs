@@ -44,10 +44,11 @@ pub fn chunk_size(from: u32, to: u32) -> usize {
 }
 
 /// Lowest rate [`resample`] takes, in or out (Hz). Lower than the decoders'
-/// [`MIN_SAMPLE_RATE`](crate::checks::MIN_SAMPLE_RATE) (8 kHz, what a file may have): band-limited copies of a clip are made by resampling to
-/// twice a cut-off (ser-train's functionals heads simulate 3-8 kHz channels this way, so 6 kHz
-/// and up), and channel simulations go lower still. The bound that protects memory is the
-/// upper one (it caps the FFT size, see [`resample`]); 1 kHz only refuses nonsense rates.
+/// [`MIN_SAMPLE_RATE`](crate::checks::MIN_SAMPLE_RATE) (8 kHz, what a file may have):
+/// band-limited copies of a clip are made by resampling to twice a cut-off (ser-train's
+/// functionals heads simulate 3-8 kHz channels this way, so 6 kHz and up), and channel
+/// simulations go lower still. The bound that protects memory is the upper one (it caps the
+/// FFT size, see [`resample`]); 1 kHz only refuses nonsense rates.
 pub const RESAMPLE_MIN_RATE: u32 = 1_000;
 
 /// Resamples `audio` to `target_rate` Hz. Returns a copy when the rates already match.
