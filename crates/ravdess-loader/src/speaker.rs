@@ -59,6 +59,63 @@ pub fn split(id: &str) -> (Option<&str>, &str) {
     }
 }
 
+/// Resolves speaker ids a user typed (`--test-actors`, `--actors`) against the `known`
+/// speakers of a corpus: each is [`normalise`]d; one that `known` holds is kept; a bare id
+/// that is the speaker part of exactly one namespaced speaker becomes that one (`03` ->
+/// `emodb:03` when only EMO-DB has a speaker 03), so bare ids work whenever they are
+/// unambiguous. Ids no corpus has are returned normalised, for the caller to report (it knows
+/// whether that is an error). Empty entries are dropped, as by [`normalise_all`].
+///
+/// # Errors
+///
+/// [`crate::Error::InvalidConfig`] naming `flag` for a bare id that several corpora have
+/// (`01` with `ravdess:01` and `emodb:01`), listing the namespaced ids to choose from.
+///
+/// ```
+/// use ravdess_loader::speaker;
+///
+/// let known = ["emodb:03", "ravdess:01", "emodb:01"].map(String::from);
+/// assert_eq!(speaker::resolve(&known, &["3", "ravdess:1"], "--actors")?, ["emodb:03", "ravdess:01"]);
+/// let e = speaker::resolve(&known, &["01"], "--actors").unwrap_err().to_string();
+/// assert!(e.contains("--actors") && e.contains("emodb:01 or ravdess:01"), "{e}");
+/// # Ok::<(), ravdess_loader::Error>(())
+/// ```
+pub fn resolve<S: AsRef<str>>(
+    known: &[String],
+    asked: &[S],
+    flag: &'static str,
+) -> crate::Result<Vec<String>> {
+    normalise_all(asked)
+        .into_iter()
+        .map(|id| {
+            if known.contains(&id) || split(&id).0.is_some() {
+                return Ok(id);
+            }
+            let mut candidates: Vec<&String> = known
+                .iter()
+                .filter(|k| matches!(split(k), (Some(_), sp) if sp == id))
+                .collect();
+            candidates.sort();
+            candidates.dedup();
+            match candidates.as_slice() {
+                [] => Ok(id),
+                [one] => Ok((*one).clone()),
+                several => Err(crate::Error::InvalidConfig {
+                    field: flag,
+                    reason: format!(
+                        "speaker `{id}` is in several corpora; write {} (CORPUS:SPEAKER)",
+                        several
+                            .iter()
+                            .map(|s| s.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" or ")
+                    ),
+                }),
+            }
+        })
+        .collect()
+}
+
 fn normalise_bare(id: &str) -> String {
     let id = id.trim();
     // All ASCII digits (so "+1" or "1.0" stay as written); u32 is enough for any corpus's
@@ -97,6 +154,32 @@ mod tests {
         assert_eq!(normalise("mine:spk_A"), "mine:spk_A");
         assert_eq!(split("a:b:c"), (Some("a"), "b:c"));
         assert_eq!(split("07"), (None, "07"));
+    }
+
+    #[test]
+    fn resolve_takes_unambiguous_bare_ids_and_names_the_flag_otherwise() {
+        let known: Vec<String> = ["emodb:03", "emodb:08", "ravdess:01", "ravdess:03"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(
+            resolve(
+                &known,
+                &["8", "ravdess:3", " RAVDESS:1 ", "", "99"],
+                "--test-actors"
+            )
+            .expect("unambiguous"),
+            vec!["emodb:08", "ravdess:03", "ravdess:01", "99"]
+        );
+        let e = resolve(&known, &["03"], "--test-actors")
+            .expect_err("ambiguous")
+            .to_string();
+        assert!(
+            e.contains("--test-actors") && e.contains("emodb:03 or ravdess:03"),
+            "{e}"
+        );
+        // A single corpus: bare ids stay bare.
+        let bare: Vec<String> = ["01", "02"].map(String::from).to_vec();
+        assert_eq!(resolve(&bare, &["1"], "--actors").expect("bare"), ["01"]);
     }
 
     #[test]
