@@ -181,6 +181,16 @@ pub enum Error {
         reason: String,
     },
 
+    /// A signal-processing step failed inside the crate (an FFT refusing its buffers): a bug,
+    /// reported rather than panicking.
+    #[error("{stage} failed: {reason}")]
+    Dsp {
+        /// The step (e.g. "reverberation FFT").
+        stage: &'static str,
+        /// The underlying message.
+        reason: String,
+    },
+
     /// A configuration value is out of range.
     #[error("invalid configuration: `{field}` {reason}")]
     InvalidConfig {
@@ -225,7 +235,7 @@ impl Error {
     /// These are the `error` codes of ser-web's JSON answers (docs/web.md): `empty_input`,
     /// `unsupported_format`, `corrupt_audio`, `no_samples`, `non_finite_samples`,
     /// `unsupported_sample_rate`, `too_long`, `resample_failed`; plus `io_error`,
-    /// `encode_failed` and `invalid_config`, which no upload can cause.
+    /// `encode_failed`, `dsp_failed` and `invalid_config`, which no upload can cause.
     pub fn code(&self) -> &'static str {
         match self {
             Error::InFile { error, .. } => error.code(),
@@ -242,6 +252,7 @@ impl Error {
             Error::TooLong { .. } | Error::TooManySamples { .. } => "too_long",
             Error::Resample { .. } => "resample_failed",
             Error::Encode { .. } => "encode_failed",
+            Error::Dsp { .. } => "dsp_failed",
             Error::InvalidConfig { .. } => "invalid_config",
         }
     }

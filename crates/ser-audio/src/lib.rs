@@ -12,6 +12,11 @@
 //! * [`Preprocess`]: DC removal, silence trim, normalisation, pad/crop (serde config).
 //! * [`checks`]: finite samples within [`MAX_SAMPLE_MAGNITUDE`], supported rate (8-192 kHz),
 //!   duration limit, silence level.
+//! * [`loudness`]: ITU-R BS.1770-4 integrated loudness (K-weighted, gated) and
+//!   [`loudness::normalize_loudness`]; also a [`Normalize`] mode of [`Preprocess`].
+//! * [`channel`]: random recording chains (speed, pitch, room, noise, equaliser, band limits,
+//!   gain, telephone band, codecs, dropouts) for training on other channels than the corpus's.
+//! * [`filter`]: RBJ-cookbook biquads.
 //! * [`rng::SplitMix64`]: the workspace's one deterministic random number generator.
 //!
 //! ```
@@ -38,12 +43,15 @@
 #![warn(missing_docs)]
 
 mod audio;
+pub mod channel;
 pub mod checks;
 mod compressed;
 mod container;
 mod decode;
 mod error;
+pub mod filter;
 mod limits;
+pub mod loudness;
 mod preprocess;
 mod resample;
 mod riff;

@@ -78,6 +78,16 @@ pub enum Normalize {
         /// Target RMS level in dBFS (e.g. -20.0).
         target_dbfs: f32,
     },
+    /// Scale so the ITU-R BS.1770-4 integrated loudness (K-weighted, gated: the level of the
+    /// active speech, not of the pauses) equals `target_lufs`, then limit the peak to 1.0
+    /// ([`crate::loudness::normalize_loudness`]). Silent clips, and rates too low for
+    /// K-weighting (under 3.4 kHz), are left unscaled. Serialised as
+    /// `{"kind": "loudness", "target_lufs": -23.0}`; configs written before this variant
+    /// existed never name it, so they deserialise and behave exactly as before.
+    Loudness {
+        /// Target loudness in LUFS, within (-70, 0) (e.g. -23.0, EBU R 128).
+        target_lufs: f32,
+    },
 }
 
 /// Where to cut when a clip is longer than the fixed duration.
@@ -168,6 +178,9 @@ impl Preprocess {
         {
             return bad("normalize.target_dbfs", "must be < 0 dBFS");
         }
+        if let Normalize::Loudness { target_lufs } = self.normalize {
+            crate::loudness::check_target(f64::from(target_lufs))?;
+        }
         if let Some(d) = self.duration
             && (d.seconds.is_nan() || d.seconds <= 0.0)
         {
@@ -185,7 +198,7 @@ impl Preprocess {
         if let Some(t) = self.trim {
             trim(audio, &t);
         }
-        normalize(&mut audio.samples, self.normalize);
+        normalize(audio, self.normalize);
         if let Some(d) = self.duration {
             fix_duration(audio, &d);
         }
@@ -245,9 +258,16 @@ fn trim(audio: &mut Audio, t: &Trim) {
     }
 }
 
-fn normalize(x: &mut [f32], how: Normalize) {
+fn normalize(audio: &mut Audio, how: Normalize) {
+    if let Normalize::Loudness { target_lufs } = how {
+        // Only a rate under 3.4 kHz or an invalid target (which `validate` reports) fail;
+        // `apply` never fails, so those leave the clip as it is.
+        let _ = crate::loudness::normalize_loudness(audio, f64::from(target_lufs));
+        return;
+    }
+    let x = &mut audio.samples[..];
     let gain = match how {
-        Normalize::None => return,
+        Normalize::None | Normalize::Loudness { .. } => return,
         Normalize::Peak { target } => {
             let peak = x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
             if peak <= 0.0 {
@@ -350,13 +370,64 @@ mod tests {
 
     #[test]
     fn peak_and_rms() {
-        let mut x = vec![0.1, -0.2, 0.05];
+        let mut x = Audio::new(vec![0.1, -0.2, 0.05], 16_000);
         normalize(&mut x, Normalize::Peak { target: 0.5 });
-        assert!((x[1] + 0.5).abs() < 1e-6);
-        let mut y: Vec<f32> = (0..1000).map(|i| (i as f32 * 0.1).sin() * 0.01).collect();
+        assert!((x.samples[1] + 0.5).abs() < 1e-6);
+        let mut y = Audio::new(
+            (0..1000).map(|i| (i as f32 * 0.1).sin() * 0.01).collect(),
+            16_000,
+        );
         normalize(&mut y, Normalize::Rms { target_dbfs: -20.0 });
-        let rms = (y.iter().map(|v| v * v).sum::<f32>() / 1000.0).sqrt();
+        let rms = (y.samples.iter().map(|v| v * v).sum::<f32>() / 1000.0).sqrt();
         assert!((20.0 * rms.log10() + 20.0).abs() < 0.1);
+    }
+
+    #[test]
+    fn loudness_normalisation_reaches_its_target() {
+        let mut a = burst_in_noise();
+        let p = Preprocess {
+            trim: None,
+            normalize: Normalize::Loudness { target_lufs: -26.0 },
+            ..Preprocess::default()
+        };
+        p.validate().unwrap();
+        p.apply(&mut a);
+        let lufs = crate::loudness::integrated_loudness(&a).unwrap().unwrap();
+        assert!((lufs + 26.0).abs() < 0.01, "{lufs}");
+        let bad = Preprocess {
+            normalize: Normalize::Loudness { target_lufs: 1.0 },
+            ..Preprocess::default()
+        };
+        assert!(bad.validate().is_err());
+    }
+
+    /// Configs written before `Normalize::Loudness` existed read back to the same pipeline,
+    /// and the new variant round-trips.
+    #[test]
+    fn serde_stays_backward_compatible() {
+        let old = [
+            (
+                r#"{"kind":"peak","target":0.95}"#,
+                Normalize::Peak { target: 0.95 },
+            ),
+            (
+                r#"{"kind":"rms","target_dbfs":-20.0}"#,
+                Normalize::Rms { target_dbfs: -20.0 },
+            ),
+            (r#"{"kind":"none"}"#, Normalize::None),
+        ];
+        for (json, want) in old {
+            assert_eq!(serde_json::from_str::<Normalize>(json).unwrap(), want);
+            assert_eq!(serde_json::to_string(&want).unwrap(), json);
+        }
+        let full = r#"{"remove_dc":true,"trim":{"top_db":40.0,"frame_secs":0.025,"hop_secs":0.01,"floor_margin_db":10.0},"normalize":{"kind":"peak","target":0.95},"duration":null}"#;
+        let p: Preprocess = serde_json::from_str(full).unwrap();
+        assert_eq!(p, Preprocess::default());
+        assert_eq!(serde_json::to_string(&p).unwrap(), full);
+        let loud = Normalize::Loudness { target_lufs: -23.0 };
+        let json = serde_json::to_string(&loud).unwrap();
+        assert_eq!(json, r#"{"kind":"loudness","target_lufs":-23.0}"#);
+        assert_eq!(serde_json::from_str::<Normalize>(&json).unwrap(), loud);
     }
 
     #[test]
