@@ -46,6 +46,13 @@ pub enum EvalError {
         /// What a valid value looks like.
         expected: &'static str,
     },
+    /// A speaker list cannot be applied to the corpus: a bare speaker id that several of the
+    /// combined corpora have (the message names the flag and the namespaced ids to choose).
+    #[error("{reason}")]
+    AmbiguousSpeaker {
+        /// The loader's explanation.
+        reason: String,
+    },
     /// None of the data's labels correspond to any of the model's labels.
     #[error(
         "the label sets do not match: the data has {data_labels:?} but the model predicts {model_labels:?}; \

@@ -7,11 +7,13 @@
 
 use std::collections::BTreeSet;
 
-use ravdess_loader::{Corpus, Filter, LoadOptions, Utterance, load_audio};
+use ravdess_loader::{Corpus, Filter, Layout, LoadOptions, Utterance, load_audio, speaker};
 use ser_audio::Audio;
 use ser_audio::rng::SplitMix64;
 
+use crate::corpora::{corpora_of, corpus_scores};
 use crate::error::{EvalError, Result};
+use crate::heard::{EvaluatedCorpus, TrainingCorpora};
 use crate::labels::LabelMap;
 use crate::metrics::BootstrapConfig;
 use crate::report::{EvalReport, PredictionRecord, Protocol, SkippedFile};
@@ -32,6 +34,12 @@ pub trait Predictor {
     fn validation_speakers(&self) -> Option<Vec<String>> {
         None
     }
+    /// The corpora the model heard, when its manifest records them or its data paths let
+    /// them be inferred (see [`crate::heard`]); empty = unknown, and speakers are then
+    /// compared by id alone.
+    fn training_corpora(&self) -> TrainingCorpora {
+        TrainingCorpora::default()
+    }
     /// Predicts a batch of clips. An error fails the whole batch; the caller then retries
     /// clip by clip to isolate the bad one.
     fn predict_batch(&self, audio: &[Audio]) -> std::result::Result<Vec<Scored>, String>;
@@ -40,7 +48,9 @@ pub trait Predictor {
 /// Settings of one evaluation.
 #[derive(Debug, Clone)]
 pub struct EvalOptions {
-    /// Evaluate only these speakers (`None` = all).
+    /// Evaluate only these speakers (`None` = all). Normalised and, in a corpus combined from
+    /// several, a bare id that only one corpus has is taken as that corpus's speaker
+    /// (`ravdess_loader::speaker::resolve`).
     pub actors: Option<Vec<String>>,
     /// Bootstrap settings for the confidence intervals.
     pub bootstrap: BootstrapConfig,
@@ -52,6 +62,10 @@ pub struct EvalOptions {
     /// classifier's own preprocessing), seeded by the clip id so that every run and every
     /// model hears the same noise. `None` = the clips as recorded.
     pub noise_snr_db: Option<f64>,
+    /// Add one row per corpus to the report even when the corpus is not a combined one (a
+    /// cross-validation fold's held-out clips of several corpora); a corpus combined by
+    /// `ravdess_loader::open_corpora` always gets them.
+    pub per_corpus: bool,
 }
 
 impl Default for EvalOptions {
@@ -62,6 +76,7 @@ impl Default for EvalOptions {
             batch_size: 32,
             noise_snr_db: None,
             model_name: String::new(),
+            per_corpus: false,
         }
     }
 }
@@ -107,7 +122,14 @@ pub fn evaluate_corpus(
             expected: "a finite number of dB below each clip's RMS, e.g. 20",
         });
     }
-    let data_name = corpus.root.display().to_string();
+    let data_name = match &corpus.layout {
+        Layout::Combined { corpora } => corpora
+            .iter()
+            .map(|p| format!("{}={}", p.name, p.root.display()))
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => corpus.root.display().to_string(),
+    };
     let mut skipped: Vec<SkippedFile> = corpus
         .problems
         .iter()
@@ -116,32 +138,9 @@ pub fn evaluate_corpus(
             reason: p.reason.clone(),
         })
         .collect();
-    let corpus_speakers: BTreeSet<String> = corpus
-        .utterances
-        .iter()
-        .filter_map(|u| u.speaker.clone())
-        .collect();
-    let corpus = match &opts.actors {
-        Some(actors) => corpus.filter(&Filter {
-            speakers: Some(actors.clone()),
-            ..Filter::default()
-        }),
-        None => corpus,
-    };
-    if corpus.utterances.is_empty() {
-        return Err(match &opts.actors {
-            Some(actors) => EvalError::NoUtterances {
-                reason: format!(
-                    "no usable utterance of actors {} in {data_name} (its actors: {})",
-                    actors.join(","),
-                    join_or_none(&corpus_speakers)
-                ),
-            },
-            None => EvalError::NoUtterances {
-                reason: format!("no usable utterance in {data_name}"),
-            },
-        });
-    }
+    let evaluated = EvaluatedCorpus::list(&corpus);
+    let several = opts.per_corpus || matches!(corpus.layout, Layout::Combined { .. });
+    let corpus = select(corpus, opts.actors.as_deref(), &data_name)?;
 
     let map = LabelMap::new(predictor.labels());
     let (indices, unmapped) = map.map_all(corpus.utterances.iter().map(|u| u.label.as_str()))?;
@@ -215,11 +214,63 @@ pub fn evaluate_corpus(
         }),
         ..Protocol::default()
     };
-    protocol.check_overlap();
-    let mut report = EvalReport::build(predictor.labels(), &records, protocol, &opts.bootstrap)?;
+    let speakers: Vec<(String, String)> = records
+        .iter()
+        .filter_map(|r| r.speaker.clone().map(|s| (s, r.corpus.clone())))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    crate::heard::check(
+        &mut protocol,
+        &predictor.training_corpora(),
+        &evaluated,
+        &speakers,
+    );
+    let labels = predictor.labels();
+    let mut report = EvalReport::build(labels, &records, protocol, &opts.bootstrap)?;
+    if several {
+        report.by_corpus = corpus_scores(labels, &records, &corpora_of(&records))?;
+    }
     report.unmapped_labels = unmapped;
     report.skipped_files = skipped;
     Ok(Evaluation { report, records })
+}
+
+/// The utterances of the speakers asked for (all without a list); errors when none is left,
+/// or for a bare speaker id that several corpora of a combined corpus have.
+fn select(corpus: Corpus, actors: Option<&[String]>, data_name: &str) -> Result<Corpus> {
+    let corpus_speakers: BTreeSet<String> = corpus
+        .utterances
+        .iter()
+        .filter_map(|u| u.speaker.clone())
+        .collect();
+    let Some(actors) = actors else {
+        if corpus.utterances.is_empty() {
+            return Err(EvalError::NoUtterances {
+                reason: format!("no usable utterance in {data_name}"),
+            });
+        }
+        return Ok(corpus);
+    };
+    let known: Vec<String> = corpus_speakers.iter().cloned().collect();
+    let actors =
+        speaker::resolve(&known, actors, "--actors").map_err(|e| EvalError::AmbiguousSpeaker {
+            reason: e.to_string(),
+        })?;
+    let corpus = corpus.filter(&Filter {
+        speakers: Some(actors.clone()),
+        ..Filter::default()
+    });
+    if corpus.utterances.is_empty() {
+        return Err(EvalError::NoUtterances {
+            reason: format!(
+                "no usable utterance of actors {} in {data_name} (its actors: {})",
+                actors.join(","),
+                join_or_none(&corpus_speakers)
+            ),
+        });
+    }
+    Ok(corpus)
 }
 
 /// Predicts the loaded utterances of one chunk, retrying one by one if the batch fails.
@@ -261,6 +312,7 @@ fn predict_chunk(
         match s {
             Ok((predicted_index, probabilities)) => records.push(PredictionRecord {
                 id: u.id.clone(),
+                corpus: u.corpus.clone(),
                 path: u.path.clone(),
                 speaker: u.speaker.clone(),
                 gender: u.gender.map(|g| format!("{g:?}").to_lowercase()),

@@ -43,10 +43,12 @@
 //! `docs/metrics.md` in the repository gives the formulas with examples.
 #![warn(missing_docs)]
 
+pub mod corpora;
 pub mod cv;
 pub mod error;
 pub mod evaluate;
 pub mod fsutil;
+pub mod heard;
 pub mod labels;
 pub mod metrics;
 pub mod model;
@@ -55,6 +57,7 @@ pub mod plot;
 pub mod render;
 pub mod report;
 
+pub use corpora::{CorpusRef, CorpusScore, corpus_scores, corpus_scores_of};
 pub use error::{EvalError, Result};
 pub use evaluate::{EvalOptions, Evaluation, Predictor, evaluate_corpus};
 pub use labels::LabelMap;

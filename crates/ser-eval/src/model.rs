@@ -60,6 +60,10 @@ impl Predictor for ArtifactPredictor {
         self.classifier.manifest().validation_speakers()
     }
 
+    fn training_corpora(&self) -> crate::heard::TrainingCorpora {
+        crate::heard::TrainingCorpora::from_training_record(&self.classifier.manifest().training)
+    }
+
     fn predict_batch(&self, audio: &[Audio]) -> std::result::Result<Vec<Scored>, String> {
         self.classifier
             .predict_batch(audio)

@@ -50,7 +50,9 @@ pub fn write_outputs(dir: &Path, eval: &Evaluation) -> Result<Vec<PathBuf>> {
     Ok(OUTPUT_FILES.iter().map(|n| path(n)).collect())
 }
 
-/// `by,group,n,wa,ua,macro_f1` rows for every actor, gender and intensity group.
+/// `by,group,n,wa,ua,macro_f1` rows for every actor, gender and intensity group, and for
+/// every corpus when several were evaluated (`by` = `corpus`; UA and macro-F1 over the
+/// corpus's own labels).
 ///
 /// # Errors
 ///
@@ -79,6 +81,17 @@ pub fn breakdown_csv(report: &EvalReport) -> Result<String> {
             ])
             .map_err(err)?;
         }
+    }
+    for c in &report.by_corpus {
+        w.write_record([
+            "corpus".to_string(),
+            c.corpus.clone(),
+            c.n.to_string(),
+            c.wa.to_string(),
+            c.ua.to_string(),
+            c.macro_f1.to_string(),
+        ])
+        .map_err(err)?;
     }
     let bytes = w.into_inner().map_err(|e| EvalError::Io {
         action: "flushing CSV for",

@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 
+use crate::corpora::CorpusScore;
 use crate::error::{EvalError, Result};
 use crate::report::{EvalReport, GroupScore, PredictionRecord};
 
@@ -27,7 +28,8 @@ pub fn validation_note(report: &EvalReport) -> Option<String> {
     let v = &report.protocol.validation_overlap;
     (!v.is_empty()).then(|| {
         format!(
-            "actors {} were this model's validation actors (used for early stopping, not              trained on): their scores are optimistic",
+            "actors {} were this model's validation actors (used for early stopping, not \
+             trained on): their scores are optimistic",
             v.join(", ")
         )
     })
@@ -102,6 +104,13 @@ pub fn table(report: &EvalReport) -> String {
     let _ = writeln!(s, "\nConfusion matrix (rows = true, columns = predicted):");
     s.push_str(&confusion_text(report, width));
 
+    if !report.by_corpus.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nBy corpus (UA and macro-F1 over the labels each corpus has):"
+        );
+        s.push_str(&corpus_text(&report.by_corpus));
+    }
     for (title, groups) in [
         ("actor", &report.breakdown.by_actor),
         ("gender", &report.breakdown.by_gender),
@@ -113,6 +122,33 @@ pub fn table(report: &EvalReport) -> String {
         }
     }
     s.push_str(&notes_text(report));
+    s
+}
+
+/// The per-corpus rows: n, UA over the corpus's labels (how many), WA, macro-F1.
+pub fn corpus_text(rows: &[CorpusScore]) -> String {
+    let width = rows
+        .iter()
+        .map(|r| r.corpus.chars().count())
+        .chain(["corpus".len()])
+        .max()
+        .unwrap_or(6);
+    let mut s = format!(
+        "{:>width$} {:>6} {:>8} {:>8} {:>8} {:>9}\n",
+        "corpus", "n", "labels", "UA", "WA", "macro-F1"
+    );
+    for r in rows {
+        let _ = writeln!(
+            s,
+            "{:>width$} {:>6} {:>8} {:>8.4} {:>8.4} {:>9.4}",
+            r.corpus,
+            r.n,
+            r.labels.len(),
+            r.ua,
+            r.wa,
+            r.macro_f1
+        );
+    }
     s
 }
 
@@ -188,6 +224,9 @@ fn notes_text(report: &EvalReport) -> String {
         None => "unknown: the model manifest does not record its training actors".to_string(),
     };
     let _ = writeln!(s, "  speaker-independent: {status}");
+    if let Some(check) = &p.speaker_check {
+        let _ = writeln!(s, "  speaker check: {check}");
+    }
     if let Some(pert) = &p.perturbation {
         let _ = writeln!(s, "  clips perturbed: {pert}");
     }
@@ -274,6 +313,14 @@ pub fn csv_string(report: &EvalReport) -> Result<String> {
             row("support", label, m.support.to_string())?;
         }
     }
+    // Several corpora: the `class` column names the corpus.
+    for c in &report.by_corpus {
+        row("corpus_n", &c.corpus, c.n.to_string())?;
+        row("corpus_labels", &c.corpus, c.labels.len().to_string())?;
+        row("corpus_ua", &c.corpus, c.ua.to_string())?;
+        row("corpus_wa", &c.corpus, c.wa.to_string())?;
+        row("corpus_macro_f1", &c.corpus, c.macro_f1.to_string())?;
+    }
     let bytes = w.into_inner().map_err(|e| EvalError::Io {
         action: "flushing CSV for",
         path: "report.csv".into(),
@@ -352,6 +399,7 @@ mod tests {
             .enumerate()
             .map(|(i, &(t, p))| PredictionRecord {
                 id: format!("f{i}.wav"),
+                corpus: String::new(),
                 path: None,
                 speaker: Some("03".into()),
                 gender: Some("male".into()),

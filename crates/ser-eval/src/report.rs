@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::corpora::{CorpusRef, CorpusScore};
 use crate::error::{EvalError, Result};
 use crate::labels::UnmappedLabel;
 use crate::metrics::{
@@ -16,6 +17,10 @@ use crate::metrics::{
 pub struct PredictionRecord {
     /// Utterance id (path relative to the corpus root).
     pub id: String,
+    /// The corpus of the clip ([`ravdess_loader::Utterance::corpus`]; empty when unknown).
+    /// Reports over several corpora have one row per corpus.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub corpus: String,
     /// The file, when there is one.
     pub path: Option<PathBuf>,
     /// Speaker (RAVDESS: actor `"01"`..`"24"`).
@@ -60,6 +65,14 @@ pub struct Protocol {
     pub actors_evaluated: Vec<String>,
     /// Speakers the model was trained on, when its manifest records them.
     pub training_actors: Option<Vec<String>>,
+    /// The corpora the model heard, as its manifest records them or as inferred from its
+    /// recorded data paths (see [`crate::heard`]); absent when unknown.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub training_corpora: Vec<CorpusRef>,
+    /// How evaluated and training speakers were compared when corpora are involved (see
+    /// [`crate::heard`]), e.g. that the evaluated corpus is not one the model heard.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speaker_check: Option<String>,
     /// Evaluated speakers that the model also saw in training.
     pub overlapping_actors: Vec<String>,
     /// Speakers the model used for early stopping / model selection only, when recorded.
@@ -184,6 +197,10 @@ pub struct EvalReport {
     pub skipped_files: Vec<SkippedFile>,
     /// Scores by actor, gender and intensity.
     pub breakdown: Breakdown,
+    /// One row per corpus when several were evaluated, each with UA and macro-F1 over that
+    /// corpus's own labels (see [`crate::corpora`]); absent for one corpus.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub by_corpus: Vec<CorpusScore>,
 }
 
 impl EvalReport {
@@ -246,6 +263,7 @@ impl EvalReport {
             unmapped_labels: Vec::new(),
             skipped_files: Vec::new(),
             breakdown,
+            by_corpus: Vec::new(),
         })
     }
 }
@@ -286,6 +304,7 @@ mod tests {
     fn rec(speaker: &str, t: usize, p: usize) -> PredictionRecord {
         PredictionRecord {
             id: format!("{speaker}-{t}-{p}"),
+            corpus: String::new(),
             path: None,
             speaker: Some(speaker.into()),
             gender: None,

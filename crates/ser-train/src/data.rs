@@ -5,9 +5,10 @@ use std::path::PathBuf;
 
 use dsp_features::{FeatureConfig, FeatureExtractor, FeatureMatrix};
 use ndarray::Array2;
-use ravdess_loader::{Emotion, LoadOptions, Utterance, load_audio, open_corpus, synth};
+use ravdess_loader::{Emotion, LeftOut, LoadOptions, Utterance, load_audio, open_corpus, synth};
 use ser_audio::Preprocess;
 use ser_audio::rng::SplitMix64;
+use ser_eval::CorpusRef;
 
 use crate::cache;
 use crate::config::{DataSource, SpeakerSplit, TrainConfig, WaveNoise};
@@ -19,8 +20,10 @@ use crate::trainer::{Stage, TrainEvent};
 pub struct Item {
     /// Utterance id.
     pub id: String,
-    /// Speaker id.
+    /// Speaker id (`corpus:speaker` when the dataset combines several corpora).
     pub speaker: String,
+    /// The corpus of the clip (`ravdess_loader::Utterance::corpus`).
+    pub corpus: String,
     /// Index into [`Dataset::labels`].
     pub label: usize,
     /// Features `[bins, frames]`.
@@ -35,8 +38,12 @@ pub struct Item {
 pub struct Dataset {
     /// Where it came from (a path or `<generated corpus>`).
     pub source: String,
-    /// Class names (RAVDESS order when every label is a RAVDESS emotion, else sorted).
+    /// Class names (RAVDESS order when every label is a RAVDESS emotion, else sorted): the
+    /// union of the corpora's labels after their label maps, or the target labels asked for.
     pub labels: Vec<String>,
+    /// The corpora when several are combined (speakers are then namespaced by their names);
+    /// empty for one corpus.
+    pub corpora: Vec<CorpusRef>,
     /// The clips.
     pub items: Vec<Item>,
     /// Feature config used.
@@ -56,6 +63,46 @@ impl Dataset {
             .collect()
     }
 
+    /// Class weights of the training loss over `train_idx` (items), one per label:
+    /// inverse class frequency, where a class's frequency is measured among the training
+    /// clips **of the corpora that have that class**:
+    ///
+    /// `w[c] = N_c / (K * n_c)`, with `n_c` the training clips of class `c`, `N_c` the
+    /// training clips of every corpus that has at least one training clip of class `c`, and
+    /// `K` the number of labels.
+    ///
+    /// With one corpus `N_c` is every training clip, which is the rule of earlier versions
+    /// (balanced classes get 1). With several, a class that one corpus lacks is not counted
+    /// as rare in the pooled data because of that corpus (RAVDESS's `calm` keeps the weight
+    /// it has in RAVDESS when EMO-DB, which has no `calm`, is added); a class missing from
+    /// every training clip gets 1 (it is never a target), so nothing divides by zero and no
+    /// weight grows with the size of a corpus that lacks the class.
+    pub fn class_weights(&self, train_idx: &[usize]) -> Vec<f32> {
+        let k = self.labels.len();
+        let mut counts = vec![0usize; k];
+        let mut per_corpus: HashMap<&str, (usize, BTreeSet<usize>)> = HashMap::new();
+        for &i in train_idx {
+            let item = &self.items[i];
+            counts[item.label] += 1;
+            let e = per_corpus.entry(item.corpus.as_str()).or_default();
+            e.0 += 1;
+            e.1.insert(item.label);
+        }
+        (0..k)
+            .map(|c| {
+                if counts[c] == 0 {
+                    return 1.0;
+                }
+                let having: usize = per_corpus
+                    .values()
+                    .filter(|(_, labels)| labels.contains(&c))
+                    .map(|(n, _)| n)
+                    .sum();
+                having as f32 / (k as f32 * counts[c] as f32)
+            })
+            .collect()
+    }
+
     /// Indices of items whose speaker is (`inside = true`) or is not in `speakers`.
     pub fn indices(&self, speakers: &[String], inside: bool) -> Vec<usize> {
         (0..self.items.len())
@@ -68,6 +115,7 @@ fn data_path(src: &DataSource) -> PathBuf {
     match src {
         DataSource::Dir(p) => p.clone(),
         DataSource::Synth(_) => PathBuf::from("<generated corpus>"),
+        DataSource::Corpora(c) => PathBuf::from(c.describe()),
     }
 }
 
@@ -102,7 +150,11 @@ pub fn load_dataset(
         path: path.clone(),
         reason,
     };
-    let (utts, source_key) = utterances(cfg, &data_err)?;
+    let (utts, source_key, left_out) = utterances(cfg, &data_err)?;
+    // Once, at the start: what the label maps and target labels left out.
+    for l in &left_out {
+        emit(TrainEvent::Note(l.to_string()));
+    }
     let feat_json = serde_json::to_vec(&cfg.features).unwrap_or_default();
     let pre_json = serde_json::to_vec(&cfg.preprocess).unwrap_or_default();
     let key = cache::key(&[b"ser-train features v1", &feat_json, &pre_json, &source_key]);
@@ -137,49 +189,40 @@ pub fn load_dataset(
             labels
         )));
     }
+    let corpora = match &cfg.data.source {
+        DataSource::Corpora(c) if c.several() => c.refs(),
+        _ => Vec::new(),
+    };
     Ok(Dataset {
         source: path.display().to_string(),
         labels,
+        corpora,
         items,
         features: cfg.features.clone(),
         preprocess: cfg.preprocess,
     })
 }
 
-/// The corpus's utterances (without audio) and the source-specific part of the cache key,
-/// checked for labels and speakers.
+/// The corpus's utterances (without audio), the source-specific part of the cache key and
+/// the clips the label maps left out, checked for labels and speakers.
 fn utterances(
     cfg: &TrainConfig,
     data_err: &impl Fn(String) -> TrainError,
-) -> Result<(Vec<Utterance>, Vec<u8>)> {
-    let (utts, source_key) = match &cfg.data.source {
+) -> Result<(Vec<Utterance>, Vec<u8>, Vec<LeftOut>)> {
+    let (utts, source_key, left_out) = match &cfg.data.source {
         DataSource::Synth(s) => {
             let key = serde_json::to_vec(s).unwrap_or_default();
-            (synth::generate_labels_only(s), key)
+            (synth::generate_labels_only(s), key, Vec::new())
         }
         DataSource::Dir(dir) => {
             let corpus = open_corpus(dir)?;
-            if corpus.utterances.is_empty() {
-                let why = corpus
-                    .problems
-                    .first()
-                    .map(|p| format!(" (e.g. {p:?})"))
-                    .unwrap_or_default();
-                return Err(data_err(format!(
-                    "no usable labelled WAV files found{why}; expected RAVDESS names, `label/*.wav` folders or a CSV manifest"
-                )));
-            }
-            // Key on file contents, so an edited file invalidates the cache.
-            let mut ctx = md5::Context::new();
-            for u in &corpus.utterances {
-                ctx.consume(u.id.as_bytes());
-                ctx.consume(u.label.as_bytes());
-                if let Some(p) = &u.path {
-                    let bytes = std::fs::read(p).map_err(|e| TrainError::io(p, e))?;
-                    ctx.consume(&bytes);
-                }
-            }
-            (corpus.utterances, ctx.finalize().0.to_vec())
+            let key = content_key(&corpus, data_err)?;
+            (corpus.utterances, key, corpus.left_out)
+        }
+        DataSource::Corpora(c) => {
+            let corpus = c.open()?;
+            let key = content_key(&corpus, data_err)?;
+            (corpus.utterances, key, corpus.left_out)
         }
     };
     if utts.iter().any(|u| u.label.trim().is_empty()) {
@@ -194,7 +237,35 @@ fn utterances(
             u.id
         )));
     }
-    Ok((utts, source_key))
+    Ok((utts, source_key, left_out))
+}
+
+/// The cache key of a corpus on disk: its ids, labels and file contents (an edited file
+/// invalidates the cache). Errors for a corpus without a usable clip.
+fn content_key(
+    corpus: &ravdess_loader::Corpus,
+    data_err: &impl Fn(String) -> TrainError,
+) -> Result<Vec<u8>> {
+    if corpus.utterances.is_empty() {
+        let why = corpus
+            .problems
+            .first()
+            .map(|p| format!(" (e.g. {p:?})"))
+            .unwrap_or_default();
+        return Err(data_err(format!(
+            "no usable labelled WAV files found{why}; expected RAVDESS names, `label/*.wav` folders or a CSV manifest"
+        )));
+    }
+    let mut ctx = md5::Context::new();
+    for u in &corpus.utterances {
+        ctx.consume(u.id.as_bytes());
+        ctx.consume(u.label.as_bytes());
+        if let Some(p) = &u.path {
+            let bytes = std::fs::read(p).map_err(|e| TrainError::io(p, e))?;
+            ctx.consume(&bytes);
+        }
+    }
+    Ok(ctx.finalize().0.to_vec())
 }
 
 /// The cache file `key` of `cfg`'s cache directory, or `compute`d and written there (a
@@ -242,6 +313,7 @@ fn items(
         items.push(Item {
             id,
             speaker: u.speaker.clone().unwrap_or_default(),
+            corpus: u.corpus.clone(),
             label,
             features: FeatureMatrix {
                 data: features,
@@ -262,7 +334,7 @@ fn load_clips(
 ) -> Result<ravdess_loader::Loaded> {
     let utts = match &cfg.data.source {
         DataSource::Synth(s) => synth::generate(s),
-        DataSource::Dir(_) => utts,
+        DataSource::Dir(_) | DataSource::Corpora(_) => utts,
     };
     let opts = LoadOptions {
         target_rate: cfg.features.sample_rate,
@@ -387,6 +459,11 @@ fn label_order(utts: &[Utterance]) -> Vec<String> {
 /// default actors 21-24 / 19-20 when present, else the last ~1/6 of speakers for test and the
 /// last ~1/10 of the rest for validation (RAVDESS numbering alternates male/female, so the
 /// last speakers are gender-balanced).
+///
+/// With several corpora (speakers `corpus:speaker`), requested ids may be bare when only one
+/// corpus has that speaker (`ravdess_loader::speaker::resolve`), and the defaults are chosen
+/// corpus by corpus with the same rule (RAVDESS 21-24 / 19-20, EMO-DB's last speakers), so
+/// every corpus has held-out speakers; a corpus of fewer than 3 speakers only trains.
 pub fn resolve_split(ds: &Dataset, req: &SpeakerSplit) -> Result<SpeakerSplit> {
     let speakers = ds.speakers();
     let err = |reason: String| TrainError::Data {
@@ -400,6 +477,10 @@ pub fn resolve_split(ds: &Dataset, req: &SpeakerSplit) -> Result<SpeakerSplit> {
             speakers.join(", ")
         )));
     }
+    let req = SpeakerSplit {
+        test: ravdess_loader::speaker::resolve(&speakers, &req.test, "--test-actors")?,
+        val: ravdess_loader::speaker::resolve(&speakers, &req.val, "--val-actors")?,
+    };
     for s in req.test.iter().chain(&req.val) {
         if !speakers.contains(s) {
             return Err(TrainError::config(
@@ -411,31 +492,38 @@ pub fn resolve_split(ds: &Dataset, req: &SpeakerSplit) -> Result<SpeakerSplit> {
             ));
         }
     }
-    let want = |names: &[&str]| names.iter().all(|n| speakers.iter().any(|s| s == n));
-    let test = if !req.test.is_empty() {
-        req.test.clone()
-    } else if want(&["21", "22", "23", "24"]) && speakers.len() >= 8 {
-        ["21", "22", "23", "24"].map(String::from).to_vec()
+    let (test, val) = if ds.corpora.len() > 1 {
+        let mut split = (Vec::new(), Vec::new());
+        for c in &ds.corpora {
+            let prefix = format!("{}{}", c.name, ravdess_loader::speaker::SEPARATOR);
+            let own: Vec<String> = speakers
+                .iter()
+                .filter_map(|s| s.strip_prefix(&prefix).map(String::from))
+                .collect();
+            if own.len() < 3 {
+                continue;
+            }
+            let (t, v) = default_split(&own, &[], &[]);
+            split.0.extend(t.iter().map(|s| format!("{prefix}{s}")));
+            split.1.extend(v.iter().map(|s| format!("{prefix}{s}")));
+        }
+        split.0.sort();
+        split.1.sort();
+        // Asked-for lists win over the per-corpus defaults; default validation speakers are
+        // never the asked-for test speakers.
+        let test = if req.test.is_empty() {
+            split.0
+        } else {
+            req.test.clone()
+        };
+        let val = if req.val.is_empty() {
+            split.1.into_iter().filter(|s| !test.contains(s)).collect()
+        } else {
+            req.val.clone()
+        };
+        (test, val)
     } else {
-        let n = (speakers.len() / 6).clamp(1, 4);
-        speakers[speakers.len() - n..].to_vec()
-    };
-    let rest: Vec<String> = speakers
-        .iter()
-        .filter(|s| !test.contains(s))
-        .cloned()
-        .collect();
-    let val = if !req.val.is_empty() {
-        req.val.clone()
-    } else if want(&["19", "20"])
-        && !test.contains(&"19".to_string())
-        && !test.contains(&"20".to_string())
-        && rest.len() >= 6
-    {
-        vec!["19".to_string(), "20".to_string()]
-    } else {
-        let n = (rest.len() / 10).clamp(1, 2);
-        rest[rest.len() - n..].to_vec()
+        default_split(&speakers, &req.test, &req.val)
     };
     let train = speakers
         .iter()
@@ -447,6 +535,42 @@ pub fn resolve_split(ds: &Dataset, req: &SpeakerSplit) -> Result<SpeakerSplit> {
         ));
     }
     Ok(SpeakerSplit { test, val })
+}
+
+/// The test and validation speakers of one corpus's sorted `speakers`: the asked-for ones, or
+/// the defaults of [`resolve_split`].
+fn default_split(
+    speakers: &[String],
+    test_req: &[String],
+    val_req: &[String],
+) -> (Vec<String>, Vec<String>) {
+    let want = |names: &[&str]| names.iter().all(|n| speakers.iter().any(|s| s == n));
+    let test = if !test_req.is_empty() {
+        test_req.to_vec()
+    } else if want(&["21", "22", "23", "24"]) && speakers.len() >= 8 {
+        ["21", "22", "23", "24"].map(String::from).to_vec()
+    } else {
+        let n = (speakers.len() / 6).clamp(1, 4);
+        speakers[speakers.len() - n..].to_vec()
+    };
+    let rest: Vec<String> = speakers
+        .iter()
+        .filter(|s| !test.contains(s))
+        .cloned()
+        .collect();
+    let val = if !val_req.is_empty() {
+        val_req.to_vec()
+    } else if want(&["19", "20"])
+        && !test.contains(&"19".to_string())
+        && !test.contains(&"20".to_string())
+        && rest.len() >= 6
+    {
+        vec!["19".to_string(), "20".to_string()]
+    } else {
+        let n = (rest.len() / 10).clamp(1, 2);
+        rest[rest.len().saturating_sub(n)..].to_vec()
+    };
+    (test, val)
 }
 
 #[cfg(test)]

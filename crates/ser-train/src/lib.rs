@@ -37,15 +37,17 @@ pub mod cv;
 pub mod data;
 mod distill;
 mod error;
+pub mod finetune;
 pub mod head;
 pub mod report;
 mod trainer;
 
 pub use config::{
-    AugmentConfig, BackendKind, ComputeConfig, DataConfig, DataSource, Distill, ModelSpec,
-    OptimConfig, OutputConfig, Preset, RunControl, ScheduleConfig, SpeakerSplit, TrainConfig,
-    WaveNoise,
+    AugmentConfig, BackendKind, ComputeConfig, DataConfig, DataSource, Distill, InitConfig,
+    InitNorm, ModelSpec, OptimConfig, OutputConfig, Preset, RunControl, ScheduleConfig,
+    SpeakerSplit, TrainConfig, WaveNoise,
 };
+pub use config::{CorporaSource, CorpusEntry};
 pub use data::{Dataset, Item, load_dataset, resolve_split};
 pub use error::{Result, TrainError};
 pub use head::{HeadFit, fit_head};

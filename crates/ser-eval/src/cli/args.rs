@@ -17,6 +17,8 @@ pub const DEFAULT_MODEL_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../
 /// Examples:
 ///   ser-eval --model runs/crnn --data data/ravdess --actors 21,22,23,24
 ///   ser-eval --model runs/crnn --data my-corpus --format json --out runs/eval
+///   ser-eval --data ravdess=data/ravdess --data emodb=data/emodb-16k \
+///       --label-map emodb=datasets/labelmaps/emodb.csv
 ///
 /// Cross-validation by actor trains a model per fold: it is `ser-train cv` (and
 /// `ser-train cv-combine`), which score the folds with this crate.
@@ -70,13 +72,33 @@ pub struct EvalArgs {
     #[arg(long, value_name = "DIR")]
     pub model: Option<PathBuf>,
 
-    /// Corpus to evaluate on: RAVDESS layout (Actor_NN/), flat RAVDESS names, label/*.wav
-    /// folders or a CSV manifest. Unreadable files are reported and skipped.
-    #[arg(long, value_name = "DIR", required = true)]
-    pub data: Option<PathBuf>,
+    /// Corpus to evaluate on: RAVDESS layout (Actor_NN/), flat RAVDESS or EMO-DB names,
+    /// label/*.wav folders or a CSV manifest. Unreadable files are reported and skipped.
+    /// Repeat as NAME=PATH for several corpora: speakers become NAME:SPEAKER and the report
+    /// gets one row per corpus.
+    #[arg(long, value_name = "[NAME=]PATH", required = true)]
+    pub data: Vec<String>,
+
+    /// Speaker rule of a corpus: a regex with one capture group on the file name (e.g.
+    /// `^(\d\d)`) or `column:COL` of a CSV manifest; `NAME=` says which corpus (needed with
+    /// several). RAVDESS and EMO-DB names need none.
+    #[arg(long = "speaker-pattern", value_name = "[NAME=]RULE")]
+    pub speaker_rules: Vec<String>,
+
+    /// Label-map file of a corpus (`from,to` lines, `-` drops; see datasets/README.md), e.g.
+    /// `emodb=datasets/labelmaps/emodb.csv`. Clips it drops are reported once.
+    #[arg(long = "label-map", value_name = "[NAME=]FILE")]
+    pub label_maps: Vec<String>,
+
+    /// Evaluate only clips with these labels (after the label maps; comma separated); the
+    /// others are reported once as left out. Default: every label (labels the model lacks
+    /// are listed as unmapped).
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub labels: Vec<String>,
 
     /// Evaluate only these speakers, comma-separated (RAVDESS actors: 21,22 or 1,2; numbers are
-    /// zero-padded to two digits). Default: every speaker in the data.
+    /// zero-padded to two digits; with several corpora `emodb:03`, or a bare `03` when only
+    /// one corpus has it). Default: every speaker in the data.
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub actors: Option<Vec<String>>,
 
@@ -118,19 +140,6 @@ pub struct BootstrapArgs {
     pub bootstrap_seed: u64,
 }
 
-/// Zero-pads purely numeric speaker ids to two digits (`1` -> `01`), as RAVDESS names them.
-pub fn normalize_actors(actors: &[String]) -> Vec<String> {
-    actors
-        .iter()
-        .map(|a| a.trim())
-        .filter(|a| !a.is_empty())
-        .map(|a| match a.parse::<u32>() {
-            Ok(n) if a.chars().all(|c| c.is_ascii_digit()) => format!("{n:02}"),
-            _ => a.to_string(),
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,9 +151,24 @@ mod tests {
     }
 
     #[test]
-    fn actors_are_zero_padded() {
-        let a = normalize_actors(&["1".into(), " 21".into(), "spk_a".into(), "".into()]);
-        assert_eq!(a, vec!["01", "21", "spk_a"]);
+    fn data_repeats_with_per_corpus_options() {
+        let cli = Cli::try_parse_from([
+            "ser-eval",
+            "--data",
+            "ravdess=r",
+            "--data",
+            "emodb=e",
+            "--label-map",
+            "emodb=m.csv",
+            "--speaker-pattern",
+            "emodb=^(\\d\\d)",
+            "--labels",
+            "angry,sad",
+        ])
+        .unwrap();
+        assert_eq!(cli.eval.data, ["ravdess=r", "emodb=e"]);
+        assert_eq!(cli.eval.label_maps, ["emodb=m.csv"]);
+        assert_eq!(cli.eval.labels, ["angry", "sad"]);
     }
 
     #[test]

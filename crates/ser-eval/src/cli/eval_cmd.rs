@@ -1,4 +1,5 @@
-//! `ser-eval --data DIR [--model DIR]`: evaluate one model on one corpus.
+//! `ser-eval --data DIR [--model DIR]`: evaluate one model on one corpus, or on several
+//! (`--data NAME=DIR` repeated) with one row per corpus.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -9,28 +10,32 @@ use ser_eval::metrics::BootstrapConfig;
 use ser_eval::render::{csv_string, json_string, overlap_warning, table, validation_note};
 use ser_eval::{EvalOptions, evaluate_corpus};
 
-use super::args::{DEFAULT_MODEL_DIR, EvalArgs, Format, normalize_actors};
+use ravdess_loader::{CorporaOptions, Corpus, CorpusSpec, open_corpora_with, speaker};
+
+use super::args::{DEFAULT_MODEL_DIR, EvalArgs, Format};
 use super::progress::bar;
 
 /// Runs the evaluation command.
 pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
     let model_dir = resolve_model(args.model.as_deref())?;
-    let Some(data) = &args.data else {
+    if args.data.is_empty() {
         bail!("--data DIR is required: the corpus to evaluate on");
-    };
+    }
     let predictor = ser_eval::model::ArtifactPredictor::load(&model_dir)?;
-    let corpus = ravdess_loader::open_corpus(data)
-        .with_context(|| format!("opening the corpus {}", data.display()))?;
+    let (corpus, described) = open_data(args)?;
     if !corpus.problems.is_empty() {
         eprintln!(
-            "warning: {} file(s) in {} could not be used and are skipped (listed in the report)",
+            "warning: {} file(s) in {described} could not be used and are skipped (listed in \
+             the report)",
             corpus.problems.len(),
-            data.display()
         );
+    }
+    for l in &corpus.left_out {
+        eprintln!("note: {l}");
     }
     let opts = EvalOptions {
         noise_snr_db: args.noise_snr,
-        actors: args.actors.as_deref().map(normalize_actors),
+        actors: args.actors.as_deref().map(speaker::normalise_all),
         bootstrap: BootstrapConfig::checked(
             args.bootstrap.bootstrap,
             args.bootstrap.confidence,
@@ -38,6 +43,7 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
         )?,
         batch_size: usize::try_from(args.batch_size).unwrap_or(32),
         model_name: model_dir.display().to_string(),
+        per_corpus: false,
     };
     let pb = bar("predicting", "clips");
     let eval = evaluate_corpus(&predictor, corpus, &opts, &|done, total| {
@@ -79,6 +85,30 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
         eprintln!("wrote {} files to {}", files.len(), out.display());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The corpus of `--data` (one folder, opened as always, or several combined with their
+/// speaker rules, label maps and `--labels`) and how to name it in messages.
+fn open_data(args: &EvalArgs) -> anyhow::Result<(Corpus, String)> {
+    let plain = args.data.len() == 1
+        && ravdess_loader::split_named(&args.data[0]).0.is_none()
+        && args.speaker_rules.is_empty()
+        && args.label_maps.is_empty()
+        && args.labels.is_empty();
+    if plain {
+        let data = &args.data[0];
+        let corpus = ravdess_loader::open_corpus(data)
+            .with_context(|| format!("opening the corpus {data}"))?;
+        return Ok((corpus, data.clone()));
+    }
+    let specs = CorpusSpec::from_args(&args.data, &args.speaker_rules, &args.label_maps)
+        .context("reading --data, --speaker-pattern and --label-map")?;
+    let options = CorporaOptions {
+        labels: (!args.labels.is_empty()).then(|| args.labels.clone()),
+    };
+    let corpus = open_corpora_with(&specs, &options)
+        .with_context(|| format!("opening the corpora {}", args.data.join(", ")))?;
+    Ok((corpus, args.data.join(", ")))
 }
 
 /// `--model`, or the shipped default model if it exists, or a clear error.

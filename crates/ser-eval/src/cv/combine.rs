@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use crate::corpora::{corpora_of, corpus_scores};
 use crate::error::{EvalError, Result};
 use crate::evaluate::Evaluation;
 use crate::output::{PREDICTIONS_FILE, write_outputs};
@@ -124,7 +125,10 @@ pub fn combine_runs(runs: &[PathBuf], out: &Path) -> Result<(CvSummary, Vec<Stri
             ..Protocol::default()
         };
         protocol.check_overlap();
-        let report = EvalReport::build(&labels, &records, protocol, &first.config.bootstrap)?;
+        let mut report = EvalReport::build(&labels, &records, protocol, &first.config.bootstrap)?;
+        if !first.config.corpora.is_empty() {
+            report.by_corpus = corpus_scores(&labels, &records, &corpora_of(&records))?;
+        }
         let eval = Evaluation { report, records };
         write_outputs(&dir, &eval)?;
         let r = FoldResult {
@@ -142,6 +146,7 @@ pub fn combine_runs(runs: &[PathBuf], out: &Path) -> Result<(CvSummary, Vec<Stri
                 .filter_map(|s| s.folds.iter().find(|f| f.fold == fold.fold))
                 .map(|f| f.seconds)
                 .sum(),
+            by_corpus: eval.report.by_corpus.clone(),
         };
         write_json(&dir.join("fold.json"), &r)?;
         results.push(r);
@@ -202,16 +207,19 @@ fn average_fold(runs: &[PathBuf], fold: usize, labels: &[String]) -> Result<Vec<
     let path_of = |run: &Path| fold_dir(run, fold).join(PREDICTIONS_FILE);
     let mut base = Vec::new();
     read_predictions(&path_of(&runs[0]), labels, &mut base)?;
-    let key = |r: &PredictionRecord| {
+    // The file name, and the speaker: corpora combined from copies of one layout may share
+    // file names, never namespaced speakers.
+    let file = |r: &PredictionRecord| {
         Path::new(&r.id)
             .file_name()
             .map_or_else(|| r.id.clone(), |n| n.to_string_lossy().into_owned())
     };
+    let key = |r: &PredictionRecord| (r.speaker.clone(), file(r));
     for run in &runs[1..] {
         let path = path_of(run);
         let mut other = Vec::new();
         read_predictions(&path, labels, &mut other)?;
-        let mut by_key: HashMap<String, PredictionRecord> =
+        let mut by_key: HashMap<(Option<String>, String), PredictionRecord> =
             other.into_iter().map(|r| (key(&r), r)).collect();
         for r in &mut base {
             let o = by_key
@@ -220,7 +228,7 @@ fn average_fold(runs: &[PathBuf], fold: usize, labels: &[String]) -> Result<Vec<
                     path: path.clone(),
                     reason: format!(
                         "no prediction for {} (the runs evaluated different clips)",
-                        key(r)
+                        file(r)
                     ),
                 })?;
             if o.true_index != r.true_index {
@@ -228,7 +236,7 @@ fn average_fold(runs: &[PathBuf], fold: usize, labels: &[String]) -> Result<Vec<
                     path: path.clone(),
                     reason: format!(
                         "{} has another true label than in {}",
-                        key(r),
+                        file(r),
                         runs[0].display()
                     ),
                 });
@@ -237,7 +245,7 @@ fn average_fold(runs: &[PathBuf], fold: usize, labels: &[String]) -> Result<Vec<
                 *p += q;
             }
         }
-        if let Some(extra) = by_key.keys().next() {
+        if let Some((_, extra)) = by_key.keys().next() {
             return Err(EvalError::BadPredictions {
                 path,
                 reason: format!("{extra} is not among the clips of {}", runs[0].display()),

@@ -102,6 +102,7 @@ pub fn score_fold(out: &Path, fold: TrainedFold<'_>, config: &CvConfig) -> Resul
         batch_size: 32,
         model_name: format!("cv fold {} ({})", fold.number, config.model_type),
         noise_snr_db: None,
+        per_corpus: !config.corpora.is_empty(),
     };
     let corpus = Corpus::from_utterances(config.data.clone(), Layout::Generated, fold.test);
     let eval = evaluate_corpus(&model, corpus, &opts, &|_, _| {})?;
@@ -116,6 +117,7 @@ pub fn score_fold(out: &Path, fold: TrainedFold<'_>, config: &CvConfig) -> Resul
         macro_f1: eval.report.macro_f1,
         kappa: eval.report.kappa,
         seconds: fold.started.elapsed().as_secs_f64(),
+        by_corpus: eval.report.by_corpus.clone(),
     };
     write_json(&dir.join(DONE_FILE), &r)?;
     Ok(r)
@@ -134,8 +136,23 @@ pub fn summarise(
         protocol: format!(
             "speaker-independent {}-fold cross-validation by actor (ravdess_loader::split::\
              kfold_by_speaker, seed {}): each fold trains on the other folds' actors and is \
-             evaluated on its held-out actors",
-            config.folds, config.seed
+             evaluated on its held-out actors{}",
+            config.folds,
+            config.seed,
+            if config.corpora.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ", over the corpora {} together (speakers namespaced `corpus:speaker`; \
+                     every clip of a speaker is in one fold)",
+                    config
+                        .corpora
+                        .iter()
+                        .map(|c| c.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }
         ),
         config: config.clone(),
         ua: pick(|r| r.ua),
@@ -237,6 +254,7 @@ pub(crate) mod test_support {
             macro_f1: 0.0,
             kappa: 0.0,
             seconds,
+            by_corpus: Vec::new(),
         };
         let config = CvConfig {
             model_type: "crnn".into(),
@@ -251,6 +269,7 @@ pub(crate) mod test_support {
                 resamples: 20,
                 ..Default::default()
             },
+            corpora: Vec::new(),
         };
         summarise(
             &config,

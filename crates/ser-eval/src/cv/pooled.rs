@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use crate::corpora::corpus_scores;
 use crate::error::{EvalError, Result};
 use crate::output::PREDICTIONS_FILE;
 use crate::report::{EvalReport, PredictionRecord, Protocol};
@@ -64,7 +65,17 @@ pub fn pooled_report(out: &Path, summary: &CvSummary, labels: &[String]) -> Resu
     };
     // Checked per fold above; no single training set describes the pooled predictions.
     protocol.speaker_independent = Some(true);
-    EvalReport::build(labels, &records, protocol, &summary.config.bootstrap)
+    let mut report = EvalReport::build(labels, &records, protocol, &summary.config.bootstrap)?;
+    if !summary.config.corpora.is_empty() {
+        let names: Vec<String> = summary
+            .config
+            .corpora
+            .iter()
+            .map(|c| c.name.clone())
+            .collect();
+        report.by_corpus = corpus_scores(labels, &records, &names)?;
+    }
+    Ok(report)
 }
 
 fn bad(path: &Path, reason: String) -> EvalError {
@@ -133,8 +144,14 @@ pub(super) fn read_predictions(
         let speaker = Some(field(c_actor))
             .filter(|s| !s.is_empty())
             .map(String::from);
+        // Several corpora: speakers are namespaced `corpus:speaker`.
+        let corpus = ravdess_loader::speaker::split(field(c_actor))
+            .0
+            .unwrap_or_default()
+            .to_string();
         out.push(PredictionRecord {
             id: field(c_path).to_string(),
+            corpus,
             path: Some(PathBuf::from(field(c_path))),
             speaker,
             gender: None,
@@ -161,6 +178,25 @@ pub fn pooled_markdown(r: &EvalReport) -> String {
                 md,
                 "| {label} | {:.3} | {:.3} | {:.3} | {} |",
                 c.precision, c.recall, c.f1, c.support
+            );
+        }
+    }
+    if !r.by_corpus.is_empty() {
+        md.push_str(
+            "\nPooled, by corpus (UA and macro-F1 over the labels each corpus has):\n\n\
+             | corpus | labels | n | UA | WA | macro-F1 |\n|---|---|---|---|---|---|\n",
+        );
+        for c in &r.by_corpus {
+            let _ = writeln!(
+                md,
+                "| {} | {} ({}) | {} | {:.4} | {:.4} | {:.4} |",
+                c.corpus,
+                c.labels.len(),
+                c.labels.join(", "),
+                c.n,
+                c.ua,
+                c.wa,
+                c.macro_f1
             );
         }
     }

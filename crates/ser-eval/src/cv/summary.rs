@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
+use crate::corpora::{CorpusRef, CorpusScore};
 use crate::metrics::BootstrapConfig;
 
 /// Settings of a cross-validation run (saved as `cv-config.json`; a resumed run must match).
@@ -32,6 +33,10 @@ pub struct CvConfig {
     pub actors: Option<Vec<String>>,
     /// Bootstrap settings of each fold's report.
     pub bootstrap: BootstrapConfig,
+    /// The corpora, when several were combined (speakers namespaced `name:speaker`): every
+    /// report then has one row per corpus. Empty (and not written) for one corpus.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub corpora: Vec<CorpusRef>,
 }
 
 /// The held-out scores of one fold.
@@ -56,6 +61,10 @@ pub struct FoldResult {
     /// Wall-clock seconds to train and evaluate the fold.
     #[serde(default)]
     pub seconds: f64,
+    /// One row per corpus of the fold's held-out clips, when several corpora were combined
+    /// (UA and macro-F1 over each corpus's own labels).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub by_corpus: Vec<CorpusScore>,
 }
 
 /// Mean and sample standard deviation over folds.
@@ -160,6 +169,7 @@ pub fn markdown(s: &CvSummary) -> String {
         ms(s.macro_f1),
         ms(s.kappa)
     );
+    md.push_str(&corpus_markdown(s));
     let training = c.recipe.clone().unwrap_or_else(|| {
         c.epochs
             .map_or_else(|| "trainer default".to_string(), |e| format!("epochs {e}"))
@@ -175,6 +185,47 @@ pub fn markdown(s: &CvSummary) -> String {
             .unwrap_or_default(),
         s.machine
     );
+    md
+}
+
+/// Per-corpus rows of a cross-validation over several corpora (empty text for one corpus):
+/// for each corpus, its clips over all folds and the mean ± std over the folds that held some
+/// of its speakers out.
+fn corpus_markdown(s: &CvSummary) -> String {
+    if s.config.corpora.is_empty() {
+        return String::new();
+    }
+    let mut md = String::from(
+        "\nBy corpus (each corpus's UA and macro-F1 average over the labels that corpus has; \
+         mean ± std over the folds that held out some of its speakers):\n\n\
+         | corpus | labels | folds | n | UA | WA | macro-F1 |\n|---|---|---|---|---|---|---|\n",
+    );
+    let ms = |m: MeanStd| format!("{:.4} ± {:.4}", m.mean, m.std);
+    for c in &s.config.corpora {
+        let rows: Vec<&CorpusScore> = s
+            .folds
+            .iter()
+            .flat_map(|f| f.by_corpus.iter().filter(|r| r.corpus == c.name))
+            .collect();
+        let labels: std::collections::BTreeSet<&str> = rows
+            .iter()
+            .flat_map(|r| r.labels.iter().map(String::as_str))
+            .collect();
+        let pick = |f: fn(&CorpusScore) -> f64| {
+            MeanStd::of(&rows.iter().map(|r| f(r)).collect::<Vec<_>>())
+        };
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            c.name,
+            labels.len(),
+            rows.len(),
+            rows.iter().map(|r| r.n).sum::<usize>(),
+            ms(pick(|r| r.ua)),
+            ms(pick(|r| r.wa)),
+            ms(pick(|r| r.macro_f1)),
+        );
+    }
     md
 }
 

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use ser_audio::{Audio, resample};
 
 use super::head::{LinearHead, fuse};
-use super::manifest::Manifest;
+use super::manifest::{Manifest, Member};
 use crate::batch::InputBatch;
 use crate::error::{ModelError, Result};
 use crate::model::Model;
@@ -67,6 +67,44 @@ impl Prediction {
     }
 }
 
+impl Member {
+    /// This member's network with its trained weights, read from `dir` (the artifact
+    /// directory of the manifest listing it) onto `device`. On an autodiff device the
+    /// parameters require gradients, so the network can be trained further (`ser-train
+    /// --init`, fine-tuning); [`Classifier::load`] builds every member through this.
+    ///
+    /// # Errors
+    ///
+    /// [`ModelError::Weights`] naming the file: missing, unreadable, or not weights of this
+    /// member's configuration.
+    pub fn load_weights(&self, dir: &Path, device: &Device) -> Result<Model> {
+        let path = dir.join(&self.weights);
+        if !path.is_file() {
+            return Err(ModelError::Weights {
+                path,
+                reason: "file not found".into(),
+            });
+        }
+        // Read the whole file now: burn's file reader loads tensors lazily, so a classifier
+        // built with `try_load_file` panics on its first prediction if the directory is
+        // replaced or deleted after loading (ser-train rewrites artifacts atomically while a
+        // server may hold the old one).
+        let bytes = read_aligned(&path).map_err(|e| ModelError::Weights {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        let weights_error = |e: burn::store::RecordError| ModelError::Weights {
+            path: path.clone(),
+            reason: e.to_string(),
+        };
+        let record = burn::store::ModuleRecord::from_bytes(bytes).map_err(weights_error)?;
+        self.model
+            .init(device)
+            .try_load_record(record)
+            .map_err(weights_error)
+    }
+}
+
 #[derive(Debug)]
 struct LoadedMember {
     model: Model,
@@ -101,35 +139,11 @@ impl Classifier {
     pub fn load_on(dir: impl AsRef<Path>, device: &Device) -> Result<Self> {
         let dir = dir.as_ref();
         let manifest = Manifest::read(dir)?;
-        let mut models = Vec::with_capacity(manifest.members.len());
-        for member in &manifest.members {
-            let path = dir.join(&member.weights);
-            if !path.is_file() {
-                return Err(ModelError::Weights {
-                    path,
-                    reason: "file not found".into(),
-                });
-            }
-            // Read the whole file now: burn's file reader loads tensors lazily, so a
-            // classifier built with `try_load_file` panics on its first prediction if the
-            // directory is replaced or deleted after loading (ser-train rewrites artifacts
-            // atomically while a server may hold the old one).
-            let bytes = read_aligned(&path).map_err(|e| ModelError::Weights {
-                path: path.clone(),
-                reason: e.to_string(),
-            })?;
-            let weights_error = |e: burn::store::RecordError| ModelError::Weights {
-                path: path.clone(),
-                reason: e.to_string(),
-            };
-            let record = burn::store::ModuleRecord::from_bytes(bytes).map_err(weights_error)?;
-            let model = member
-                .model
-                .init(device)
-                .try_load_record(record)
-                .map_err(weights_error)?;
-            models.push(model);
-        }
+        let models = manifest
+            .members
+            .iter()
+            .map(|member| member.load_weights(dir, device))
+            .collect::<Result<Vec<_>>>()?;
         Self::from_parts(manifest, models, device)
     }
 

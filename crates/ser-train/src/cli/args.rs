@@ -8,6 +8,8 @@ use ser_models::Family;
 use ser_train::BackendKind;
 
 use super::choice;
+use super::data_args::DataArgs;
+use super::init_args::InitArgs;
 use super::recipe_args::RecipeArgs;
 
 /// Train a CNN, RNN or CRNN emotion classifier. Accuracy is always speaker-independent:
@@ -18,6 +20,8 @@ use super::recipe_args::RecipeArgs;
 ///   ser-train --model crnn --data data/ravdess --folds 5
 ///   ser-train cv --model-type crnn --data data/ravdess --folds 5 --out runs/cv-crnn
 ///   ser-train cv --model-type crnn --data data/ravdess --out runs/cv-t1 --train-seed 1 --fold 2
+///   ser-train cv --model-type crnn --data ravdess=data/ravdess --data emodb=data/emodb-16k \
+///       --label-map emodb=datasets/labelmaps/emodb.csv --out runs/cv-two
 ///   ser-train cv-combine --runs runs/cv-crnn,runs/cv-t1 --out runs/cv-2seeds
 #[derive(Debug, Parser)]
 #[command(name = "ser-train", version, verbatim_doc_comment)]
@@ -46,18 +50,21 @@ pub enum Command {
 /// Training one model (the default command): the flags of `ser-train --model ...`.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
-    /// Model family. (An `Option` only so that the subcommands, which do not take it, can
-    /// build these arguments; clap requires it for training.)
-    #[arg(long, value_parser = choice::family(), required = true)]
+    /// Model family (with --init: the parent's, which may be left out). (An `Option` so that
+    /// the subcommands, which do not take it, can build these arguments.)
+    #[arg(long, value_parser = choice::family(), required_unless_present = "init")]
     pub model: Option<Family>,
-    /// Corpus directory (RAVDESS layout, flat RAVDESS names, label/*.wav folders or a CSV
-    /// manifest). Default: the generated corpus (24 actors, in memory).
-    #[arg(long)]
-    pub data: Option<PathBuf>,
+    /// The corpus or corpora.
+    #[command(flatten)]
+    pub data: DataArgs,
     /// The training recipe and its adjustments.
     #[command(flatten)]
     pub recipe: RecipeArgs,
-    /// Test actors, comma separated (default 21,22,23,24 when present, else the last ~1/6).
+    /// Fine-tuning from a trained model.
+    #[command(flatten)]
+    pub init: InitArgs,
+    /// Test actors, comma separated (default 21,22,23,24 when present, else the last ~1/6;
+    /// with several corpora, chosen so in each; `emodb:03`, or `03` when one corpus has it).
     #[arg(long, value_delimiter = ',', conflicts_with_all = ["folds", "all_actors"])]
     pub test_actors: Vec<String>,
     /// Train on every actor, holding none out: the final fit of a recipe whose accuracy was
@@ -117,11 +124,12 @@ pub struct CvArgs {
     #[arg(long, value_parser = choice::family())]
     pub model_type: Family,
 
-    /// Corpus (as for evaluation). Default: the generated RAVDESS-shaped corpus, in memory.
-    #[arg(long, value_name = "DIR")]
-    pub data: Option<PathBuf>,
+    /// The corpus or corpora (default: the generated RAVDESS-shaped corpus, in memory).
+    #[command(flatten)]
+    pub data: DataArgs,
 
-    /// Use only these speakers (comma-separated), e.g. 1-20 of RAVDESS as 01,02,...
+    /// Use only these speakers (comma-separated), e.g. 1-20 of RAVDESS as 01,02,... (with
+    /// several corpora `ravdess:01`, or `01` when only one corpus has it)
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub actors: Option<Vec<String>>,
 

@@ -11,14 +11,14 @@ use super::progress::TrainBars;
 
 /// Runs the cross-validation command.
 pub fn run(args: &CvArgs) -> anyhow::Result<ExitCode> {
-    let has_data = args.data.is_some();
+    let has_data = args.data.given();
     let mut recipe = args.recipe.config(args.model_type, has_data);
     recipe.model.tiny = args.tiny;
     let opts = CvOptions {
         recipe_name: args.recipe.describe(args.model_type, has_data),
         recipe,
         epochs: args.recipe.epochs,
-        data: args.data.clone(),
+        data: args.data.source()?,
         actors: args.actors.as_deref().map(speaker::normalise_all),
         folds: usize::try_from(args.folds).unwrap_or(5),
         seed: args.seed,

@@ -3,6 +3,8 @@
 pub mod args;
 pub mod choice;
 pub mod cv_cmd;
+pub mod data_args;
+pub mod init_args;
 pub mod progress;
 pub mod recipe_args;
 pub mod train_cmd;

@@ -34,6 +34,7 @@ impl TrainBars {
         match e {
             TrainEvent::Progress { stage, done, total } => self.clips(stage, done, total),
             TrainEvent::Warning(w) => self.suspend(|| eprintln!("warning: {w}")),
+            TrainEvent::Note(n) => self.suspend(|| eprintln!("note: {n}")),
             TrainEvent::EpochStart {
                 epoch,
                 epochs,

@@ -3,30 +3,28 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use ravdess_loader::{split, synth};
+use ravdess_loader::{speaker, split, synth};
 use ser_models::Family;
 use ser_train::{DataSource, Distill, SpeakerSplit, TrainConfig, TrainStatus};
 
 use super::args::TrainArgs;
+use super::init_args;
 use super::progress::TrainBars;
-
-/// RAVDESS speakers are "01".."24": accept "1" for "01".
-fn speaker(s: &str) -> String {
-    match s.trim().parse::<u32>() {
-        Ok(n) if n < 100 => format!("{n:02}"),
-        _ => s.trim().to_string(),
-    }
-}
 
 /// Trains one model (or, with `--folds`, one per speaker fold) as the flags say.
 pub fn run(a: &TrainArgs) -> anyhow::Result<ExitCode> {
-    let Some(family) = a.model else {
-        bail!("--model is required: cnn, rnn or crnn");
+    let parent = match a.init.config()? {
+        Some(init) => Some(ser_train::finetune::Parent::open(&init)?),
+        None => None,
     };
+    let family = init_args::family(a, parent.as_ref())?;
     if !a.quiet {
-        eprintln!("recipe: {}", a.recipe.describe(family, a.data.is_some()));
+        eprintln!("recipe: {}", a.recipe.describe(family, a.data.given()));
     }
-    let cfg = config(a, family)?;
+    let mut cfg = config(a, family)?;
+    if let Some(p) = &parent {
+        init_args::apply(a, p, &mut cfg)?;
+    }
     let mut bars = TrainBars::new(a.quiet);
     let Some(k) = a.folds else {
         return report(&ser_train::train(&cfg, &mut |e| bars.show(e))?);
@@ -39,12 +37,9 @@ pub fn run(a: &TrainArgs) -> anyhow::Result<ExitCode> {
 
 /// The run's config: the recipe with every flag applied.
 fn config(a: &TrainArgs, family: Family) -> anyhow::Result<TrainConfig> {
-    let mut cfg = a.recipe.config(family, a.data.is_some());
-    if let Some(d) = &a.data {
-        if !d.exists() {
-            bail!("--data `{}` does not exist", d.display());
-        }
-        cfg.data.source = DataSource::Dir(d.clone());
+    let mut cfg = a.recipe.config(family, a.data.given());
+    if let Some(source) = a.data.source()? {
+        cfg.data.source = source;
     } else if !a.synth_actors.is_empty() {
         cfg.data.source = DataSource::Synth(synth::SynthConfig {
             actors: a.synth_actors.clone(),
@@ -61,8 +56,8 @@ fn config(a: &TrainArgs, family: Family) -> anyhow::Result<TrainConfig> {
     cfg.control.resume = a.resume;
     cfg.control.stop_after_batches = a.stop_after_batches;
     cfg.data.split = SpeakerSplit {
-        test: a.test_actors.iter().map(|s| speaker(s)).collect(),
-        val: a.val_actors.iter().map(|s| speaker(s)).collect(),
+        test: speaker::normalise_all(&a.test_actors),
+        val: speaker::normalise_all(&a.val_actors),
     };
     cfg.data.no_test = a.all_actors;
     cfg.model.tiny = a.tiny;
@@ -165,6 +160,10 @@ fn report(out: &ser_train::TrainOutcome) -> anyhow::Result<ExitCode> {
                 if c.support > 0 {
                     println!("  {l:<10} recall {:.3}", c.recall);
                 }
+            }
+            if !out.test_by_corpus.is_empty() {
+                println!("by corpus (UA and macro-F1 over the labels each corpus has):");
+                print!("{}", ser_eval::render::corpus_text(&out.test_by_corpus));
             }
             println!("model written to {dir}");
             Ok(ExitCode::SUCCESS)

@@ -111,6 +111,7 @@ impl From<Flat> for TrainConfig {
             },
             augment: f.augment,
             distill: f.distill,
+            init: None,
             seed: f.seed,
             compute: ComputeConfig {
                 backend: f.backend,

@@ -2,11 +2,15 @@
 //! saved before the config was nested.
 
 mod augment;
+mod corpora;
+mod init;
 mod legacy;
 mod recipe;
 mod train;
 
 pub use augment::{AugmentConfig, WaveNoise};
+pub use corpora::{CorporaSource, CorpusEntry};
+pub use init::{InitConfig, InitNorm};
 pub use recipe::Preset;
 pub use train::{
     BackendKind, ComputeConfig, DataConfig, DataSource, Distill, ModelSpec, OptimConfig,

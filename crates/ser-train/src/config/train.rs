@@ -76,6 +76,9 @@ pub enum DataSource {
     Dir(PathBuf),
     /// The generated corpus, in memory.
     Synth(SynthConfig),
+    /// Several corpora as one (or one with a speaker rule, label map or target labels):
+    /// `ser-train --data NAME=PATH ...` (see [`super::CorporaSource`]).
+    Corpora(super::CorporaSource),
 }
 
 impl Default for DataSource {
@@ -296,6 +299,10 @@ pub struct TrainConfig {
     /// Learn from teacher models' probabilities as well as the labels. `None` = off.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub distill: Option<Distill>,
+    /// Fine-tuning: start from a trained model instead of random weights. `None` = from
+    /// scratch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub init: Option<super::InitConfig>,
     /// Seed of everything random (init, shuffling, augmentation, dropout).
     pub seed: u64,
     /// Backend and kernels.
@@ -325,6 +332,7 @@ impl TrainConfig {
             schedule: ScheduleConfig::default(),
             augment: AugmentConfig::default(),
             distill: None,
+            init: None,
             seed: 42,
             compute: ComputeConfig::default(),
             output: OutputConfig {
@@ -351,8 +359,13 @@ impl TrainConfig {
                  drop one of the two",
             ));
         }
-        if self.schedule.epochs == 0 {
-            return Err(TrainError::config("--epochs", "must be at least 1"));
+        // A fine-tune of 0 epochs is the parent as it starts the run (its network with the
+        // new output rows): the way to score the starting point.
+        if self.schedule.epochs == 0 && self.init.is_none() {
+            return Err(TrainError::config(
+                "--epochs",
+                "must be at least 1 (0 only with --init)",
+            ));
         }
         if self.optim.batch_size == 0 {
             return Err(TrainError::config("--batch-size", "must be at least 1"));

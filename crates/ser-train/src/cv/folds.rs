@@ -308,6 +308,7 @@ mod tests {
                 resamples: 50,
                 ..Default::default()
             },
+            corpora: Vec::new(),
         }
     }
 

@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 
 use dsp_features::functionals::FunctionalsConfig;
 use ravdess_loader::synth::{self, SynthConfig};
-use ravdess_loader::{Utterance, open_corpus};
+use ravdess_loader::{Utterance, open_corpus, speaker};
+use ser_eval::CorpusRef;
 use ser_eval::cv::{CvConfig, CvSummary, combine_runs, markdown, pooled_markdown, pooled_report};
 use ser_eval::metrics::BootstrapConfig;
 use ser_eval::{EvalReport, plot};
@@ -34,9 +35,10 @@ pub struct CvOptions {
     /// The `--epochs` given on the command line, recorded as such in `cv-config.json` (`None`
     /// when the recipe's own count applies).
     pub epochs: Option<usize>,
-    /// Corpus directory; `None` = the generated corpus.
-    pub data: Option<PathBuf>,
-    /// Only these speakers (normalised ids, e.g. `01`); `None` = all.
+    /// The corpus (a directory, or several corpora as one); `None` = the generated corpus.
+    pub data: Option<DataSource>,
+    /// Only these speakers (e.g. `01`; with several corpora `emodb:03`, or a bare id that one
+    /// corpus has); `None` = all.
     pub actors: Option<Vec<String>>,
     /// Number of actor folds.
     pub folds: usize,
@@ -95,12 +97,18 @@ pub fn cross_validate(
 ) -> Result<CvOutcome> {
     let (base, fusion, recipe) = recipe(opts)?;
     events(CvEvent::Recipe(recipe.clone()));
-    let (base, utts, data_name) = corpus(opts, base, events)?;
+    let CvData {
+        base,
+        utts,
+        name: data_name,
+        actors,
+        corpora,
+    } = corpus(opts, base, events)?;
     // Features for every clip, once (cached under <out>/.cache).
     let mut ds = load_dataset(&base, &mut |event| {
         events(CvEvent::Train { fold: None, event })
     })?;
-    ds.items.retain(|i| keeps(opts, &i.speaker));
+    ds.items.retain(|i| keeps(actors.as_deref(), &i.speaker));
     // The functionals are computed when a fold's head is first fitted, not here: a run whose
     // folds are all done (e.g. re-run to write the ensemble) needs none.
     let heads = fusion.map(|fusion| {
@@ -118,8 +126,9 @@ pub fn cross_validate(
         train_seed: opts.train_seed.filter(|&t| t != opts.seed),
         epochs: opts.epochs,
         recipe: Some(recipe),
-        actors: opts.actors.clone(),
+        actors,
         bootstrap: opts.bootstrap,
+        corpora,
     };
     let labels = ds.labels.clone();
     // The final fit (--refit) trains on every utterance the folds shared out.
@@ -205,22 +214,42 @@ fn recipe(opts: &CvOptions) -> Result<(TrainConfig, Option<FunctionalsFusion>, S
 }
 
 /// Whether `speaker` is among the `--actors` (every speaker without them).
-fn keeps(opts: &CvOptions, speaker: &str) -> bool {
-    opts.actors
-        .as_ref()
-        .is_none_or(|a| a.iter().any(|x| x == speaker))
+fn keeps(actors: Option<&[String]>, speaker: &str) -> bool {
+    actors.is_none_or(|a| a.iter().any(|x| x == speaker))
 }
 
-/// The corpus's utterances (filtered by `--actors`) and its name; `base.data` is set to it.
+/// The data of a cross-validation: the recipe with its source set, the utterances (filtered
+/// by `--actors`), the data's name, the `--actors` resolved against the corpus's speakers and,
+/// with several corpora, the corpora.
+struct CvData {
+    base: TrainConfig,
+    utts: Vec<Utterance>,
+    name: String,
+    actors: Option<Vec<String>>,
+    corpora: Vec<CorpusRef>,
+}
+
+/// Opens the data of `opts` (see [`CvData`]).
 fn corpus(
     opts: &CvOptions,
     mut base: TrainConfig,
     events: &mut (dyn FnMut(CvEvent) + Send),
-) -> Result<(TrainConfig, Vec<Utterance>, String)> {
-    let (utts, data_name) = match &opts.data {
-        Some(dir) => {
-            base.data.source = DataSource::Dir(dir.clone());
-            let corpus = open_corpus(dir)?;
+) -> Result<CvData> {
+    let on_disk = match &opts.data {
+        Some(DataSource::Dir(dir)) => Some((open_corpus(dir)?, dir.display().to_string(), None)),
+        Some(DataSource::Corpora(c)) => Some((c.open()?, c.describe(), Some(c))),
+        Some(DataSource::Synth(_)) | None => None,
+    };
+    let mut actors = opts.actors.clone();
+    let mut corpora = Vec::new();
+    let (utts, data_name) = match on_disk {
+        Some((corpus, name, several)) => {
+            if let Some(source) = &opts.data {
+                base.data.source = source.clone();
+            }
+            if let Some(c) = several.filter(|c| c.several()) {
+                corpora = c.refs();
+            }
             for p in &corpus.problems {
                 let warning = format!("skipped {}: {}", p.path.display(), p.reason);
                 events(CvEvent::Train {
@@ -228,10 +257,16 @@ fn corpus(
                     event: TrainEvent::Warning(warning),
                 });
             }
-            (corpus.utterances, dir.display().to_string())
+            if let Some(a) = &actors {
+                actors = Some(speaker::resolve(&corpus.speakers(), a, "--actors")?);
+            }
+            (corpus.utterances, name)
         }
         None => {
-            let mut cfg = SynthConfig::default();
+            let mut cfg = match &opts.data {
+                Some(DataSource::Synth(s)) => s.clone(),
+                _ => SynthConfig::default(),
+            };
             if let Some(a) = &opts.actors {
                 cfg.actors = a
                     .iter()
@@ -251,7 +286,11 @@ fn corpus(
     };
     let utts: Vec<Utterance> = utts
         .into_iter()
-        .filter(|u| u.speaker.as_deref().is_some_and(|s| keeps(opts, s)))
+        .filter(|u| {
+            u.speaker
+                .as_deref()
+                .is_some_and(|s| keeps(actors.as_deref(), s))
+        })
         .collect();
     if utts.is_empty() {
         return Err(TrainError::Data {
@@ -259,7 +298,13 @@ fn corpus(
             reason: "no utterance left after the --actors filter".into(),
         });
     }
-    Ok((base, utts, data_name))
+    Ok(CvData {
+        base,
+        utts,
+        name: data_name,
+        actors,
+        corpora,
+    })
 }
 
 /// What `ser-train cv-combine` does.

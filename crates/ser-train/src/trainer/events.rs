@@ -60,6 +60,9 @@ pub enum TrainEvent {
     /// Something the user should know that does not stop the run (a cache or plot that could
     /// not be written, a clip that could not be read).
     Warning(String),
+    /// How the run was set up, worth a line in a log (e.g. what a fine-tune takes from its
+    /// parent).
+    Note(String),
     /// Training starts (or resumes) with this epoch.
     EpochStart {
         /// 1-based epoch.

@@ -2,17 +2,19 @@
 //! the test speakers' scores, weights, the log and learning curves, `config.json`), scored on
 //! the test speakers through the same `Classifier` every tool uses.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use burn::module::Module;
 use ser_eval::metrics::ClassificationReport;
+use ser_eval::{CorpusScore, corpus_scores_of};
 use ser_models::Classifier;
 use ser_models::artifact::{ArtifactKind, FORMAT_VERSION, Manifest, Member, save_with_files};
 
 use super::events::TrainEvent;
 use super::run::{TrainOutcome, TrainStatus};
 use super::setup::Trainer;
-use crate::error::Result;
+use crate::error::{Result, TrainError};
 
 impl Trainer<'_> {
     /// Writes the kept model (the best epoch's, or the last one's) as an artifact in
@@ -24,14 +26,18 @@ impl Trainer<'_> {
     pub fn finalize(self, events: &mut (dyn FnMut(TrainEvent) + Send)) -> Result<TrainOutcome> {
         let best = self.best.clone().unwrap_or_else(|| self.model.valid());
         let mut manifest = self.manifest();
+        let test_functionals = self.parent_head(&mut manifest, events)?;
         // No test speakers (`no_test`): no score rather than a score of nothing, and no
         // classifier built to compute it.
-        let test = if self.plan.test_idx.is_empty() {
-            None
+        let (test, by_corpus) = if self.plan.test_idx.is_empty() {
+            (None, Vec::new())
         } else {
-            Some(self.test_scores(&manifest, &best)?)
+            let (t, c) = self.test_scores(&manifest, &best, test_functionals.as_ref())?;
+            (Some(t), c)
         };
-        self.record(&mut manifest, test.as_ref());
+        self.record(&mut manifest, test.as_ref(), &by_corpus);
+        // A fine-tune of 0 epochs has written no checkpoint yet.
+        std::fs::create_dir_all(&self.ckpt_dir).map_err(|e| TrainError::io(&self.ckpt_dir, e))?;
         let config = self.ckpt_dir.join("config.json");
         self.cfg.save(&config)?;
         let extras: Vec<PathBuf> = ["log.csv", "curve.png", "curve.svg", "config.json"]
@@ -45,7 +51,9 @@ impl Trainer<'_> {
         events(TrainEvent::Saved {
             artifact: out.clone(),
         });
-        Ok(self.outcome(TrainStatus::Completed, test, Some(out), None))
+        let mut outcome = self.outcome(TrainStatus::Completed, test, Some(out), None);
+        outcome.test_by_corpus = by_corpus;
+        Ok(outcome)
     }
 
     /// The manifest of the kept model, before its training record and scores.
@@ -108,31 +116,82 @@ impl Trainer<'_> {
         }
     }
 
-    /// The kept model's scores on the test speakers, predicted from the cached features by
-    /// the artifact's own classifier.
+    /// A fine-tune with `--functionals`: the parent's head fitted again on this run's
+    /// training clips, put into `manifest`; returns the test clips' functionals to score the
+    /// fused model with. `None` (and no head) otherwise.
+    fn parent_head(
+        &self,
+        manifest: &mut Manifest,
+        events: &mut (dyn FnMut(TrainEvent) + Send),
+    ) -> Result<Option<HashMap<String, Vec<f32>>>> {
+        let Some(parent) = self.plan.parent.as_ref().filter(|p| p.init.functionals) else {
+            return Ok(None);
+        };
+        let Some(fusion) = parent.manifest.functionals.clone() else {
+            return Ok(None);
+        };
+        let idx = (&self.plan.train_idx[..], &self.plan.test_idx[..]);
+        let refit = crate::finetune::refit_head(self.cfg, self.ds, &fusion, idx, events)?;
+        manifest.members[0].head = Some(refit.head);
+        manifest.functionals = Some(fusion);
+        Ok(Some(refit.test_functionals))
+    }
+
+    /// The kept model's scores on the test speakers, predicted from the cached features (and,
+    /// for a fused model, the clips' functionals) by the artifact's own classifier, and with
+    /// several corpora one row per corpus (UA over that corpus's own labels).
     fn test_scores(
         &self,
         manifest: &Manifest,
         best: &ser_models::Model,
-    ) -> Result<ClassificationReport> {
+        functionals: Option<&HashMap<String, Vec<f32>>>,
+    ) -> Result<(ClassificationReport, Vec<CorpusScore>)> {
         let ds = self.ds;
         let classifier =
             Classifier::from_parts(manifest.clone(), vec![best.clone()], &self.device)?;
         let idx = &self.plan.test_idx;
         let mut preds = Vec::with_capacity(idx.len());
         for &i in idx {
-            preds.push(classifier.predict_features(&ds.items[i].features)?.index);
+            let item = &ds.items[i];
+            let p = match functionals {
+                Some(f) => {
+                    let Some(row) = f.get(&item.id) else {
+                        return Err(TrainError::Data {
+                            path: ds.source.clone().into(),
+                            reason: format!("no functionals for test clip `{}`", item.id),
+                        });
+                    };
+                    classifier.predict_with_functionals(&item.features, row)?
+                }
+                None => classifier.predict_features(&item.features)?,
+            };
+            preds.push(p.index);
         }
         let targets: Vec<usize> = idx.iter().map(|&i| ds.items[i].label).collect();
-        Ok(ClassificationReport::new(
-            &targets,
-            &preds,
-            ds.labels.len(),
-        )?)
+        let by_corpus = if ds.corpora.is_empty() {
+            Vec::new()
+        } else {
+            let rows: Vec<(&str, usize, usize)> = idx
+                .iter()
+                .zip(&targets)
+                .zip(&preds)
+                .map(|((&i, &t), &p)| (ds.items[i].corpus.as_str(), t, p))
+                .collect();
+            let names: Vec<String> = ds.corpora.iter().map(|c| c.name.clone()).collect();
+            corpus_scores_of(&ds.labels, &rows, &names)?
+        };
+        let report = ClassificationReport::new(&targets, &preds, ds.labels.len())?;
+        Ok((report, by_corpus))
     }
 
-    /// Fills the manifest's training record (the config among it) and scores.
-    fn record(&self, manifest: &mut Manifest, test: Option<&ClassificationReport>) {
+    /// Fills the manifest's training record (the config among it; with several corpora, the
+    /// corpora, whose names prefix the speakers) and scores (per corpus too).
+    fn record(
+        &self,
+        manifest: &mut Manifest,
+        test: Option<&ClassificationReport>,
+        by_corpus: &[CorpusScore],
+    ) {
         let (cfg, ds, state, plan) = (self.cfg, self.ds, &self.state, &self.plan);
         manifest.training = serde_json::json!({
             "config": cfg,
@@ -146,6 +205,9 @@ impl Trainer<'_> {
             "seconds": state.seconds,
             "backend": cfg.compute.backend.name(),
         });
+        if let Some(p) = &plan.parent {
+            manifest.training["parent"] = p.record(&ds.labels);
+        }
         manifest.metrics = serde_json::json!({
             "protocol": manifest.protocol,
             "test_actors": plan.split.test,
@@ -153,6 +215,14 @@ impl Trainer<'_> {
             "test": test.map(|m| metrics_json(m, &ds.labels)),
             "validation": state.best_metrics.as_ref().map(|m| metrics_json(m, &ds.labels)),
         });
+        // The corpora by name and folder (`--data NAME=PATH`), so that evaluations compare
+        // speakers corpus by corpus (`ser_eval::heard`).
+        if let crate::DataSource::Corpora(c) = &cfg.data.source {
+            manifest.training["corpora"] = serde_json::json!(c.refs());
+        }
+        if test.is_some() && !by_corpus.is_empty() {
+            manifest.metrics["test"]["by_corpus"] = serde_json::json!(by_corpus);
+        }
     }
 
     /// The outcome of the run as it stands.
@@ -175,6 +245,7 @@ impl Trainer<'_> {
             labels: self.ds.labels.clone(),
             log: state.log.clone(),
             seconds: state.seconds,
+            test_by_corpus: Vec::new(),
         }
     }
 }

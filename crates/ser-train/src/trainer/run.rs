@@ -48,6 +48,10 @@ pub struct TrainOutcome {
     pub log: Vec<EpochRow>,
     /// Training seconds (all sessions of a resumed run).
     pub seconds: f64,
+    /// With several corpora: the test scores of each corpus (UA and macro-F1 over that
+    /// corpus's own labels); empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub test_by_corpus: Vec<ser_eval::CorpusScore>,
 }
 
 impl Trainer<'_> {

@@ -12,9 +12,10 @@ use ser_models::{Model, ModelConfig};
 
 use super::events::{Stage, TrainEvent};
 use crate::checkpoint::{self, TrainState};
-use crate::config::{SpeakerSplit, TrainConfig};
+use crate::config::{InitConfig, InitNorm, SpeakerSplit, TrainConfig};
 use crate::data::{Dataset, resolve_split};
 use crate::error::{Result, TrainError};
+use crate::finetune::Parent;
 
 /// What a run trains on and with: decided once, before the first epoch.
 pub(super) struct Plan {
@@ -41,6 +42,8 @@ pub(super) struct Plan {
     /// Examples per batch and batches per epoch.
     pub batch_size: usize,
     pub batches: usize,
+    /// The model a fine-tune starts from (`cfg.init`).
+    pub parent: Option<Parent>,
 }
 
 /// A training run in progress: built by [`Trainer::new`] (set-up, or resume from a
@@ -89,7 +92,7 @@ impl<'a> Trainer<'a> {
             .with_weights(
                 cfg.optim
                     .class_weights
-                    .then(|| class_weights(ds, &plan.train_idx, ds.labels.len())),
+                    .then(|| ds.class_weights(&plan.train_idx)),
             )
             .init(&train_device);
         let ce_eval = CrossEntropyLossConfig::new().init(&device);
@@ -113,7 +116,16 @@ impl<'a> Trainer<'a> {
             (r.state, r.model, r.optim, r.best)
         } else {
             let state = TrainState::fresh(fingerprint, &plan);
-            (state, plan.model_cfg.init(&train_device), optim, None)
+            let model = match &plan.parent {
+                Some(p) => p.initial_model(&plan.model_cfg, &ds.labels, &train_device)?,
+                None => plan.model_cfg.init(&train_device),
+            };
+            (state, model, optim, None)
+        };
+        // Freezing is not stored in weight files: a resumed fine-tune is frozen again.
+        let model = match &cfg.init {
+            Some(i) if i.freeze_conv && cfg.control.resume => crate::finetune::freeze_conv(model),
+            _ => model,
         };
         Ok(Self {
             cfg,
@@ -188,10 +200,24 @@ impl Plan {
         let val_idx = ds.indices(&split.val, true);
         let held: Vec<String> = split.test.iter().chain(&split.val).cloned().collect();
         let train_idx = ds.indices(&held, false);
-        let model_cfg = model_config(cfg, ds)?;
+        let parent = match &cfg.init {
+            Some(init) => Some(open_parent(init, cfg, ds, events)?),
+            None => None,
+        };
+        let model_cfg = match &parent {
+            Some(p) => p.model_config(ds.labels.len()),
+            None => model_config(cfg, ds)?,
+        };
         let train_mats: Vec<&FeatureMatrix> =
             train_idx.iter().map(|&i| &ds.items[i].features).collect();
-        let norm = NormStats::fit(&train_mats)?;
+        let norm = match parent.as_ref() {
+            Some(p) if p.init.norm == InitNorm::Parent => p.member_norm().cloned(),
+            _ => None,
+        };
+        let norm = match norm {
+            Some(n) => n,
+            None => NormStats::fit(&train_mats)?,
+        };
         let crop = ((cfg.augment.crop_seconds * cfg.features.sample_rate as f32)
             / cfg.features.hop_length as f32)
             .round()
@@ -229,8 +255,54 @@ impl Plan {
             soft,
             batch_size,
             batches,
+            parent,
         })
     }
+}
+
+/// Opens and checks the parent of a fine-tune and says what the run takes from it.
+fn open_parent(
+    init: &InitConfig,
+    cfg: &TrainConfig,
+    ds: &Dataset,
+    events: &mut (dyn FnMut(TrainEvent) + Send),
+) -> Result<Parent> {
+    let p = Parent::open(init)?;
+    p.check(cfg, ds)?;
+    let from = init.from.display();
+    let n = p.manifest.members.len();
+    if n > 1 {
+        events(TrainEvent::Note(format!(
+            "{from} is an ensemble of {n}: starting from member {} ({}); members: {} \
+             (--init-member N picks another)",
+            init.member,
+            p.member_name(),
+            p.members_list()
+        )));
+    }
+    let rows = p.rows(&ds.labels);
+    let fresh = rows.fresh(&ds.labels);
+    events(TrainEvent::Note(if rows.is_identity() {
+        "output layer: the parent's, whole (same labels, same order)".to_string()
+    } else {
+        format!(
+            "output layer: the parent's rows of {:?} kept{}",
+            rows.kept(&ds.labels),
+            if fresh.is_empty() {
+                String::new()
+            } else {
+                format!(", fresh rows for {fresh:?} (labels the parent does not have)")
+            }
+        )
+    }));
+    if p.manifest.functionals.is_some() && !init.functionals {
+        events(TrainEvent::Note(
+            "the parent's utterance-functionals head is dropped (it was fitted on the parent's \
+             speakers and labels); --functionals fits it again on this run's training speakers"
+                .to_string(),
+        ));
+    }
+    Ok(p)
 }
 
 /// The network's configuration: the explicit one, or the family's default shaped by the
@@ -261,26 +333,6 @@ fn model_config(cfg: &TrainConfig, ds: &Dataset) -> Result<ModelConfig> {
         ));
     }
     Ok(model_cfg)
-}
-
-/// Inverse class frequency on the training set, normalised to mean 1 (classes absent from
-/// training get 1).
-fn class_weights(ds: &Dataset, train_idx: &[usize], n: usize) -> Vec<f32> {
-    let mut counts = vec![0usize; n];
-    for &i in train_idx {
-        counts[ds.items[i].label] += 1;
-    }
-    let total = train_idx.len().max(1) as f32;
-    counts
-        .iter()
-        .map(|&c| {
-            if c == 0 {
-                1.0
-            } else {
-                total / (n as f32 * c as f32)
-            }
-        })
-        .collect()
 }
 
 /// A default config with the conv channels and recurrent width the recipe asks for (see
@@ -352,6 +404,7 @@ fn fingerprint(cfg: &TrainConfig, model: &ModelConfig, split: &SpeakerSplit) -> 
         ("burn_ops", json_if(cfg.compute.burn_ops, true)),
         ("no_val", json_if(cfg.data.no_val, true)),
         ("no_test", json_if(cfg.data.no_test, true)),
+        ("init", cfg.init.as_ref().map(|i| serde_json::json!(i))),
     ];
     for (key, value) in later {
         if let Some(v) = value {

@@ -1,0 +1,143 @@
+//! The fine-tuning flags of `ser-train` (`--init DIR|default` and its options), and the check
+//! that no other flag contradicts the parent's network, features or preprocessing.
+
+use anyhow::bail;
+use clap::{Args, ValueEnum};
+use ser_models::{Family, ModelConfig};
+use ser_train::TrainConfig;
+use ser_train::finetune::{InitConfig, InitNorm, Parent, describe_features, resolve_parent};
+
+use super::args::TrainArgs;
+use super::recipe_args::RecipeArgs;
+
+/// `--init-norm` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NormArg {
+    /// Keep the parent member's per-band statistics (before training, the new model predicts
+    /// what the parent does).
+    Parent,
+    /// Fit them on this run's training clips.
+    Refit,
+}
+
+/// Fine-tuning: start from a trained model instead of random weights.
+#[derive(Debug, Clone, Default, Args)]
+pub struct InitArgs {
+    /// Fine-tune: start from the trained model in DIR (manifest.json + weights), or from the
+    /// shipped model with `default` (found as ser-predict finds it: SER_MODEL, the user data
+    /// directory, beside the program, the source tree). The run takes the parent's network,
+    /// features, preprocessing and weights; output rows are matched to this run's labels by
+    /// name (a label the parent lacks gets a fresh row). --model may then be left out.
+    /// --epochs 0 writes the starting point, scored on the test speakers.
+    #[arg(long, value_name = "DIR|default")]
+    pub init: Option<String>,
+    /// With --init: the member of an ensemble parent to start from, from 0 [default: 0].
+    #[arg(long, value_name = "N", requires = "init")]
+    pub init_member: Option<usize>,
+    /// With --init: the feature normalisation of the new model [default: parent].
+    #[arg(long, value_enum, value_name = "FROM", requires = "init")]
+    pub init_norm: Option<NormArg>,
+    /// With --init: freeze the convolutional blocks (kernels, batch norm and its running
+    /// statistics); only the layers after them train.
+    #[arg(long, requires = "init")]
+    pub freeze_conv: bool,
+    /// With --init, for a parent fused with an utterance-functionals head (the shipped model
+    /// is): fit the head again on this run's training speakers and fuse it as the parent did.
+    /// Without this flag the parent's head is dropped.
+    #[arg(long, requires = "init")]
+    pub functionals: bool,
+}
+
+impl InitArgs {
+    /// The fine-tuning settings the flags ask for, the parent resolved (`default`).
+    pub fn config(&self) -> anyhow::Result<Option<InitConfig>> {
+        let Some(value) = &self.init else {
+            return Ok(None);
+        };
+        let mut init = InitConfig::new(resolve_parent(value)?);
+        init.member = self.init_member.unwrap_or(0);
+        init.norm = match self.init_norm {
+            Some(NormArg::Refit) => InitNorm::Refit,
+            Some(NormArg::Parent) | None => InitNorm::Parent,
+        };
+        init.freeze_conv = self.freeze_conv;
+        init.functionals = self.functionals;
+        Ok(Some(init))
+    }
+}
+
+/// The family to train: `--model`, or the parent's when fine-tuning (a `--model` that is not
+/// the parent's family is refused).
+pub fn family(a: &TrainArgs, parent: Option<&Parent>) -> anyhow::Result<Family> {
+    match (a.model, parent) {
+        (Some(f), Some(p)) if f != p.model().family() => bail!(
+            "--model {f} contradicts --init {}: the parent is a {}, and a fine-tune keeps the \
+             parent's network (leave --model out)",
+            p.init.from.display(),
+            p.model().family()
+        ),
+        (Some(f), _) => Ok(f),
+        (None, Some(p)) => Ok(p.model().family()),
+        (None, None) => bail!("--model is required (cnn, rnn or crnn) unless --init is given"),
+    }
+}
+
+/// Makes `cfg` a fine-tune of `parent`, after refusing every flag that contradicts it: the
+/// features (`--features`, `--cmvn`), the network's width or stem, `--tiny`.
+pub fn apply(a: &TrainArgs, parent: &Parent, cfg: &mut TrainConfig) -> anyhow::Result<()> {
+    let from = parent.init.from.display();
+    let theirs = &parent.manifest.features;
+    let r: &RecipeArgs = &a.recipe;
+    if r.features.is_some() || r.cmvn {
+        // What the flags would give, compared on the settings they control.
+        let probe = RecipeArgs {
+            features: r.features,
+            cmvn: r.cmvn,
+            ..Default::default()
+        };
+        let asked = probe.config(parent.model().family(), false).features;
+        let differs = (r.features.is_some()
+            && (asked.kind != theirs.kind || asked.deltas != theirs.deltas))
+            || (r.cmvn && !theirs.cmvn);
+        if differs {
+            bail!(
+                "--features/--cmvn ask for {}, but --init {from} was trained on {}: a \
+                 fine-tune keeps the parent's features (leave these flags out)",
+                describe_features(&asked),
+                describe_features(theirs)
+            );
+        }
+    }
+    let (channels, hidden, strided) = width(parent.model());
+    if let Some(ch) = &r.channels
+        && Some(ch) != channels.as_ref()
+    {
+        bail!("--channels {ch:?} contradicts --init {from}, whose conv channels are {channels:?}");
+    }
+    if let Some(h) = r.hidden
+        && Some(h) != hidden
+    {
+        bail!("--hidden {h} contradicts --init {from}, whose recurrent width is {hidden:?}");
+    }
+    if r.pooled_stem && strided == Some(true) {
+        bail!("--pooled-stem contradicts --init {from}, whose first conv block is strided");
+    }
+    if a.tiny {
+        bail!("--tiny contradicts --init {from}: a fine-tune keeps the parent's network");
+    }
+    parent.adopt(cfg);
+    Ok(())
+}
+
+/// A network's conv channels, recurrent width and strided stem, where it has them.
+fn width(m: &ModelConfig) -> (Option<Vec<usize>>, Option<usize>, Option<bool>) {
+    match m {
+        ModelConfig::Cnn(c) => (Some(c.channels.clone()), None, None),
+        ModelConfig::Rnn(c) => (None, Some(c.hidden), None),
+        ModelConfig::Crnn(c) => (
+            Some(c.channels.clone()),
+            Some(c.hidden),
+            Some(c.strided_stem.unwrap_or(false)),
+        ),
+    }
+}
