@@ -1,15 +1,16 @@
 //! Evaluating a classifier on a corpus: filter by actor, map labels, load audio, predict,
 //! and build the [`EvalReport`].
 //!
-//! The model is reached through the small [`Predictor`] trait, so this logic (and its tests)
-//! does not depend on how the model is implemented; `ser_models::artifact::Classifier`
-//! implements it in [`crate::model`].
+//! The model is reached through ser-models' one model interface, [`EmotionModel`], so this
+//! logic (and its tests, which use a small hand-written model) does not depend on how the
+//! model is implemented; a loaded artifact (`ser_models::Classifier`) is one.
 
 use std::collections::BTreeSet;
 
 use ravdess_loader::{Corpus, Filter, Layout, LoadOptions, Utterance, load_audio, speaker};
 use ser_audio::Audio;
 use ser_audio::rng::SplitMix64;
+use ser_models::{EmotionModel, ModelError, Prediction};
 
 use crate::corpora::{corpora_of, corpus_scores};
 use crate::error::{EvalError, Result};
@@ -17,33 +18,6 @@ use crate::heard::{EvaluatedCorpus, TrainingCorpora};
 use crate::labels::LabelMap;
 use crate::metrics::BootstrapConfig;
 use crate::report::{EvalReport, PredictionRecord, Protocol, SkippedFile};
-
-/// A class index and the class probabilities (model label order) for one clip.
-pub type Scored = (usize, Vec<f32>);
-
-/// What evaluation needs from a model.
-pub trait Predictor {
-    /// Class names in output order.
-    fn labels(&self) -> &[String];
-    /// The sample rate the model's features expect (audio is resampled to it once, on load).
-    fn sample_rate(&self) -> u32;
-    /// Speakers the model was trained on, when recorded (used to check speaker independence).
-    fn training_speakers(&self) -> Option<Vec<String>>;
-    /// Speakers used only for model selection (early stopping), when recorded. Testing on
-    /// them is not training-set leakage but is optimistic, so the report notes it.
-    fn validation_speakers(&self) -> Option<Vec<String>> {
-        None
-    }
-    /// The corpora the model heard, when its manifest records them or its data paths let
-    /// them be inferred (see [`crate::heard`]); empty = unknown, and speakers are then
-    /// compared by id alone.
-    fn training_corpora(&self) -> TrainingCorpora {
-        TrainingCorpora::default()
-    }
-    /// Predicts a batch of clips. An error fails the whole batch; the caller then retries
-    /// clip by clip to isolate the bad one.
-    fn predict_batch(&self, audio: &[Audio]) -> std::result::Result<Vec<Scored>, String>;
-}
 
 /// Settings of one evaluation.
 #[derive(Debug, Clone)]
@@ -97,7 +71,7 @@ fn id_seed(id: &str) -> u64 {
     })
 }
 
-/// Evaluates `predictor` on `corpus`.
+/// Evaluates `model` on `corpus`.
 ///
 /// Files the corpus scan rejected, files that fail to decode and clips the model fails on are
 /// reported in [`EvalReport::skipped_files`]; the rest are evaluated. `progress(done, total)` is
@@ -108,7 +82,7 @@ fn id_seed(id: &str) -> u64 {
 /// [`EvalError::Empty`] when no utterance is left (after the actor filter, label mapping or
 /// decoding), [`EvalError::LabelsDoNotMatch`] when no data label is a model class.
 pub fn evaluate_corpus(
-    predictor: &dyn Predictor,
+    model: &dyn EmotionModel,
     corpus: Corpus,
     opts: &EvalOptions,
     progress: &dyn Fn(usize, usize),
@@ -142,7 +116,7 @@ pub fn evaluate_corpus(
     let several = opts.per_corpus || matches!(corpus.layout, Layout::Combined { .. });
     let corpus = select(corpus, opts.actors.as_deref(), &data_name)?;
 
-    let map = LabelMap::new(predictor.labels());
+    let map = LabelMap::new(model.labels());
     let (indices, unmapped) = map.map_all(corpus.utterances.iter().map(|u| u.label.as_str()))?;
     let work: Vec<(Utterance, usize)> = corpus
         .utterances
@@ -152,7 +126,7 @@ pub fn evaluate_corpus(
         .collect();
 
     let load = LoadOptions {
-        target_rate: predictor.sample_rate(),
+        target_rate: model.sample_rate(),
         // The classifier applies its own preprocessing (the one it was trained with).
         preprocess: None,
     };
@@ -176,13 +150,7 @@ pub fn evaluate_corpus(
             path: p.path.display().to_string(),
             reason: p.reason.clone(),
         }));
-        predict_chunk(
-            predictor,
-            chunk,
-            loaded.utterances,
-            &mut records,
-            &mut skipped,
-        );
+        predict_chunk(model, chunk, loaded.utterances, &mut records, &mut skipped);
         done += chunk.len();
         progress(done, total);
     }
@@ -207,8 +175,8 @@ pub fn evaluate_corpus(
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect(),
-        training_actors: predictor.training_speakers(),
-        validation_actors: predictor.validation_speakers(),
+        training_actors: model.training_speakers(),
+        validation_actors: model.validation_speakers(),
         perturbation: opts.noise_snr_db.map(|snr| {
             format!("white noise {snr} dB below each clip's RMS, added before preprocessing (seeded by clip id)")
         }),
@@ -222,11 +190,11 @@ pub fn evaluate_corpus(
         .collect();
     crate::heard::check(
         &mut protocol,
-        &predictor.training_corpora(),
+        &training_corpora(model),
         &evaluated,
         &speakers,
     );
-    let labels = predictor.labels();
+    let labels = model.labels();
     let mut report = EvalReport::build(labels, &records, protocol, &opts.bootstrap)?;
     if several {
         report.by_corpus = corpus_scores(labels, &records, &corpora_of(&records))?;
@@ -273,9 +241,29 @@ fn select(corpus: Corpus, actors: Option<&[String]>, data_name: &str) -> Result<
     Ok(corpus)
 }
 
+/// The corpora `model` heard, read from its manifest's training record (see [`crate::heard`]);
+/// unknown (empty) for a model without a manifest.
+fn training_corpora(model: &dyn EmotionModel) -> TrainingCorpora {
+    model
+        .manifest()
+        .map(|m| TrainingCorpora::from_training_record(&m.training))
+        .unwrap_or_default()
+}
+
+/// Why one clip got no prediction (written into the report's skipped files).
+#[derive(Debug, thiserror::Error)]
+enum PredictFailure {
+    /// The model failed on the clip on its own.
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    /// The model answered, but not with one probability per class and a class index.
+    #[error("the model returned a malformed prediction")]
+    Malformed,
+}
+
 /// Predicts the loaded utterances of one chunk, retrying one by one if the batch fails.
 fn predict_chunk(
-    predictor: &dyn Predictor,
+    model: &dyn EmotionModel,
     chunk: &[(Utterance, usize)],
     loaded: Vec<Utterance>,
     records: &mut Vec<PredictionRecord>,
@@ -293,24 +281,31 @@ fn predict_chunk(
         .iter()
         .map(|(u, _)| u.audio.clone().unwrap_or_default())
         .collect();
-    let n_classes = predictor.labels().len();
-    let check = |s: &Scored| s.0 < n_classes && s.1.len() == n_classes;
-    let scored: Vec<std::result::Result<Scored, String>> = match predictor.predict_batch(&audio) {
-        Ok(out) if out.len() == audio.len() && out.iter().all(check) => {
-            out.into_iter().map(Ok).collect()
-        }
-        _ => audio
-            .iter()
-            .map(|a| match predictor.predict_batch(std::slice::from_ref(a)) {
-                Ok(mut v) if v.len() == 1 && check(&v[0]) => Ok(v.remove(0)),
-                Ok(_) => Err("the model returned a malformed prediction".to_string()),
-                Err(e) => Err(e),
-            })
-            .collect(),
-    };
-    for ((u, true_index), s) in with_index.into_iter().zip(scored) {
-        match s {
-            Ok((predicted_index, probabilities)) => records.push(PredictionRecord {
+    let n_classes = model.labels().len();
+    let check = |p: &Prediction| p.index < n_classes && p.probabilities.len() == n_classes;
+    // A batch error (or a malformed answer) fails the whole batch; retrying clip by clip
+    // finds the clip at fault and keeps the others.
+    let predicted: Vec<std::result::Result<Prediction, PredictFailure>> =
+        match model.predict_batch(&audio) {
+            Ok(out) if out.len() == audio.len() && out.iter().all(check) => {
+                out.into_iter().map(Ok).collect()
+            }
+            _ => audio
+                .iter()
+                .map(|a| match model.predict_batch(std::slice::from_ref(a)) {
+                    Ok(mut v) if v.len() == 1 && check(&v[0]) => Ok(v.remove(0)),
+                    Ok(_) => Err(PredictFailure::Malformed),
+                    Err(e) => Err(PredictFailure::Model(e)),
+                })
+                .collect(),
+        };
+    for ((u, true_index), p) in with_index.into_iter().zip(predicted) {
+        match p {
+            Ok(Prediction {
+                index: predicted_index,
+                probabilities,
+                ..
+            }) => records.push(PredictionRecord {
                 id: u.id.clone(),
                 corpus: u.corpus.clone(),
                 path: u.path.clone(),
@@ -324,12 +319,12 @@ fn predict_chunk(
                 predicted_index,
                 probabilities,
             }),
-            Err(reason) => skipped.push(SkippedFile {
+            Err(failure) => skipped.push(SkippedFile {
                 path: u
                     .path
                     .as_ref()
                     .map_or_else(|| u.id.clone(), |p| p.display().to_string()),
-                reason: format!("prediction failed: {reason}"),
+                reason: format!("prediction failed: {failure}"),
             }),
         }
     }
@@ -355,7 +350,7 @@ mod tests {
         train: Option<Vec<String>>,
     }
 
-    impl Predictor for Loudness {
+    impl EmotionModel for Loudness {
         fn labels(&self) -> &[String] {
             &self.labels
         }
@@ -365,8 +360,8 @@ mod tests {
         fn training_speakers(&self) -> Option<Vec<String>> {
             self.train.clone()
         }
-        fn predict_batch(&self, audio: &[Audio]) -> std::result::Result<Vec<Scored>, String> {
-            Ok(audio
+        fn predict_batch(&self, audio: &[Audio]) -> ser_models::Result<Vec<Prediction>> {
+            audio
                 .iter()
                 .map(|a| {
                     let rms = (a.samples.iter().map(|s| s * s).sum::<f32>()
@@ -376,9 +371,9 @@ mod tests {
                     let i = ((rms * 40.0) as usize).min(k - 1);
                     let mut p = vec![0.0; k];
                     p[i] = 1.0;
-                    (i, p)
+                    Prediction::from_probabilities(&self.labels, p)
                 })
-                .collect())
+                .collect()
         }
     }
 

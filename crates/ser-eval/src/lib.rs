@@ -51,7 +51,6 @@ pub mod fsutil;
 pub mod heard;
 pub mod labels;
 pub mod metrics;
-pub mod model;
 pub mod output;
 pub mod plot;
 pub mod render;
@@ -59,7 +58,7 @@ pub mod report;
 
 pub use corpora::{CorpusRef, CorpusScore, corpus_scores, corpus_scores_of};
 pub use error::{EvalError, Result};
-pub use evaluate::{EvalOptions, Evaluation, Predictor, evaluate_corpus};
+pub use evaluate::{EvalOptions, Evaluation, evaluate_corpus};
 pub use labels::LabelMap;
 pub use report::{EvalReport, PredictionRecord, Protocol};
 

@@ -4,9 +4,6 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// The default shipped model, resolved relative to this workspace at compile time.
-pub const DEFAULT_MODEL_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/default");
-
 /// Evaluate a speech-emotion model on a labelled corpus, speaker-independently.
 ///
 /// Prints a classification report (precision, recall, F1 per class), UA (balanced accuracy),
@@ -67,8 +64,10 @@ pub enum Format {
 /// Arguments of the evaluation command.
 #[derive(Debug, Args)]
 pub struct EvalArgs {
-    /// Model directory (holding manifest.json). Default: the shipped model in models/default
-    /// of this workspace, once one exists.
+    /// Model directory (manifest.json + weights) written by `ser-train`. Without it: the
+    /// SER_MODEL environment variable, then ser/models/default under $XDG_DATA_HOME (or
+    /// ~/.local/share), then ../share/ser/models/default and models/default next to this
+    /// program, then the source tree's models/default.
     #[arg(long, value_name = "DIR")]
     pub model: Option<PathBuf>,
 

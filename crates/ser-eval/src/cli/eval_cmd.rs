@@ -2,26 +2,31 @@
 //! (`--data NAME=DIR` repeated) with one row per corpus.
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use ser_eval::metrics::BootstrapConfig;
 use ser_eval::render::{csv_string, json_string, overlap_warning, table, validation_note};
-use ser_eval::{EvalOptions, evaluate_corpus};
+use ser_eval::{EvalError, EvalOptions, evaluate_corpus};
+use ser_models::Classifier;
+use ser_models::artifact::find_model;
 
 use ravdess_loader::{CorporaOptions, Corpus, CorpusSpec, open_corpora_with, speaker};
 
-use super::args::{DEFAULT_MODEL_DIR, EvalArgs, Format};
+use super::args::{EvalArgs, Format};
 use super::progress::bar;
 
 /// Runs the evaluation command.
 pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
-    let model_dir = resolve_model(args.model.as_deref())?;
     if args.data.is_empty() {
         bail!("--data DIR is required: the corpus to evaluate on");
     }
-    let predictor = ser_eval::model::ArtifactPredictor::load(&model_dir)?;
+    // --model, SER_MODEL, then the installed places (ser_models::artifact::find_model).
+    let model_dir = find_model(args.model.as_deref())?.dir;
+    let model = Classifier::load(&model_dir).map_err(|e| EvalError::Model {
+        path: model_dir.clone(),
+        source: Box::new(e),
+    })?;
     let (corpus, described) = open_data(args)?;
     if !corpus.problems.is_empty() {
         eprintln!(
@@ -46,7 +51,7 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
         per_corpus: false,
     };
     let pb = bar("predicting", "clips");
-    let eval = evaluate_corpus(&predictor, corpus, &opts, &|done, total| {
+    let eval = evaluate_corpus(&model, corpus, &opts, &|done, total| {
         pb.set_length(total as u64);
         pb.set_position(done as u64);
     })?;
@@ -109,20 +114,4 @@ fn open_data(args: &EvalArgs) -> anyhow::Result<(Corpus, String)> {
     let corpus = open_corpora_with(&specs, &options)
         .with_context(|| format!("opening the corpora {}", args.data.join(", ")))?;
     Ok((corpus, args.data.join(", ")))
-}
-
-/// `--model`, or the shipped default model if it exists, or a clear error.
-pub fn resolve_model(model: Option<&Path>) -> anyhow::Result<PathBuf> {
-    if let Some(m) = model {
-        return Ok(m.to_path_buf());
-    }
-    let default = Path::new(DEFAULT_MODEL_DIR);
-    if default.join("manifest.json").is_file() {
-        return Ok(default.to_path_buf());
-    }
-    bail!(
-        "no default model yet: {} does not hold a model (no manifest.json). Pass --model DIR \
-         with a model directory written by ser-train (e.g. --model runs/crnn)",
-        default.display()
-    )
 }

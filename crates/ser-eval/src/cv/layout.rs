@@ -19,7 +19,9 @@ use serde::Serialize;
 
 use super::summary::{CvConfig, CvSummary, FoldResult, MeanStd, machine_description, markdown};
 use crate::error::{EvalError, Result};
-use crate::evaluate::{EvalOptions, Predictor, Scored, evaluate_corpus};
+use ser_models::{EmotionModel, Prediction};
+
+use crate::evaluate::{EvalOptions, evaluate_corpus};
 use crate::fsutil::write_atomic;
 use crate::output::write_outputs;
 
@@ -72,7 +74,7 @@ pub struct TrainedFold<'a> {
     /// Fold number, from 1.
     pub number: usize,
     /// The fold's model.
-    pub model: &'a dyn Predictor,
+    pub model: &'a dyn EmotionModel,
     /// The actors it trained on (known from the fold, not taken from the model's manifest).
     pub train_actors: Vec<String>,
     /// The held-out actors.
@@ -208,30 +210,31 @@ pub(super) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
     write_atomic(path, text.as_bytes())
 }
 
-/// A predictor whose training speakers are known from the fold rather than its manifest.
+/// A model whose training speakers are known from the fold rather than its manifest.
+///
+/// It deliberately shows no manifest: the fold's own record (its training actors) is what the
+/// speaker-independence check compares against, and the heard corpora stay unknown, so the
+/// check compares speakers as the fold defined them.
 struct KnownTraining<'a> {
-    inner: &'a dyn Predictor,
+    inner: &'a dyn EmotionModel,
     speakers: Vec<String>,
 }
 
-impl Predictor for KnownTraining<'_> {
+impl EmotionModel for KnownTraining<'_> {
     fn labels(&self) -> &[String] {
         self.inner.labels()
     }
     fn sample_rate(&self) -> u32 {
         self.inner.sample_rate()
     }
+    fn predict_batch(&self, audio: &[ser_audio::Audio]) -> ser_models::Result<Vec<Prediction>> {
+        self.inner.predict_batch(audio)
+    }
     fn training_speakers(&self) -> Option<Vec<String>> {
         Some(self.speakers.clone())
     }
     fn validation_speakers(&self) -> Option<Vec<String>> {
         self.inner.validation_speakers()
-    }
-    fn predict_batch(
-        &self,
-        audio: &[ravdess_loader::Audio],
-    ) -> std::result::Result<Vec<Scored>, String> {
-        self.inner.predict_batch(audio)
     }
 }
 

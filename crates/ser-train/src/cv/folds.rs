@@ -9,11 +9,11 @@
 use std::path::Path;
 
 use ravdess_loader::{Utterance, split};
-use ser_eval::Predictor;
 use ser_eval::cv::{
     CvConfig, CvSummary, TrainedFold, check_config, finished_fold, fold_dir, score_fold, summarise,
     write_summary,
 };
+use ser_models::EmotionModel;
 
 use super::CvEvent;
 use crate::error::{Context, Result, TrainError};
@@ -43,7 +43,7 @@ pub trait FoldTrainer {
         &self,
         fold: &FoldSpec<'_>,
         events: &mut (dyn FnMut(CvEvent) + Send),
-    ) -> Result<Box<dyn Predictor>>;
+    ) -> Result<Box<dyn EmotionModel>>;
 }
 
 /// Where a cross-validation stands after [`run_cv_folds`].
@@ -200,8 +200,8 @@ mod tests {
     use ravdess_loader::{Emotion, LoadOptions, load_audio};
     use ser_audio::Audio;
     use ser_eval::cv::FoldResult;
-    use ser_eval::evaluate::Scored;
     use ser_eval::metrics::BootstrapConfig;
+    use ser_models::Prediction;
     use std::cell::Cell;
 
     /// Nearest class centroid on (log RMS, zero-crossing rate): a real, weak classifier.
@@ -221,7 +221,7 @@ mod tests {
         [(rms + 1e-6).ln(), zc / n * 100.0]
     }
 
-    impl Predictor for Centroid {
+    impl EmotionModel for Centroid {
         fn labels(&self) -> &[String] {
             &self.labels
         }
@@ -231,8 +231,8 @@ mod tests {
         fn training_speakers(&self) -> Option<Vec<String>> {
             None
         }
-        fn predict_batch(&self, audio: &[Audio]) -> std::result::Result<Vec<Scored>, String> {
-            Ok(audio
+        fn predict_batch(&self, audio: &[Audio]) -> ser_models::Result<Vec<Prediction>> {
+            audio
                 .iter()
                 .map(|a| {
                     let f = features(a);
@@ -246,9 +246,14 @@ mod tests {
                         .unwrap_or(0);
                     let w: Vec<f32> = d.iter().map(|x| (-x).exp() as f32).collect();
                     let s: f32 = w.iter().sum::<f32>().max(1e-12);
-                    (best, w.iter().map(|x| x / s).collect())
+                    // The nearest centroid, even where every weight underflows to 0.
+                    Ok(Prediction {
+                        label: self.labels[best].clone(),
+                        index: best,
+                        probabilities: w.iter().map(|x| x / s).collect(),
+                    })
                 })
-                .collect())
+                .collect()
         }
     }
 
@@ -261,7 +266,7 @@ mod tests {
             &self,
             fold: &FoldSpec<'_>,
             _events: &mut (dyn FnMut(CvEvent) + Send),
-        ) -> Result<Box<dyn Predictor>> {
+        ) -> Result<Box<dyn EmotionModel>> {
             self.calls.set(self.calls.get() + 1);
             assert!(
                 fold.train
@@ -437,7 +442,7 @@ mod tests {
             &self,
             fold: &FoldSpec<'_>,
             events: &mut (dyn FnMut(CvEvent) + Send),
-        ) -> Result<Box<dyn Predictor>> {
+        ) -> Result<Box<dyn EmotionModel>> {
             if let Some(f) = self.during.borrow_mut().take() {
                 f();
             }

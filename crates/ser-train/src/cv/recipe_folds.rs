@@ -4,10 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use ravdess_loader::Utterance;
-use ser_eval::Predictor;
 use ser_eval::cv::fold_dir;
-use ser_eval::model::ArtifactPredictor;
 use ser_models::artifact::MANIFEST_FILE;
+use ser_models::{Classifier, EmotionModel};
 
 use super::CvEvent;
 use super::ensemble::refit_dir;
@@ -33,14 +32,14 @@ impl FoldTrainer for RecipeFolds {
         &self,
         fold: &FoldSpec<'_>,
         events: &mut (dyn FnMut(CvEvent) + Send),
-    ) -> Result<Box<dyn Predictor>> {
+    ) -> Result<Box<dyn EmotionModel>> {
         let model = self.train_network(fold, events)?;
         if let Some(heads) = &self.heads {
             heads
                 .attach(&model, fold.train, &self.ds.labels, events)
                 .context(|| "fitting the functionals head".into())?;
         }
-        Ok(Box::new(ArtifactPredictor::load(&model)?))
+        Ok(Box::new(Classifier::load(&model)?))
     }
 }
 
