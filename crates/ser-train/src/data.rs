@@ -7,11 +7,12 @@ use dsp_features::{FeatureConfig, FeatureExtractor, FeatureMatrix};
 use ndarray::Array2;
 use ravdess_loader::{Emotion, LeftOut, LoadOptions, Utterance, load_audio, open_corpus, synth};
 use ser_audio::Preprocess;
+use ser_audio::channel::ChannelSimulator;
 use ser_audio::rng::SplitMix64;
 use ser_eval::CorpusRef;
 
 use crate::cache;
-use crate::config::{DataSource, SpeakerSplit, TrainConfig, WaveNoise};
+use crate::config::{ChannelAugment, DataSource, SpeakerSplit, TrainConfig, WaveNoise};
 use crate::error::{Result, TrainError};
 use crate::trainer::{Stage, TrainEvent};
 
@@ -31,6 +32,9 @@ pub struct Item {
     /// Features of noisy copies of the clip (waveform-domain noise, see
     /// [`WaveNoise`]); empty unless the config asks for them.
     pub noisy: Vec<Array2<f32>>,
+    /// Features of copies of the clip through simulated recording chains (see
+    /// [`ChannelAugment`]); empty unless the config asks for them.
+    pub channel: Vec<Array2<f32>>,
 }
 
 /// A corpus as features, ready for any speaker split.
@@ -178,8 +182,28 @@ pub fn load_dataset(
         }
         None => HashMap::new(),
     };
+    let channel = match &cfg.augment.channel {
+        Some(c) => {
+            // `prob` is left out of the key: it only decides how often a copy is used, so
+            // changing it reuses the extracted copies. The run's seed is in: it seeds them.
+            let c_json = serde_json::to_vec(&(c.copies, &c.config)).unwrap_or_default();
+            let key = cache::key(&[
+                b"ser-train channel features v1",
+                &feat_json,
+                &pre_json,
+                &source_key,
+                &c_json,
+                &cfg.seed.to_le_bytes(),
+            ]);
+            let m = cached(cfg, &key, "channel feature", &emit, || {
+                extract_channel(cfg, utts.clone(), c, &progress)
+            })?;
+            m.into_iter().collect()
+        }
+        None => HashMap::new(),
+    };
     let labels = label_order(&utts);
-    let items = items(cfg, matrices, noisy, &utts, &labels)?;
+    let items = items(cfg, matrices, (noisy, channel), &utts, &labels)?;
     if items.is_empty() {
         return Err(data_err("no clip could be loaded".into()));
     }
@@ -290,15 +314,16 @@ fn cached(
     Ok(m)
 }
 
-/// One [`Item`] per extracted clip, in extraction order, with its noisy copies.
+/// One [`Item`] per extracted clip, in extraction order, with its noisy and channel copies.
 fn items(
     cfg: &TrainConfig,
     matrices: Vec<(String, Array2<f32>)>,
-    mut noisy: HashMap<String, Array2<f32>>,
+    (mut noisy, mut channel): (HashMap<String, Array2<f32>>, HashMap<String, Array2<f32>>),
     utts: &[Utterance],
     labels: &[String],
 ) -> Result<Vec<Item>> {
     let copies = cfg.augment.wave_noise.map_or(0, |w| w.copies);
+    let channel_copies = cfg.augment.channel.as_ref().map_or(0, |c| c.copies);
     let by_id: HashMap<&str, &Utterance> = utts.iter().map(|u| (u.id.as_str(), u)).collect();
     let meta = FeatureExtractor::new(cfg.features.clone())?.meta();
     let mut items = Vec::with_capacity(matrices.len());
@@ -310,6 +335,9 @@ fn items(
         let noisy = (0..copies)
             .filter_map(|k| noisy.remove(&noisy_id(&id, k)))
             .collect();
+        let channel = (0..channel_copies)
+            .filter_map(|k| channel.remove(&channel_id(&id, k)))
+            .collect();
         items.push(Item {
             id,
             speaker: u.speaker.clone().unwrap_or_default(),
@@ -320,6 +348,7 @@ fn items(
                 meta: meta.clone(),
             },
             noisy,
+            channel,
         });
     }
     Ok(items)
@@ -348,12 +377,59 @@ fn noisy_id(id: &str, k: usize) -> String {
     format!("{id}#noise{k}")
 }
 
+/// Cache id of channel copy `k` of clip `id`.
+fn channel_id(id: &str, k: usize) -> String {
+    format!("{id}#channel{k}")
+}
+
+/// The first 8 bytes of the MD5 of a clip id: a seed that depends on the id only.
+fn clip_seed(id: &str) -> u64 {
+    let digest = md5::compute(id.as_bytes()).0;
+    u64::from_le_bytes(digest[..8].try_into().unwrap_or_default())
+}
+
 /// A random stream for augmentation `key` of clip `id`, seeded by the id and the key only (so
 /// it is the same for every training seed and split).
 pub(crate) fn clip_rng(id: &str, key: u64) -> SplitMix64 {
-    let digest = md5::compute(id.as_bytes()).0;
-    let clip_seed = u64::from_le_bytes(digest[..8].try_into().unwrap_or_default());
-    SplitMix64::derive(clip_seed, key)
+    SplitMix64::derive(clip_seed(id), key)
+}
+
+/// Stream key of the channel copies, apart from the noise keys `0..copies` and the head's
+/// band-limiting keys `1 << 32 ..` of [`clip_rng`] ("CHAN" in ASCII, shifted up).
+const CHANNEL_STREAM: u64 = 0x4348_414E << 32;
+
+/// The random stream of channel copy `k` of clip `id` in a run seeded with `seed`.
+///
+/// Unlike [`clip_rng`] (the white-noise copies, the same for every seed so that seed
+/// ensembles share one cache), the run's seed is part of it: runs with other seeds hear
+/// other rooms and microphones, so a seed ensemble covers more chains, at the price of one
+/// extraction per seed. The seed is mixed through its own SplitMix64 step first, so that
+/// seeds 0, 1, 2 do not give neighbouring states.
+pub(crate) fn channel_rng(seed: u64, id: &str, k: usize) -> SplitMix64 {
+    let run = SplitMix64::derive(seed, CHANNEL_STREAM).next_u64();
+    SplitMix64::derive(clip_seed(id) ^ run, CHANNEL_STREAM | k as u64)
+}
+
+/// Channel copy `k` of clip `id` (raw audio at the feature rate, before preprocessing): one
+/// chain drawn by `sim` from [`channel_rng`]. Shared by the networks' channel features and
+/// the functionals heads' rows, so both hear the same chains.
+///
+/// # Errors
+///
+/// [`TrainError::Data`] naming the clip when the simulator rejects it (a rate outside
+/// 1-192 kHz, samples that are not finite).
+pub(crate) fn channel_copy(
+    sim: &ChannelSimulator,
+    seed: u64,
+    id: &str,
+    audio: &ser_audio::Audio,
+    k: usize,
+) -> Result<ser_audio::Audio> {
+    sim.apply(audio, &mut channel_rng(seed, id, k))
+        .map_err(|e| TrainError::Data {
+            path: PathBuf::from(id),
+            reason: format!("channel copy {k}: {e}"),
+        })
 }
 
 /// Noisy copy `k` of clip `id` (raw audio at the feature rate, before preprocessing): white
@@ -400,6 +476,44 @@ fn extract_noisy(
                     let mut noisy = noisy_copy(&u.id, a, k, w);
                     cfg.preprocess.apply(&mut noisy);
                     Ok((noisy_id(&u.id, k), extractor.extract(&noisy.samples)?.data))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            progress(
+                done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1,
+                total,
+            );
+            Ok(out)
+        })
+        .collect::<Result<_>>()?;
+    Ok(per_clip.into_iter().flatten().collect())
+}
+
+/// Features of `c.copies` channel copies of every clip ([`channel_copy`]), each preprocessed
+/// as the clean clip is, after the chain (as a recording made through that chain would be at
+/// prediction time). One simulator serves every thread (its FFT plans are shared).
+fn extract_channel(
+    cfg: &TrainConfig,
+    utts: Vec<Utterance>,
+    c: &ChannelAugment,
+    progress: &(impl Fn(usize, usize) + Sync),
+) -> Result<Vec<(String, Array2<f32>)>> {
+    let sim = ChannelSimulator::new(c.config.clone())
+        .map_err(|e| TrainError::config("--channel-config", e.to_string()))?;
+    let loaded = load_clips(cfg, utts, None)?;
+    let extractor = FeatureExtractor::new(cfg.features.clone())?;
+    let total = loaded.utterances.len();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    use rayon::prelude::*;
+    let per_clip: Vec<Vec<(String, Array2<f32>)>> = loaded
+        .utterances
+        .par_iter()
+        .filter_map(|u| u.audio.as_ref().map(|a| (u, a)))
+        .map(|(u, a)| {
+            let out = (0..c.copies)
+                .map(|k| {
+                    let mut copy = channel_copy(&sim, cfg.seed, &u.id, a, k)?;
+                    cfg.preprocess.apply(&mut copy);
+                    Ok((channel_id(&u.id, k), extractor.extract(&copy.samples)?.data))
                 })
                 .collect::<Result<Vec<_>>>()?;
             progress(
@@ -576,7 +690,6 @@ fn default_split(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::WaveNoise;
     use ravdess_loader::synth::SynthConfig;
     use ser_models::Family;
 
@@ -593,6 +706,120 @@ mod tests {
 
     fn mean(m: &Array2<f32>) -> f32 {
         m.iter().sum::<f32>() / m.len() as f32
+    }
+
+    /// A chain that always reverberates and adds noise, so every copy differs from its clip.
+    fn room(rt60: f32) -> ChannelAugment {
+        let mut config = ser_audio::channel::ChannelConfig::none();
+        config.reverb.prob = 1.0;
+        config.reverb.rt60_secs = (rt60, rt60 + 0.1);
+        config.noise.prob = 1.0;
+        ChannelAugment {
+            copies: 2,
+            prob: 0.5,
+            config,
+        }
+    }
+
+    fn cache_files(dir: &std::path::Path) -> BTreeSet<String> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect()
+    }
+
+    /// Issue 27, item 3: channel copies are reproducible (seeded by the run's seed, the clip
+    /// and the copy), differ from the clean clip and from each other, leave the clean
+    /// features and their cache file as they were, and are cached under a key that changes
+    /// with the chain config and the seed but not with the probability.
+    #[test]
+    fn channel_copies_are_deterministic_differ_from_the_clean_clip_and_are_cached() {
+        let dir = tempfile::tempdir().unwrap();
+        let with = |c: Option<ChannelAugment>, seed: u64| {
+            let mut cfg = config(dir.path(), None);
+            cfg.augment.channel = c;
+            cfg.seed = seed;
+            load_dataset(&cfg, &mut |_| {}).unwrap()
+        };
+        let clean = with(None, 42);
+        assert!(clean.items.iter().all(|it| it.channel.is_empty()));
+        let clean_files = cache_files(dir.path());
+        assert_eq!(clean_files.len(), 1);
+
+        let a = with(Some(room(0.4)), 42);
+        let files = cache_files(dir.path());
+        assert_eq!(files.len(), 2, "one clean and one channel cache file");
+        assert!(
+            files.is_superset(&clean_files),
+            "the clean cache key is unchanged"
+        );
+        for (c, x) in clean.items.iter().zip(&a.items) {
+            assert_eq!(c.id, x.id);
+            assert_eq!(c.features.data, x.features.data, "clean features unchanged");
+            assert!(x.noisy.is_empty());
+            assert_eq!(x.channel.len(), 2);
+            assert_eq!(x.channel[0].nrows(), c.features.data.nrows());
+            assert_ne!(
+                x.channel[0], c.features.data,
+                "{}: a copy is not the clip",
+                c.id
+            );
+            assert_ne!(
+                x.channel[0], x.channel[1],
+                "{}: each copy draws its chain",
+                c.id
+            );
+        }
+
+        // Deterministic: extracted again from scratch (no cache), the very same copies.
+        let fresh = tempfile::tempdir().unwrap();
+        let mut cfg = config(fresh.path(), None);
+        cfg.augment.channel = Some(room(0.4));
+        let again = load_dataset(&cfg, &mut |_| {}).unwrap();
+        for (x, y) in a.items.iter().zip(&again.items) {
+            assert_eq!(x.channel, y.channel);
+        }
+
+        // Another probability reuses the copies; another chain or seed extracts new ones.
+        let mut p = room(0.4);
+        p.prob = 0.9;
+        let reused = with(Some(p), 42);
+        assert_eq!(cache_files(dir.path()).len(), 2);
+        assert_eq!(reused.items[0].channel, a.items[0].channel);
+        let longer = with(Some(room(0.9)), 42);
+        assert_eq!(
+            cache_files(dir.path()).len(),
+            3,
+            "a changed chain is not reused"
+        );
+        assert_ne!(longer.items[0].channel, a.items[0].channel);
+        let reseeded = with(Some(room(0.4)), 7);
+        assert_eq!(
+            cache_files(dir.path()).len(),
+            4,
+            "another seed is not reused"
+        );
+        assert_ne!(reseeded.items[0].channel, a.items[0].channel);
+        assert_eq!(
+            reseeded.items[0].features.data,
+            clean.items[0].features.data
+        );
+    }
+
+    #[test]
+    fn channel_streams_depend_on_seed_clip_and_copy() {
+        let first = |seed, id, k| channel_rng(seed, id, k).next_u64();
+        let base = first(42, "a.wav", 0);
+        assert_eq!(base, first(42, "a.wav", 0));
+        for other in [
+            first(43, "a.wav", 0),
+            first(42, "b.wav", 0),
+            first(42, "a.wav", 1),
+        ] {
+            assert_ne!(base, other);
+        }
+        // Apart from the white-noise and band-limiting streams of the same clip.
+        assert_ne!(base, clip_rng("a.wav", 0).next_u64());
     }
 
     #[test]

@@ -20,8 +20,10 @@ use ser_eval::metrics::ClassificationReport;
 use ser_models::LinearHead;
 use serde_json::json;
 
-use crate::config::WaveNoise;
-use crate::data::{clip_rng, noisy_copy};
+use ser_audio::channel::ChannelSimulator;
+
+use crate::config::{ChannelAugment, TrainConfig, WaveNoise};
+use crate::data::{channel_copy, clip_rng, noisy_copy};
 use crate::error::{Result, TrainError};
 
 /// Clips decoded at a time by [`corpus_functionals`] (bounds memory: one chunk of audio is
@@ -31,15 +33,43 @@ const CHUNK: usize = 64;
 /// How a head's training rows are made from a clip: the augmentation of the network it is
 /// fused with, in the waveform (the networks' low-pass acts on log-mel bands; the head's
 /// spectral statistics need it in the signal).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct HeadAugment {
     /// The networks' waveform noise (`--wave-noise`): the same noisy copies, weighted as the
     /// networks draw them (a copy with probability `prob`, else the clean clip).
     pub wave_noise: Option<WaveNoise>,
+    /// The networks' channel copies (`--channel-augment`): the same chains (drawn with
+    /// `seed`), weighted as the networks draw them (a channel copy with probability `prob`,
+    /// the noise rule for the rest; [`ChannelAugment`]).
+    pub channel: Option<ChannelAugment>,
+    /// The run's seed, which seeds the channel copies (`TrainConfig::seed`).
+    pub seed: u64,
     /// Weight of a band-limited version of every row (the networks' `lowpass_prob`): the clip
     /// resampled to twice a cut-off drawn from [`LOWPASS_CUTOFF_HZ`] and back, as a telephone
     /// line or an 8 kHz recording leaves it. 0 = no band-limited rows.
     pub lowpass_prob: f32,
+}
+
+impl HeadAugment {
+    /// The waveform augmentation of the networks trained with `cfg`, as head rows.
+    pub fn of(cfg: &TrainConfig) -> Self {
+        Self {
+            wave_noise: cfg.augment.wave_noise,
+            lowpass_prob: cfg.augment.lowpass_prob,
+            channel: cfg.augment.channel.clone(),
+            seed: cfg.seed,
+        }
+    }
+
+    /// No augmentation: one row per clip, the clean clip (validation and test clips).
+    pub fn clean() -> Self {
+        Self {
+            wave_noise: None,
+            lowpass_prob: 0.0,
+            channel: None,
+            seed: 0,
+        }
+    }
 }
 
 /// Cut-off range of the band-limited rows, Hz: the networks' low-pass draws its cut-off band
@@ -51,8 +81,9 @@ pub const LOWPASS_CUTOFF_HZ: (f64, f64) = (3_000.0, 8_000.0);
 const LOWPASS_KEY: u64 = 1 << 32;
 
 /// The training rows of one clip for a head, with their weights: the clean clip, its noisy
-/// copies, and band-limited versions of those, as [`HeadAugment`] says. Each clip's weights
-/// add up to its number of unlimited rows (1 + noisy copies).
+/// copies, its channel copies, and band-limited versions of those, as [`HeadAugment`] says.
+/// Each clip's weights add up to its number of unlimited rows (1 + noisy copies + channel
+/// copies).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClipRows {
     /// One functionals vector per row.
@@ -80,6 +111,14 @@ pub fn corpus_functionals(
     mut progress: impl FnMut(usize, usize),
 ) -> Result<HashMap<String, ClipRows>> {
     let extractor = FunctionalsExtractor::new(cfg.clone())?;
+    // One simulator for every clip and thread (its FFT plans are shared).
+    let simulator = match &augment.channel {
+        Some(c) => Some(
+            ChannelSimulator::new(c.config.clone())
+                .map_err(|e| TrainError::config("--channel-config", e.to_string()))?,
+        ),
+        None => None,
+    };
     // Raw audio at the functionals' rate; each version is preprocessed below.
     let opts = LoadOptions {
         target_rate: cfg.sample_rate,
@@ -107,8 +146,8 @@ pub fn corpus_functionals(
                 let Some(raw) = u.audio.as_ref() else {
                     return Err(fail("no audio after loading".into()));
                 };
-                let (versions, weights) = augmented(&u.id, raw, augment)
-                    .map_err(|e| fail(format!("band-limiting for the functionals: {e}")))?;
+                let (versions, weights) = augmented(&u.id, raw, augment, simulator.as_ref())
+                    .map_err(|e| fail(format!("augmenting for the functionals: {e}")))?;
                 let rows = versions
                     .into_iter()
                     .map(|mut a| {
@@ -126,23 +165,49 @@ pub fn corpus_functionals(
     Ok(out)
 }
 
-/// The raw versions of clip `id` a head trains on, with their weights (see [`ClipRows`]).
+/// The raw versions of clip `id` a head trains on, with their weights (see [`ClipRows`]):
+/// the clean clip, the noisy copies, the channel copies (drawn by `simulator`, which
+/// [`corpus_functionals`] builds from `augment.channel`), then band-limited versions of each.
+///
+/// The weights are the networks' draw (`ChannelAugment`): a channel copy with probability
+/// `pc`, else a noisy copy with `pn`, else the clean clip, times the number of unlimited rows.
+/// Without channel copies they are, bit for bit, those of earlier versions.
 fn augmented(
     id: &str,
     raw: &Audio,
     augment: &HeadAugment,
-) -> ser_audio::Result<(Vec<Audio>, Vec<f64>)> {
+    simulator: Option<&ChannelSimulator>,
+) -> std::result::Result<(Vec<Audio>, Vec<f64>), String> {
+    let noise = augment.wave_noise.filter(|w| w.copies > 0);
+    let channel = augment
+        .channel
+        .as_ref()
+        .filter(|c| c.copies > 0)
+        .zip(simulator);
+    let noise_copies = noise.map_or(0, |w| w.copies);
+    let channel_copies = channel.map_or(0, |(c, _)| c.copies);
+    let n = (1 + noise_copies + channel_copies) as f64;
+    let pn = noise.map_or(0.0, |w| f64::from(w.prob).clamp(0.0, 1.0));
+    let pc = channel.map_or(0.0, |(c, _)| f64::from(c.prob).clamp(0.0, 1.0));
+    // `x * (1 - pc)` with pc = 0 is exactly x: without channel copies the weights are those
+    // of earlier versions (clean `n (1 - pn)`, each noisy copy `n pn / copies`, or 1 alone).
     let mut versions = vec![raw.clone()];
-    let mut weights = vec![1.0];
-    if let Some(w) = &augment.wave_noise
-        && w.copies > 0
-    {
-        let n = (1 + w.copies) as f64;
-        let p = f64::from(w.prob).clamp(0.0, 1.0);
-        weights = vec![n * (1.0 - p)];
+    let mut weights = vec![if noise.is_some() {
+        n * (1.0 - pn) * (1.0 - pc)
+    } else {
+        1.0 - pc
+    }];
+    if let Some(w) = &noise {
         for k in 0..w.copies {
             versions.push(noisy_copy(id, raw, k, w));
-            weights.push(n * p / w.copies as f64);
+            weights.push(n * pn / w.copies as f64 * (1.0 - pc));
+        }
+    }
+    if let Some((c, sim)) = channel {
+        for k in 0..c.copies {
+            let copy = channel_copy(sim, augment.seed, id, raw, k).map_err(|e| e.to_string())?;
+            versions.push(copy);
+            weights.push(n * pc / c.copies as f64);
         }
     }
     let lp = f64::from(augment.lowpass_prob).clamp(0.0, 1.0);
@@ -151,8 +216,12 @@ fn augmented(
         for k in 0..unlimited {
             let mut rng = clip_rng(id, LOWPASS_KEY + k as u64);
             let cutoff = rng.uniform(LOWPASS_CUTOFF_HZ.0, LOWPASS_CUTOFF_HZ.1);
-            let low = resample(&versions[k], (2.0 * cutoff) as u32)?;
-            versions.push(resample(&low, raw.sample_rate)?);
+            let band = |a: &Audio| {
+                let low = resample(a, (2.0 * cutoff) as u32)?;
+                resample(&low, raw.sample_rate)
+            };
+            let limited = band(&versions[k]).map_err(|e| format!("band-limiting: {e}"))?;
+            versions.push(limited);
             weights.push(weights[k] * lp);
             weights[k] *= 1.0 - lp;
         }
@@ -709,17 +778,15 @@ mod tests {
             sr,
         );
         let noise = WaveNoise::new(2);
-        let plain = HeadAugment {
-            wave_noise: None,
-            lowpass_prob: 0.0,
-        };
-        let (v, w) = augmented("a.wav", &raw, &plain).unwrap();
+        let plain = HeadAugment::clean();
+        let (v, w) = augmented("a.wav", &raw, &plain, None).unwrap();
         assert_eq!((v.len(), w), (1, vec![1.0]));
         let full = HeadAugment {
             wave_noise: Some(noise),
             lowpass_prob: 0.2,
+            ..HeadAugment::clean()
         };
-        let (v, w) = augmented("a.wav", &raw, &full).unwrap();
+        let (v, w) = augmented("a.wav", &raw, &full, None).unwrap();
         // clean, 2 noisy, then a band-limited version of each.
         assert_eq!(v.len(), 6);
         let expect = [1.2, 0.6, 0.6, 0.3, 0.15, 0.15];
@@ -741,7 +808,49 @@ mod tests {
         };
         assert!(hf(band) < 0.5 * hf(&raw), "{} vs {}", hf(band), hf(&raw));
         // Deterministic: the same clip gives the same rows.
-        let (again, _) = augmented("a.wav", &raw, &full).unwrap();
+        let (again, _) = augmented("a.wav", &raw, &full, None).unwrap();
         assert_eq!(again[3].samples, v[3].samples);
+    }
+
+    /// Issue 27, item 3: the head's rows include the networks' channel copies (the same
+    /// chains, from the run's seed), weighted as the networks draw them: a channel copy with
+    /// its probability, the noise rule for the rest.
+    #[test]
+    fn channel_copies_are_head_rows_weighted_as_the_networks_draw_them() {
+        let sr = 16_000u32;
+        let raw = Audio::new((0..sr).map(|i| (i as f32 * 0.37).sin() * 0.3).collect(), sr);
+        let mut chain = ser_audio::channel::ChannelConfig::none();
+        chain.reverb.prob = 1.0;
+        let channel = ChannelAugment {
+            copies: 2,
+            prob: 0.5,
+            config: chain,
+        };
+        let both = HeadAugment {
+            wave_noise: Some(WaveNoise::new(2)),
+            channel: Some(channel.clone()),
+            seed: 3,
+            lowpass_prob: 0.0,
+        };
+        let sim = ChannelSimulator::new(channel.config.clone()).unwrap();
+        let (v, w) = augmented("a.wav", &raw, &both, Some(&sim)).unwrap();
+        // clean, 2 noisy, 2 channel; 5 rows: 5 * (0.25, 0.125, 0.125, 0.25, 0.25).
+        assert_eq!(w, vec![1.25, 0.625, 0.625, 1.25, 1.25]);
+        assert_eq!(
+            v[3].samples,
+            channel_copy(&sim, 3, "a.wav", &raw, 0).unwrap().samples
+        );
+        assert_ne!(v[3].samples, v[4].samples);
+        assert_ne!(v[3].samples, raw.samples);
+        // Another seed, another room.
+        let other = HeadAugment { seed: 4, ..both };
+        let (v4, _) = augmented("a.wav", &raw, &other, Some(&sim)).unwrap();
+        assert_ne!(v4[3].samples, v[3].samples);
+        // HeadAugment::of carries the run's channel augmentation and seed.
+        let mut cfg = TrainConfig::default();
+        cfg.augment.channel = Some(channel);
+        cfg.seed = 3;
+        let of = HeadAugment::of(&cfg);
+        assert_eq!((of.channel, of.seed), (cfg.augment.channel.clone(), 3));
     }
 }

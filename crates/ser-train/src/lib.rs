@@ -43,8 +43,8 @@ pub mod report;
 mod trainer;
 
 pub use config::{
-    AugmentConfig, BackendKind, ComputeConfig, DataConfig, DataSource, Distill, InitConfig,
-    InitNorm, ModelSpec, OptimConfig, OutputConfig, Preset, RunControl, ScheduleConfig,
+    AugmentConfig, BackendKind, ChannelAugment, ComputeConfig, DataConfig, DataSource, Distill,
+    InitConfig, InitNorm, ModelSpec, OptimConfig, OutputConfig, Preset, RunControl, ScheduleConfig,
     SpeakerSplit, TrainConfig, WaveNoise,
 };
 pub use config::{CorporaSource, CorpusEntry};

@@ -8,7 +8,7 @@ mod legacy;
 mod recipe;
 mod train;
 
-pub use augment::{AugmentConfig, WaveNoise};
+pub use augment::{AugmentConfig, ChannelAugment, WaveNoise};
 pub use corpora::{CorporaSource, CorpusEntry};
 pub use init::{InitConfig, InitNorm};
 pub use recipe::Preset;

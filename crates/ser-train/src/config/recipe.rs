@@ -91,7 +91,7 @@ impl TrainConfig {
     pub fn describe(&self, preset: Preset) -> String {
         let c = self;
         format!(
-            "{} (epochs {}, patience {}{}, lr {}, batch {}, crop {} s, {}{}{}{}{}{}{}{}{}{}{}{})",
+            "{} (epochs {}, patience {}{}, lr {}, batch {}, crop {} s, {}{}{}{}{}{}{}{}{}{}{}{}{}{})",
             preset.name(),
             c.schedule.epochs,
             c.schedule.patience,
@@ -159,7 +159,26 @@ impl TrainConfig {
                     ", wave noise {} copies at {}-{} dB SNR, p {}",
                     w.copies, w.snr_db.0, w.snr_db.1, w.prob
                 ))
-                .unwrap_or_default()
+                .unwrap_or_default(),
+            c.augment
+                .channel
+                .as_ref()
+                .map(|ch| format!(
+                    ", channel {} copies{}, p {}",
+                    ch.copies,
+                    if ch.config == ser_audio::channel::ChannelConfig::default() {
+                        ""
+                    } else {
+                        " (own chain config)"
+                    },
+                    ch.prob
+                ))
+                .unwrap_or_default(),
+            match c.preprocess.normalize {
+                ser_audio::Normalize::Loudness { target_lufs } =>
+                    format!(", loudness {target_lufs} LUFS"),
+                _ => String::new(),
+            }
         )
     }
 }

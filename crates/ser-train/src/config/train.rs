@@ -444,6 +444,36 @@ impl TrainConfig {
                 ));
             }
         }
+        if let Some(c) = &self.augment.channel {
+            if c.copies == 0 || c.copies > 16 {
+                return Err(TrainError::config(
+                    "--channel-augment",
+                    format!(
+                        "{} copies: give 1-16 (each is one more feature matrix per clip), or 0 \
+                         to turn it off",
+                        c.copies
+                    ),
+                ));
+            }
+            if !(0.0..=1.0).contains(&c.prob) {
+                return Err(TrainError::config(
+                    "--channel-augment-prob",
+                    format!("{} is not a probability in [0, 1]", c.prob),
+                ));
+            }
+            c.config
+                .validate()
+                .map_err(|e| TrainError::config("--channel-config", e.to_string()))?;
+        }
+        // The preprocessing is settable from the command line only through
+        // --loudness-normalize; any other bad field comes from a config built in code.
+        let pre_field = match self.preprocess.normalize {
+            ser_audio::Normalize::Loudness { .. } => "--loudness-normalize",
+            _ => "preprocess",
+        };
+        self.preprocess
+            .validate()
+            .map_err(|e| TrainError::config(pre_field, e.to_string()))?;
         if let Some(d) = &self.distill {
             if d.teachers.is_empty() {
                 return Err(TrainError::config(

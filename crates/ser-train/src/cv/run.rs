@@ -111,13 +111,7 @@ pub fn cross_validate(
     ds.items.retain(|i| keeps(actors.as_deref(), &i.speaker));
     // The functionals are computed when a fold's head is first fitted, not here: a run whose
     // folds are all done (e.g. re-run to write the ensemble) needs none.
-    let heads = fusion.map(|fusion| {
-        let augment = HeadAugment {
-            wave_noise: base.augment.wave_noise,
-            lowpass_prob: base.augment.lowpass_prob,
-        };
-        Heads::new(fusion, ds.preprocess, augment)
-    });
+    let heads = fusion.map(|fusion| Heads::new(fusion, ds.preprocess, HeadAugment::of(&base)));
     let config = CvConfig {
         model_type: base.model.family.name().to_string(),
         data: data_name,
@@ -202,6 +196,12 @@ fn recipe(opts: &CvOptions) -> Result<(TrainConfig, Option<FunctionalsFusion>, S
             (true, false) => ", fitted on the clean clips and their noisy copies",
             (false, true) => ", fitted on the clips and band-limited versions",
             (false, false) => "",
+        };
+        // Appended so that recipes without channel copies read as before.
+        let rows = match (rows, base.augment.channel.is_some()) {
+            ("", true) => ", fitted on the clean clips and their channel copies".to_string(),
+            (r, true) => format!("{r} (channel copies included)"),
+            (r, false) => r.to_string(),
         };
         recipe.push_str(&format!(
             ", fused with an utterance-functionals head (weight {}{rows})",

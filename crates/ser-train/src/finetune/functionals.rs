@@ -57,10 +57,7 @@ pub(crate) fn refit_head(
             total,
         })
     };
-    let augment = HeadAugment {
-        wave_noise: cfg.augment.wave_noise,
-        lowpass_prob: cfg.augment.lowpass_prob,
-    };
+    let augment = HeadAugment::of(cfg);
     let rows = corpus_functionals(
         &pick(train_idx)?,
         &ds.preprocess,
@@ -89,10 +86,7 @@ pub(crate) fn refit_head(
         ds.labels.len(),
         &HeadFit::default(),
     )?;
-    let clean = HeadAugment {
-        wave_noise: None,
-        lowpass_prob: 0.0,
-    };
+    let clean = HeadAugment::clean();
     let test = corpus_functionals(
         &pick(test_idx)?,
         &ds.preprocess,

@@ -128,11 +128,23 @@ impl Trainer<'_> {
         // without them draw exactly what they did before.
         let mut noise_rng = SplitMix64::derive(cfg.seed ^ 0x4E01_5E00, key);
         let noise_prob = cfg.augment.wave_noise.map_or(0.0, |w| f64::from(w.prob));
+        // Channel copies likewise, from a third stream; they go first, so an example is a
+        // channel copy with their probability and the noise rule decides the rest
+        // (`ChannelAugment`).
+        let mut channel_rng = SplitMix64::derive(cfg.seed ^ 0xC4A7_7E10, key);
+        let channel_prob = cfg
+            .augment
+            .channel
+            .as_ref()
+            .map_or(0.0, |c| f64::from(c.prob));
         let clips: Vec<_> = chunk
             .iter()
             .map(|&i| {
                 let item = &ds.items[i];
-                let features = if !item.noisy.is_empty() && noise_rng.next_f64() < noise_prob {
+                let features = if !item.channel.is_empty() && channel_rng.next_f64() < channel_prob
+                {
+                    &item.channel[channel_rng.below(item.channel.len())]
+                } else if !item.noisy.is_empty() && noise_rng.next_f64() < noise_prob {
                     &item.noisy[noise_rng.below(item.noisy.len())]
                 } else {
                     &item.features.data
