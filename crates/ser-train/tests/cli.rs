@@ -170,6 +170,85 @@ fn mixup_label_smoothing_and_wave_noise_train_and_are_saved_in_the_artifact() {
     }
 }
 
+/// Issue 27, item 3: a run with channel copies and loudness normalisation trains, saves both
+/// in its artifact, and the artifact's classifier applies the loudness normalisation to what
+/// it is given (so ser-predict, ser-web and ser-eval, which all predict through
+/// `Classifier::prepare`, hear clips as training did).
+#[test]
+fn channel_augment_and_loudness_train_and_reach_the_artifact() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("chan");
+    let mut args = tiny_args(out.to_str().unwrap(), "crnn");
+    // --loudness-normalize without a value: EBU R 128's -23 LUFS.
+    args.extend(["--loudness-normalize", "--channel-augment", "1"]);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    let c = Classifier::load(&out).unwrap();
+    let training = &c.manifest().training["config"];
+    assert_eq!(training["augment"]["channel"]["copies"], 1, "{training}");
+    assert_eq!(training["augment"]["channel"]["prob"], 0.5, "{training}");
+    let loudness = ser_audio::Normalize::Loudness { target_lufs: -23.0 };
+    assert_eq!(c.manifest().preprocess.map(|p| p.normalize), Some(loudness));
+    // A quiet 440 Hz tone comes out at -23 LUFS (a 0.95 peak would be about -4 LUFS).
+    let tone = ser_audio::Audio::new(
+        (0..32_000)
+            .map(|i| 0.01 * (i as f32 * 2.0 * std::f32::consts::PI * 440.0 / 16_000.0).sin())
+            .collect(),
+        16_000,
+    );
+    let prepared = c.prepare(&tone).unwrap();
+    let lufs = ser_audio::loudness::integrated_loudness(&prepared)
+        .unwrap()
+        .unwrap();
+    assert!((lufs + 23.0).abs() < 0.1, "{lufs} LUFS");
+}
+
+/// Issue 27, item 3: the channel and loudness flags are in both commands' help, and bad
+/// values are refused before any work, naming the flag.
+#[test]
+fn channel_and_loudness_flags_are_documented_and_checked() {
+    for help in [run(&["--help"]), run(&["cv", "--help"])] {
+        let t = text(&help);
+        for flag in [
+            "--channel-augment <N>",
+            "--channel-augment-prob <P>",
+            "--channel-config <FILE>",
+            "--loudness-normalize [<LUFS>]",
+        ] {
+            assert!(t.contains(flag), "{flag} missing from\n{t}");
+        }
+    }
+    let refused = |args: &[&str], needle: &str| {
+        let mut all = vec!["--model", "cnn", "--quiet"];
+        all.extend(args);
+        let o = run(&all);
+        assert!(!o.status.success(), "{args:?} accepted");
+        assert!(text(&o).contains(needle), "{args:?}: {}", text(&o));
+    };
+    refused(
+        &["--channel-augment", "1", "--channel-augment-prob", "2"],
+        "invalid --channel-augment-prob: 2 is not a probability",
+    );
+    refused(
+        &["--channel-augment", "20"],
+        "invalid --channel-augment: 20 copies",
+    );
+    refused(&["--channel-augment-prob", "0.5"], "--channel-augment <N>");
+    refused(
+        &[
+            "--channel-augment",
+            "1",
+            "--channel-config",
+            "/no/such/chain.json",
+        ],
+        "--channel-config <FILE>",
+    );
+    refused(
+        &["--loudness-normalize", "3"],
+        "invalid --loudness-normalize",
+    );
+}
+
 #[test]
 fn distillation_learns_from_teachers_that_never_heard_the_test_actors() {
     let dir = tempfile::tempdir().unwrap();

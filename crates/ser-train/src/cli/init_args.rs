@@ -83,7 +83,8 @@ pub fn family(a: &TrainArgs, parent: Option<&Parent>) -> anyhow::Result<Family> 
 }
 
 /// Makes `cfg` a fine-tune of `parent`, after refusing every flag that contradicts it: the
-/// features (`--features`, `--cmvn`), the network's width or stem, `--tiny`.
+/// features (`--features`, `--cmvn`), the network's width or stem, `--tiny`, the level
+/// normalisation (`--loudness-normalize`).
 pub fn apply(a: &TrainArgs, parent: &Parent, cfg: &mut TrainConfig) -> anyhow::Result<()> {
     let from = parent.init.from.display();
     let theirs = &parent.manifest.features;
@@ -124,6 +125,16 @@ pub fn apply(a: &TrainArgs, parent: &Parent, cfg: &mut TrainConfig) -> anyhow::R
     }
     if a.tiny {
         bail!("--tiny contradicts --init {from}: a fine-tune keeps the parent's network");
+    }
+    if let Some(target_lufs) = r.loudness_normalize {
+        let theirs = parent.preprocess().normalize;
+        if theirs != (ser_audio::Normalize::Loudness { target_lufs }) {
+            bail!(
+                "--loudness-normalize {target_lufs} contradicts --init {from}, whose clips were \
+                 level-normalised as {theirs:?}: a fine-tune keeps the parent's preprocessing \
+                 (leave the flag out)"
+            );
+        }
     }
     parent.adopt(cfg);
     Ok(())

@@ -3,8 +3,10 @@
 
 use clap::{Args, ValueEnum};
 use dsp_features::FeatureConfig;
+use ser_audio::Normalize;
+use ser_audio::channel::ChannelConfig;
 use ser_models::Family;
-use ser_train::{Preset, TrainConfig, WaveNoise};
+use ser_train::{ChannelAugment, Preset, TrainConfig, WaveNoise};
 
 use super::choice;
 
@@ -106,6 +108,52 @@ pub struct RecipeArgs {
     /// Probability that a training example is one of its --wave-noise copies [default: 0.5].
     #[arg(long, value_name = "P")]
     pub wave_noise_prob: Option<f32>,
+    /// Channel augmentation: extract N copies of every training clip, each through a random
+    /// recording chain (room reverberation, pink/brown/babble noise, microphone EQ, band
+    /// limits, telephone band, G.711, dropouts, speed and pitch; ser_audio::channel) before
+    /// trimming and normalisation, seeded by --seed, the clip and the copy (cached), and train
+    /// on one of them with probability --channel-augment-prob; 0 turns it off [default: 0].
+    /// With --wave-noise too, an example is a channel copy with that probability, else the
+    /// wave-noise rule decides.
+    #[arg(long, value_name = "N")]
+    pub channel_augment: Option<usize>,
+    /// Probability that a training example is one of its --channel-augment copies
+    /// [default: 0.5].
+    #[arg(long, value_name = "P", requires = "channel_augment")]
+    pub channel_augment_prob: Option<f32>,
+    /// JSON file of the --channel-augment chain (ser_audio::channel::ChannelConfig: each
+    /// step's probability and ranges; fields left out keep their defaults) [default: the
+    /// simulator's default chain].
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "channel_augment",
+        value_parser = channel_config_file
+    )]
+    pub channel_config: Option<ChannelConfig>,
+    /// Normalise every clip's level to LUFS integrated loudness (ITU-R BS.1770-4, gated, so
+    /// the level of the speech and not of the pauses) instead of to a 0.95 peak; saved in the
+    /// model's manifest, so ser-predict, ser-web and ser-eval apply it too [default: peak
+    /// normalisation; LUFS defaults to -23, EBU R 128's programme level].
+    #[arg(
+        long,
+        value_name = "LUFS",
+        num_args = 0..=1,
+        default_missing_value = "-23",
+        allow_negative_numbers = true
+    )]
+    pub loudness_normalize: Option<f32>,
+}
+
+/// Reads a `--channel-config` file: a JSON `ChannelConfig`, checked. The error says which of
+/// the three went wrong (clap adds the flag and the value).
+fn channel_config_file(path: &str) -> Result<ChannelConfig, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read it: {e}"))?;
+    let config: ChannelConfig = serde_json::from_str(&text).map_err(|e| {
+        format!("not a channel config (JSON of ser_audio::channel::ChannelConfig): {e}")
+    })?;
+    config.validate().map_err(|e| e.to_string())?;
+    Ok(config)
 }
 
 impl RecipeArgs {
@@ -184,6 +232,22 @@ impl RecipeArgs {
             if let Some(p) = self.wave_noise_prob {
                 w.prob = p;
             }
+        }
+        match self.channel_augment {
+            Some(0) | None => {}
+            Some(n) => {
+                let mut c = ChannelAugment::new(n);
+                if let Some(p) = self.channel_augment_prob {
+                    c.prob = p;
+                }
+                if let Some(config) = &self.channel_config {
+                    c.config = config.clone();
+                }
+                cfg.augment.channel = Some(c);
+            }
+        }
+        if let Some(target_lufs) = self.loudness_normalize {
+            cfg.preprocess.normalize = Normalize::Loudness { target_lufs };
         }
         cfg
     }
@@ -365,5 +429,93 @@ mod tests {
         rejected(|a| a.wave_noise = Some(100), "--wave-noise");
         rejected(|a| a.time_stretch = Some(0.7), "--time-stretch");
         rejected(|a| a.time_stretch = Some(f32::NAN), "--time-stretch");
+    }
+
+    /// Issue 27, item 3: `--channel-augment`, its probability and chain file, and
+    /// `--loudness-normalize` reach the config, are described, and bad values name the flag.
+    #[test]
+    fn channel_and_loudness_flags_reach_the_config_and_are_validated() {
+        let plain = RecipeArgs::default().config(Family::Crnn, true);
+        assert_eq!(plain.augment.channel, None);
+        assert_eq!(plain.preprocess, ser_audio::Preprocess::default());
+        let off = RecipeArgs {
+            channel_augment: Some(0),
+            channel_augment_prob: Some(0.3),
+            ..Default::default()
+        };
+        assert_eq!(off.config(Family::Crnn, true).augment.channel, None);
+
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("chain.json");
+        std::fs::write(
+            &file,
+            r#"{"reverb": {"prob": 1.0}, "mu_law": {"prob": 0.0}}"#,
+        )
+        .unwrap();
+        let chain = channel_config_file(file.to_str().unwrap()).unwrap();
+        assert_eq!(chain.reverb.prob, 1.0);
+        assert_eq!(
+            chain.noise,
+            ChannelConfig::default().noise,
+            "unnamed steps keep defaults"
+        );
+        let a = RecipeArgs {
+            channel_augment: Some(3),
+            channel_augment_prob: Some(0.25),
+            channel_config: Some(chain.clone()),
+            loudness_normalize: Some(-23.0),
+            ..Default::default()
+        };
+        let c = a.config(Family::Crnn, true);
+        c.validate().unwrap();
+        let ch = c.augment.channel.clone().unwrap();
+        assert_eq!((ch.copies, ch.prob, ch.config), (3, 0.25, chain));
+        assert_eq!(
+            c.preprocess.normalize,
+            Normalize::Loudness { target_lufs: -23.0 }
+        );
+        assert!(
+            a.describe(Family::Crnn, true)
+                .ends_with("channel 3 copies (own chain config), p 0.25, loudness -23 LUFS)"),
+            "{}",
+            a.describe(Family::Crnn, true)
+        );
+        let default_chain = RecipeArgs {
+            channel_augment: Some(2),
+            ..Default::default()
+        };
+        let c = default_chain.config(Family::Crnn, false);
+        assert_eq!(c.augment.channel, Some(ChannelAugment::new(2)));
+
+        let two = |a: &mut RecipeArgs| a.channel_augment = Some(2);
+        rejected(
+            |a| {
+                two(a);
+                a.channel_augment_prob = Some(2.0);
+            },
+            "--channel-augment-prob",
+        );
+        rejected(|a| a.channel_augment = Some(17), "--channel-augment");
+        rejected(|a| a.loudness_normalize = Some(5.0), "--loudness-normalize");
+        rejected(
+            |a| a.loudness_normalize = Some(f32::NAN),
+            "--loudness-normalize",
+        );
+        // A chain file that is missing, not JSON, misspelt or out of range.
+        let bad = |text: Option<&str>, needle: &str| {
+            let path = dir.path().join("bad.json");
+            match text {
+                Some(t) => std::fs::write(&path, t).unwrap(),
+                None => {
+                    let _ = std::fs::remove_file(&path);
+                }
+            }
+            let e = channel_config_file(path.to_str().unwrap()).unwrap_err();
+            assert!(e.contains(needle), "{e}");
+        };
+        bad(None, "cannot read");
+        bad(Some("{"), "not a channel config");
+        bad(Some(r#"{"reverbb": {}}"#), "reverbb");
+        bad(Some(r#"{"reverb": {"prob": 2.0}}"#), "reverb.prob");
     }
 }
