@@ -1,6 +1,8 @@
-# Shared by noisy_cv.py and tta_cv.py: the UA of one model artifact on the actors it never
-# heard, through `ser-eval` (one thread, JSON report), optionally with white noise SNR dB
-# below each clip's RMS (`--noise-snr`).
+# Used by noisy_cv.py: the UA of one model artifact on the actors it never heard, through
+# `ser-eval` (one thread, JSON report), optionally with white noise SNR dB below each clip's
+# RMS (`--noise-snr`). It only reads artifacts: variants of a model (one ensemble member,
+# other test-time warps, the networks without heads) are `ser-eval` flags, not manifests
+# written here (issue 26; see ../README.md).
 import json, os, statistics, subprocess, sys
 
 
@@ -16,14 +18,6 @@ def held_out_ua(model_dir, actors, snr=None):
     r = json.loads(out.stdout)
     assert r["protocol"]["speaker_independent"] is True
     return r["ua"]
-
-
-def score_artifact(model_dir, manifest, actors, snr=None):
-    """Writes `manifest` as model_dir/manifest.json (its weights already copied there) and
-    returns held_out_ua of the artifact."""
-    with open(f"{model_dir}/manifest.json", "w") as f:
-        json.dump(manifest, f)
-    return held_out_ua(model_dir, actors, snr)
 
 
 def summary(uas):

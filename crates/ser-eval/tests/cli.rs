@@ -496,3 +496,69 @@ fn real_ravdess_actor_is_evaluated() {
     assert_eq!(j["per_class"]["angry"]["support"], 8);
     assert_eq!(j["protocol"]["actors_evaluated"], serde_json::json!(["20"]));
 }
+
+/// `--member` with `--test-time-warps` (what research scripts once did by writing manifests,
+/// issue 26): one member of a fold ensemble, scored on the actors its fold held out, with the
+/// flags named in the protocol.
+#[test]
+fn one_member_of_a_fold_ensemble_with_test_time_warps() {
+    let (a, b) = (model(&EMOTIONS, &[]), model(&EMOTIONS, &[]));
+    let ensemble = tempfile::tempdir().unwrap();
+    let folds = serde_json::json!({ "cv": {
+        "ua": { "mean": 0.0, "std": 0.0 },
+        "folds": [
+            { "fold": 1, "ua": 0.0, "test_actors": ["01"], "train_actors": ["02"] },
+            { "fold": 2, "ua": 0.0, "test_actors": ["02"], "train_actors": ["01"] }
+        ]
+    }});
+    ser_models::artifact::combine(
+        ensemble.path(),
+        &[
+            ("fold-1".into(), model_dir(&a)),
+            ("fold-2".into(), model_dir(&b)),
+        ],
+        "test fold ensemble".into(),
+        serde_json::json!({}),
+        folds,
+    )
+    .unwrap();
+    let o = run(&[
+        "--model",
+        path_str(ensemble.path()),
+        "--data",
+        path_str(corpus()),
+        "--member",
+        "fold-2",
+        "--test-time-warps",
+        "0.95,1,1.05",
+        "--format",
+        "json",
+        "--bootstrap",
+        "20",
+    ]);
+    assert!(o.status.success(), "stderr: {}", text(&o.stderr));
+    let j: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["n"], 60, "fold 2's held-out actor only");
+    assert_eq!(j["protocol"]["actors_evaluated"], serde_json::json!(["02"]));
+    assert_eq!(j["protocol"]["speaker_independent"], true);
+    let name = j["protocol"]["model"].as_str().unwrap();
+    assert!(
+        name.contains("member fold-2") && name.contains("warps 0.95,1,1.05"),
+        "{name}"
+    );
+
+    let o = run(&[
+        "--model",
+        path_str(ensemble.path()),
+        "--data",
+        path_str(corpus()),
+        "--member",
+        "fold-9",
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o.stderr).contains("fold-1, fold-2"),
+        "{}",
+        text(&o.stderr)
+    );
+}

@@ -194,6 +194,46 @@ fn combined_members_average_their_probabilities() {
     assert_eq!(with(1), with(3));
 }
 
+/// `ser-eval --member` and `unpack_member` (which replaced research scripts that wrote
+/// manifests by hand, issue 26): a member alone predicts exactly as the artifact it came from.
+#[test]
+fn a_member_alone_or_unpacked_predicts_as_its_own_artifact() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    write_artifact(&a);
+    write_artifact(&b);
+    let out = tmp.path().join("ensemble");
+    let members = vec![("fold-1".to_string(), a), ("fold-2".to_string(), b.clone())];
+    ser_models::artifact::combine(
+        &out,
+        &members,
+        "test".into(),
+        serde_json::json!({}),
+        serde_json::json!({}),
+    )
+    .unwrap();
+    let manifest = Manifest::read(&out).unwrap();
+    let index = manifest.member_index("fold-2").unwrap();
+    let want = Classifier::load(&b).unwrap().predict(&tone()).unwrap();
+
+    let alone = Classifier::load_with_manifest(
+        &out,
+        manifest.member_alone(index).unwrap(),
+        &Device::default(),
+    )
+    .unwrap();
+    assert_eq!(alone.predict(&tone()).unwrap(), want);
+
+    let unpacked = tmp.path().join("fold-2");
+    ser_models::artifact::unpack_member(&out, index, &unpacked, true).unwrap();
+    let loaded = Classifier::load(&unpacked).unwrap();
+    assert_eq!(
+        loaded.manifest().kind,
+        ser_models::artifact::ArtifactKind::Single
+    );
+    assert_eq!(loaded.predict(&tone()).unwrap(), want);
+}
+
 #[test]
 fn combining_members_with_different_labels_is_refused_and_writes_nothing() {
     let tmp = tempfile::tempdir().unwrap();

@@ -248,7 +248,7 @@ fn parallel_folds_and_a_combined_seed_ensemble() {
 }
 
 /// `--functionals` on networks that already exist in `--out` (copied from a plain run, as
-/// research/scripts/unpack_ensemble.py does with a shipped ensemble): no network is retrained,
+/// `ser_models::artifact::unpack_member` does with a shipped ensemble): no network is retrained,
 /// each fold gets a head fitted on its own training actors only, the held-out scores change,
 /// and the ensemble carries the heads.
 #[test]

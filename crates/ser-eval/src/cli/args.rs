@@ -121,6 +121,22 @@ pub struct EvalArgs {
     /// (seeded by clip id, so every model hears the same noise), e.g. 20. The report says so.
     #[arg(long, value_name = "DB", allow_negative_numbers = true)]
     pub noise_snr: Option<f64>,
+
+    /// Evaluate one member of an ensemble on its own: its name (e.g. fold-3) or its position
+    /// from 0. Without --actors, the member of a fold ensemble (`ser-train cv
+    /// --ensemble-out`) is evaluated on the actors its fold held out.
+    #[arg(long, value_name = "NAME|INDEX")]
+    pub member: Option<String>,
+
+    /// Average each clip's probabilities over copies of its features warped along the
+    /// frequency axis by these factors (the warp ser-train augments with), e.g. 0.95,1,1.05;
+    /// replaces the model's own test-time warps. `1` = the features once, as they are.
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub test_time_warps: Option<Vec<f32>>,
+
+    /// The networks alone: leave out the model's utterance-functionals heads.
+    #[arg(long)]
+    pub networks_only: bool,
 }
 
 /// Bootstrap settings of the report.
@@ -168,6 +184,24 @@ mod tests {
         assert_eq!(cli.eval.data, ["ravdess=r", "emodb=e"]);
         assert_eq!(cli.eval.label_maps, ["emodb=m.csv"]);
         assert_eq!(cli.eval.labels, ["angry", "sad"]);
+    }
+
+    #[test]
+    fn member_and_test_time_warps() {
+        let cli = Cli::try_parse_from([
+            "ser-eval",
+            "--data",
+            "d",
+            "--member",
+            "fold-3",
+            "--test-time-warps",
+            "0.95,1,1.05",
+            "--networks-only",
+        ])
+        .unwrap();
+        assert_eq!(cli.eval.member.as_deref(), Some("fold-3"));
+        assert_eq!(cli.eval.test_time_warps, Some(vec![0.95, 1.0, 1.05]));
+        assert!(cli.eval.networks_only);
     }
 
     #[test]

@@ -2,16 +2,17 @@
 //! (`--data NAME=DIR` repeated) with one row per corpus.
 
 use std::io::Write as _;
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
+use burn::prelude::Device;
+use ravdess_loader::{CorporaOptions, Corpus, CorpusSpec, open_corpora_with, speaker};
 use ser_eval::metrics::BootstrapConfig;
 use ser_eval::render::{csv_string, json_string, overlap_warning, table, validation_note};
 use ser_eval::{EvalError, EvalOptions, evaluate_corpus};
-use ser_models::Classifier;
 use ser_models::artifact::find_model;
-
-use ravdess_loader::{CorporaOptions, Corpus, CorpusSpec, open_corpora_with, speaker};
+use ser_models::{Classifier, Manifest};
 
 use super::args::{EvalArgs, Format};
 use super::progress::bar;
@@ -23,10 +24,22 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
     }
     // --model, SER_MODEL, then the installed places (ser_models::artifact::find_model).
     let model_dir = find_model(args.model.as_deref())?.dir;
-    let model = Classifier::load(&model_dir).map_err(|e| EvalError::Model {
+    let (model, fold_actors) = load_model(args, &model_dir).map_err(|e| EvalError::Model {
         path: model_dir.clone(),
         source: Box::new(e),
     })?;
+    let actors = match (&args.actors, fold_actors) {
+        (Some(a), _) => Some(speaker::normalise_all(a)),
+        (None, Some(fold)) => {
+            eprintln!(
+                "note: member {} is evaluated on the actors its fold held out: {}",
+                args.member.as_deref().unwrap_or_default(),
+                fold.join(",")
+            );
+            Some(fold)
+        }
+        (None, None) => None,
+    };
     let (corpus, described) = open_data(args)?;
     if !corpus.problems.is_empty() {
         eprintln!(
@@ -40,14 +53,14 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
     }
     let opts = EvalOptions {
         noise_snr_db: args.noise_snr,
-        actors: args.actors.as_deref().map(speaker::normalise_all),
+        actors,
         bootstrap: BootstrapConfig::checked(
             args.bootstrap.bootstrap,
             args.bootstrap.confidence,
             args.bootstrap.bootstrap_seed,
         )?,
         batch_size: usize::try_from(args.batch_size).unwrap_or(32),
-        model_name: model_dir.display().to_string(),
+        model_name: model_name(args, &model_dir),
         per_corpus: false,
     };
     let pb = bar("predicting", "clips");
@@ -114,4 +127,47 @@ fn open_data(args: &EvalArgs) -> anyhow::Result<(Corpus, String)> {
     let corpus = open_corpora_with(&specs, &options)
         .with_context(|| format!("opening the corpora {}", args.data.join(", ")))?;
     Ok((corpus, args.data.join(", ")))
+}
+
+/// The model of `--model` as the flags ask: one member (`--member`), the networks alone
+/// (`--networks-only`), other test-time warps (`--test-time-warps`); changed in memory, never
+/// written. Also the held-out actors of the member's cross-validation fold, when recorded.
+fn load_model(
+    args: &EvalArgs,
+    dir: &Path,
+) -> ser_models::Result<(Classifier, Option<Vec<String>>)> {
+    let mut manifest = Manifest::read(dir)?;
+    let mut fold_actors = None;
+    if let Some(member) = &args.member {
+        let index = manifest.member_index(member)?;
+        fold_actors = manifest
+            .member_fold(index)
+            .map(|f| f.test_actors)
+            .filter(|a| !a.is_empty());
+        manifest = manifest.member_alone(index)?;
+    }
+    if args.networks_only {
+        manifest = manifest.without_functionals();
+    }
+    if let Some(warps) = &args.test_time_warps {
+        manifest.test_time_warps.clone_from(warps);
+    }
+    let model = Classifier::load_with_manifest(dir, manifest, &Device::default())?;
+    Ok((model, fold_actors))
+}
+
+/// The model as the report's protocol names it: the directory and the flags that changed it.
+fn model_name(args: &EvalArgs, dir: &Path) -> String {
+    let mut name = dir.display().to_string();
+    if let Some(m) = &args.member {
+        name += &format!(", member {m}");
+    }
+    if args.networks_only {
+        name += ", networks only";
+    }
+    if let Some(w) = &args.test_time_warps {
+        let list: Vec<String> = w.iter().map(f32::to_string).collect();
+        name += &format!(", test-time warps {}", list.join(","));
+    }
+    name
 }

@@ -138,7 +138,19 @@ impl Classifier {
     /// [`Classifier::load`] on a given device.
     pub fn load_on(dir: impl AsRef<Path>, device: &Device) -> Result<Self> {
         let dir = dir.as_ref();
-        let manifest = Manifest::read(dir)?;
+        Self::load_with_manifest(dir, Manifest::read(dir)?, device)
+    }
+
+    /// Loads, from the artifact in `dir`, the weights `manifest` names: the artifact's own
+    /// manifest ([`Manifest::read`]) changed in memory, e.g. one member of an ensemble
+    /// ([`Manifest::member_alone`]), the networks without their functionals heads
+    /// ([`Manifest::without_functionals`]) or other `test_time_warps` (`ser-eval --member`,
+    /// `--test-time-warps`). Nothing is written.
+    ///
+    /// # Errors
+    ///
+    /// As [`Classifier::load`], and [`ModelError::Invalid`] for an inconsistent manifest.
+    pub fn load_with_manifest(dir: &Path, manifest: Manifest, device: &Device) -> Result<Self> {
         let models = manifest
             .members
             .iter()

@@ -12,6 +12,7 @@ mod classifier;
 mod head;
 mod locate;
 mod manifest;
+mod member;
 mod metrics;
 mod writer;
 
@@ -26,4 +27,4 @@ pub use manifest::{
     TRAINING_SPEAKER_KEYS, VALIDATION_SPEAKER_KEYS,
 };
 pub use metrics::{CvScores, FoldScores, MeanStd, Metrics, SplitScores, TrainingRecord};
-pub use writer::{combine, save, save_with_files};
+pub use writer::{combine, save, save_with_files, unpack_member};

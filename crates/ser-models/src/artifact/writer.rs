@@ -173,3 +173,48 @@ pub fn combine(
     })?;
     Ok(manifest)
 }
+
+/// Writes member `index` of the artifact in `dir` on its own as a single-model artifact at
+/// `out` (atomically, like [`save`]): the manifest of [`Manifest::member_alone`] and a copy of
+/// the member's weights file. With `networks_only`, the utterance-functionals heads are left
+/// out ([`Manifest::without_functionals`]), e.g. to fit other heads on the same network.
+///
+/// ```no_run
+/// use std::path::Path;
+/// // Fold 3 of a fold ensemble written by `ser-train cv --ensemble-out`, as its own model.
+/// let ensemble = Path::new("runs/fold-ensemble");
+/// let manifest = ser_models::Manifest::read(ensemble)?;
+/// let index = manifest.member_index("fold-3")?;
+/// ser_models::artifact::unpack_member(ensemble, index, Path::new("runs/fold-3"), false)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+///
+/// Reading errors of [`Manifest::read`], [`ModelError::Invalid`] for a position out of range,
+/// I/O errors naming the file.
+pub fn unpack_member(
+    dir: &Path,
+    index: usize,
+    out: &Path,
+    networks_only: bool,
+) -> Result<Manifest> {
+    let mut manifest = Manifest::read(dir)?.member_alone(index)?;
+    if networks_only {
+        manifest = manifest.without_functionals();
+    }
+    manifest.validate()?;
+    let Some(weights) = manifest.members.first().map(|m| m.weights.clone()) else {
+        return Err(ModelError::Invalid {
+            field: "member".into(),
+            reason: format!("position {index} gave no member"),
+        });
+    };
+    write_atomically(out, |tmp| {
+        let from = dir.join(&weights);
+        std::fs::copy(&from, tmp.join(&weights)).map_err(|e| ModelError::io(&from, e))?;
+        let path = tmp.join(MANIFEST_FILE);
+        std::fs::write(&path, manifest.to_json()?).map_err(|e| ModelError::io(&path, e))
+    })?;
+    Ok(manifest)
+}
