@@ -9,7 +9,7 @@ use ser_train::BackendKind;
 
 use super::choice;
 use super::data_args::DataArgs;
-use super::init_args::InitArgs;
+use super::init_args::{InitArgs, ParentArgs};
 use super::recipe_args::RecipeArgs;
 
 /// Train a CNN, RNN or CRNN emotion classifier. Accuracy is always speaker-independent:
@@ -22,6 +22,9 @@ use super::recipe_args::RecipeArgs;
 ///   ser-train cv --model-type crnn --data data/ravdess --out runs/cv-t1 --train-seed 1 --fold 2
 ///   ser-train cv --model-type crnn --data ravdess=data/ravdess --data emodb=data/emodb-16k \
 ///       --label-map emodb=datasets/labelmaps/emodb.csv --out runs/cv-two
+///   ser-train cv --init default --functionals --data ravdess=data/ravdess \
+///       --data emodb=data/emodb-16k --label-map emodb=datasets/labelmaps/emodb.csv \
+///       --test-corpus emodb --no-val --refit --ensemble-out runs/jft --out runs/jft-cv
 ///   ser-train cv-combine --runs runs/cv-crnn,runs/cv-t1 --out runs/cv-2seeds
 #[derive(Debug, Parser)]
 #[command(name = "ser-train", version, verbatim_doc_comment)]
@@ -120,9 +123,25 @@ pub struct TrainArgs {
 /// Arguments of `ser-train cv`.
 #[derive(Debug, Args)]
 pub struct CvArgs {
-    /// Model architecture to train in every fold (the recipe's configuration of it).
-    #[arg(long, value_parser = choice::family())]
-    pub model_type: Family,
+    /// Model architecture to train in every fold (the recipe's configuration of it). With
+    /// --init it may be left out: every fold fine-tunes the parent's network, and a
+    /// --model-type other than the parent's family is refused.
+    #[arg(long, value_parser = choice::family(), required_unless_present = "init")]
+    pub model_type: Option<Family>,
+
+    /// Fine-tuning: every fold (and the --refit fit) starts from this parent, as `ser-train
+    /// --init` does. A fold that holds out a speaker the parent heard (its manifest's training
+    /// speakers, compared corpus by corpus) is refused: hold out a corpus the parent never
+    /// heard with --test-corpus.
+    #[command(flatten)]
+    pub parent: ParentArgs,
+
+    /// Make the folds over the speakers of corpus NAME only (the NAME of `--data NAME=PATH`):
+    /// each fold holds out some of its speakers and trains on its other speakers plus every
+    /// clip of the other corpora, so every score is on NAME's speakers. Without it the folds
+    /// are made over the speakers of all corpora.
+    #[arg(long, value_name = "NAME")]
+    pub test_corpus: Option<String>,
 
     /// The corpus or corpora (default: the generated RAVDESS-shaped corpus, in memory).
     #[command(flatten)]
@@ -168,12 +187,14 @@ pub struct CvArgs {
     /// (pitch, voicing, energy, duration, spectral shape and MFCC statistics), fitted on the
     /// same training actors, its strength chosen by an inner cross-validation by actor among
     /// them. A fold whose network already exists in --out (trained earlier, or copied there)
-    /// only gets its head fitted.
+    /// only gets its head fitted. With --init the parent's own head is not used: each fold
+    /// fits its own, with the parent's fusion weight and functionals unless
+    /// --functionals-weight is given.
     #[arg(long)]
     pub functionals: bool,
 
     /// Weight of the functionals head in the log-linear fusion, in [0, 1] [default: 0.5, the
-    /// geometric mean of the two].
+    /// geometric mean of the two; with --init, the parent's].
     #[arg(long, value_name = "W", requires = "functionals")]
     pub functionals_weight: Option<f32>,
 
@@ -271,7 +292,7 @@ mod tests {
         let Some(Command::Cv(cv)) = cli.command else {
             panic!("not cv")
         };
-        assert_eq!(cv.model_type, Family::Rnn);
+        assert_eq!(cv.model_type, Some(Family::Rnn));
         assert!(Cli::try_parse_from(["ser-train"]).is_err());
         assert!(
             Cli::try_parse_from(["ser-train", "cv-combine", "--runs", "a,b", "--out", "o"]).is_ok()

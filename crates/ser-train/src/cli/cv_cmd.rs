@@ -7,28 +7,51 @@ use ser_eval::metrics::BootstrapConfig;
 use ser_train::cv::{self, CombineOptions, CvEvent, CvOptions, Fit};
 
 use super::args::{CvArgs, CvCombineArgs};
+use super::init_args;
 use super::progress::TrainBars;
+
+/// `--functionals-weight` when neither it nor a parent gives one: the geometric mean of the
+/// network's and the head's probabilities.
+const DEFAULT_FUNCTIONALS_WEIGHT: f32 = 0.5;
 
 /// Runs the cross-validation command.
 pub fn run(args: &CvArgs) -> anyhow::Result<ExitCode> {
     let has_data = args.data.given();
-    let mut recipe = args.recipe.config(args.model_type, has_data);
+    // cv's --functionals fits a head in every fold (cv::Heads), so the parent's head is not
+    // refitted by the fine-tune itself.
+    let parent = match args.parent.config(false)? {
+        Some(init) => Some(ser_train::finetune::Parent::open(&init)?),
+        None => None,
+    };
+    let family = init_args::family_of("--model-type", args.model_type, parent.as_ref())?;
+    let mut recipe = args.recipe.config(family, has_data);
     recipe.model.tiny = args.tiny;
+    if let Some(p) = &parent {
+        init_args::apply_recipe(&args.recipe, args.tiny, p, &mut recipe)?;
+    }
+    // With --init, the fusion weight the parent used unless --functionals-weight says.
+    let parent_weight = parent
+        .as_ref()
+        .and_then(|p| p.manifest.functionals.as_ref())
+        .map(|f| f.weight);
     let opts = CvOptions {
-        recipe_name: args.recipe.describe(args.model_type, has_data),
+        recipe_name: args.recipe.describe(family, has_data),
         recipe,
         epochs: args.recipe.epochs,
         data: args.data.source()?,
         actors: args.actors.as_deref().map(speaker::normalise_all),
+        test_corpus: args.test_corpus.clone(),
         folds: usize::try_from(args.folds).unwrap_or(5),
         seed: args.seed,
         train_seed: args.train_seed,
         only: args.fold.clone(),
         teacher_runs: args.teacher_runs.clone(),
         distill_weight: args.distill_weight,
-        functionals_weight: args
-            .functionals
-            .then(|| args.functionals_weight.unwrap_or(0.5)),
+        functionals_weight: args.functionals.then(|| {
+            args.functionals_weight
+                .or(parent_weight)
+                .unwrap_or(DEFAULT_FUNCTIONALS_WEIGHT)
+        }),
         out: args.out.clone(),
         ensemble_out: args.ensemble_out.clone(),
         refit: args.refit,
@@ -67,6 +90,12 @@ fn print(bars: &mut TrainBars, e: CvEvent) {
             return;
         }
         CvEvent::Recipe(r) => format!("recipe: {r}"),
+        CvEvent::Folds(folds) => folds
+            .iter()
+            .enumerate()
+            .map(|(i, f)| format!("fold {}: holds out {}", i + 1, f.join(", ")))
+            .collect::<Vec<_>>()
+            .join("\n"),
         CvEvent::Training { fold, of } => format!("fold {fold}/{of}: training"),
         CvEvent::Resumed { fold } => format!("fold {fold}: already done, reusing its results"),
         CvEvent::ReusedModel { fold, dir } => {

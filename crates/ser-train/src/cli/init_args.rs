@@ -20,9 +20,24 @@ pub enum NormArg {
     Refit,
 }
 
-/// Fine-tuning: start from a trained model instead of random weights.
+/// Fine-tuning: start from a trained model instead of random weights (`ser-train`'s flags:
+/// the parent, and `--functionals` for the parent's head).
 #[derive(Debug, Clone, Default, Args)]
 pub struct InitArgs {
+    /// The parent and how to start from it.
+    #[command(flatten)]
+    pub parent: ParentArgs,
+    /// With --init, for a parent fused with an utterance-functionals head (the shipped model
+    /// is): fit the head again on this run's training speakers and fuse it as the parent did.
+    /// Without this flag the parent's head is dropped.
+    #[arg(long, requires = "init")]
+    pub functionals: bool,
+}
+
+/// The parent of a fine-tune and how to start from it: the flags `ser-train` and `ser-train
+/// cv` share (`cv` has its own `--functionals`, which fits a head in every fold).
+#[derive(Debug, Clone, Default, Args)]
+pub struct ParentArgs {
     /// Fine-tune: start from the trained model in DIR (manifest.json + weights), or from the
     /// shipped model with `default` (found as ser-predict finds it: SER_MODEL, the user data
     /// directory, beside the program, the source tree). The run takes the parent's network,
@@ -41,16 +56,19 @@ pub struct InitArgs {
     /// statistics); only the layers after them train.
     #[arg(long, requires = "init")]
     pub freeze_conv: bool,
-    /// With --init, for a parent fused with an utterance-functionals head (the shipped model
-    /// is): fit the head again on this run's training speakers and fuse it as the parent did.
-    /// Without this flag the parent's head is dropped.
-    #[arg(long, requires = "init")]
-    pub functionals: bool,
 }
 
 impl InitArgs {
     /// The fine-tuning settings the flags ask for, the parent resolved (`default`).
     pub fn config(&self) -> anyhow::Result<Option<InitConfig>> {
+        self.parent.config(self.functionals)
+    }
+}
+
+impl ParentArgs {
+    /// The fine-tuning settings the flags ask for, the parent resolved (`default`), its head
+    /// fitted again when `functionals` says so.
+    pub fn config(&self, functionals: bool) -> anyhow::Result<Option<InitConfig>> {
         let Some(value) = &self.init else {
             return Ok(None);
         };
@@ -61,7 +79,7 @@ impl InitArgs {
             Some(NormArg::Parent) | None => InitNorm::Parent,
         };
         init.freeze_conv = self.freeze_conv;
-        init.functionals = self.functionals;
+        init.functionals = functionals;
         Ok(Some(init))
     }
 }
@@ -69,16 +87,25 @@ impl InitArgs {
 /// The family to train: `--model`, or the parent's when fine-tuning (a `--model` that is not
 /// the parent's family is refused).
 pub fn family(a: &TrainArgs, parent: Option<&Parent>) -> anyhow::Result<Family> {
-    match (a.model, parent) {
+    family_of("--model", a.model, parent)
+}
+
+/// [`family`] of the family given as `flag` (`--model`, or `cv`'s `--model-type`).
+pub fn family_of(
+    flag: &str,
+    model: Option<Family>,
+    parent: Option<&Parent>,
+) -> anyhow::Result<Family> {
+    match (model, parent) {
         (Some(f), Some(p)) if f != p.model().family() => bail!(
-            "--model {f} contradicts --init {}: the parent is a {}, and a fine-tune keeps the \
-             parent's network (leave --model out)",
+            "{flag} {f} contradicts --init {}: the parent is a {}, and a fine-tune keeps the \
+             parent's network (leave {flag} out)",
             p.init.from.display(),
             p.model().family()
         ),
         (Some(f), _) => Ok(f),
         (None, Some(p)) => Ok(p.model().family()),
-        (None, None) => bail!("--model is required (cnn, rnn or crnn) unless --init is given"),
+        (None, None) => bail!("{flag} is required (cnn, rnn or crnn) unless --init is given"),
     }
 }
 
@@ -86,9 +113,19 @@ pub fn family(a: &TrainArgs, parent: Option<&Parent>) -> anyhow::Result<Family> 
 /// features (`--features`, `--cmvn`), the network's width or stem, `--tiny`, the level
 /// normalisation (`--loudness-normalize`).
 pub fn apply(a: &TrainArgs, parent: &Parent, cfg: &mut TrainConfig) -> anyhow::Result<()> {
+    apply_recipe(&a.recipe, a.tiny, parent, cfg)
+}
+
+/// [`apply`] of the recipe flags `r` and `--tiny` (`ser-train cv` has both, not the rest of
+/// `ser-train`'s flags).
+pub fn apply_recipe(
+    r: &RecipeArgs,
+    tiny: bool,
+    parent: &Parent,
+    cfg: &mut TrainConfig,
+) -> anyhow::Result<()> {
     let from = parent.init.from.display();
     let theirs = &parent.manifest.features;
-    let r: &RecipeArgs = &a.recipe;
     if r.features.is_some() || r.cmvn {
         // What the flags would give, compared on the settings they control.
         let probe = RecipeArgs {
@@ -123,7 +160,7 @@ pub fn apply(a: &TrainArgs, parent: &Parent, cfg: &mut TrainConfig) -> anyhow::R
     if r.pooled_stem && strided == Some(true) {
         bail!("--pooled-stem contradicts --init {from}, whose first conv block is strided");
     }
-    if a.tiny {
+    if tiny {
         bail!("--tiny contradicts --init {from}: a fine-tune keeps the parent's network");
     }
     if let Some(target_lufs) = r.loudness_normalize {

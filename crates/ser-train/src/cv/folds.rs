@@ -102,6 +102,43 @@ pub fn run_cv_folds(
     only: Option<&[usize]>,
     events: &mut (dyn FnMut(CvEvent) + Send),
 ) -> Result<CvProgress> {
+    let pool = FoldPool {
+        held_out: utts,
+        ..FoldPool::default()
+    };
+    run_cv_pool(&pool, trainer, config, out, only, events)
+}
+
+/// The clips of a cross-validation: those the folds are made of, and those that every fold
+/// trains on and none holds out (`ser-train cv --test-corpus NAME`: the other corpora).
+#[derive(Debug, Clone, Default)]
+pub struct FoldPool {
+    /// Split into folds by speaker (`kfold_by_speaker`): each fold holds some of their
+    /// speakers out and trains on the others.
+    pub held_out: Vec<Utterance>,
+    /// In every fold's training set, never held out nor scored.
+    pub always_train: Vec<Utterance>,
+    /// The summary's protocol sentence, when it is not the plain cross-validation's (which
+    /// `ser_eval::cv::summarise` writes from the config alone and would not mention
+    /// `always_train`).
+    pub protocol: Option<String>,
+}
+
+/// [`run_cv_folds`] over a [`FoldPool`]: the folds are made of `pool.held_out` only, and every
+/// fold's training set is its share of them plus all of `pool.always_train`.
+///
+/// # Errors
+///
+/// As [`run_cv_folds`].
+pub fn run_cv_pool(
+    pool: &FoldPool,
+    trainer: &dyn FoldTrainer,
+    config: &CvConfig,
+    out: &Path,
+    only: Option<&[usize]>,
+    events: &mut (dyn FnMut(CvEvent) + Send),
+) -> Result<CvProgress> {
+    let utts = &pool.held_out;
     if let Some(bad) = only
         .into_iter()
         .flatten()
@@ -113,7 +150,7 @@ pub fn run_cv_folds(
         ));
     }
     check_config(out, config)?;
-    let folds = split::kfold_by_speaker(&utts, config.folds, config.seed)?;
+    let folds = split::kfold_by_speaker(utts, config.folds, config.seed)?;
     let (mut results, mut resumed, mut pending) = (Vec::new(), Vec::new(), Vec::new());
     for (i, fold) in folds.iter().enumerate() {
         let number = i + 1;
@@ -132,7 +169,12 @@ pub fn run_cv_folds(
             of: folds.len(),
         });
         let started = std::time::Instant::now();
-        let train: Vec<Utterance> = fold.train.iter().map(|&j| utts[j].clone()).collect();
+        let train: Vec<Utterance> = fold
+            .train
+            .iter()
+            .map(|&j| utts[j].clone())
+            .chain(pool.always_train.iter().cloned())
+            .collect();
         let test: Vec<Utterance> = fold.test.iter().map(|&j| utts[j].clone()).collect();
         let dir = fold_dir(out, number);
         let spec = FoldSpec {
@@ -182,7 +224,10 @@ pub fn run_cv_folds(
         });
     }
     resumed.sort_unstable();
-    let summary = summarise(config, results, resumed);
+    let mut summary = summarise(config, results, resumed);
+    if let Some(p) = &pool.protocol {
+        summary.protocol = p.clone();
+    }
     write_summary(out, &summary)?;
     Ok(CvProgress::Complete(Box::new(summary)))
 }

@@ -7,6 +7,7 @@
 //! both report through [`CvEvent`]s and print nothing.
 
 mod ensemble;
+mod finetune;
 mod folds;
 mod heads;
 mod recipe_folds;
@@ -19,7 +20,7 @@ use ser_eval::cv::FoldResult;
 use crate::trainer::TrainEvent;
 
 pub use ensemble::{EnsembleWritten, Fit, fold_models, refit_dir, write_ensemble};
-pub use folds::{CvProgress, FoldSpec, FoldTrainer, run_cv, run_cv_folds};
+pub use folds::{CvProgress, FoldPool, FoldSpec, FoldTrainer, run_cv, run_cv_folds, run_cv_pool};
 pub use heads::Heads;
 pub use recipe_folds::RecipeFolds;
 pub use run::{CombineOptions, CvOptions, CvOutcome, combine, cross_validate};
@@ -30,6 +31,9 @@ pub use run::{CombineOptions, CvOptions, CvOutcome, combine, cross_validate};
 pub enum CvEvent {
     /// The recipe every fold trains, in one line (it also goes into `cv.md`).
     Recipe(String),
+    /// The folds, before anything is trained: each fold's held-out speakers, with their
+    /// gender where the corpus gives it (`emodb:03 (m)`).
+    Folds(Vec<Vec<String>>),
     /// What the training side reports: loading the corpus and features, the functionals of
     /// the heads (`fold: None`), or the epochs of a fold's network (`fold: Some(n)`) or of the
     /// final fit (`fold: None`).

@@ -4,9 +4,10 @@ use std::path::{Path, PathBuf};
 
 use dsp_features::functionals::FunctionalsConfig;
 use ravdess_loader::synth::{self, SynthConfig};
-use ravdess_loader::{Utterance, open_corpus, speaker};
+use ravdess_loader::{Corpus, Layout, Utterance, open_corpus, speaker, split};
 use ser_eval::CorpusRef;
 use ser_eval::cv::{CvConfig, CvSummary, combine_runs, markdown, pooled_markdown, pooled_report};
+use ser_eval::heard::EvaluatedCorpus;
 use ser_eval::metrics::BootstrapConfig;
 use ser_eval::{EvalReport, plot};
 use ser_models::FunctionalsFusion;
@@ -14,12 +15,14 @@ use ser_models::artifact::MANIFEST_FILE;
 
 use super::CvEvent;
 use super::ensemble::{Fit, fold_models, refit_dir, write_ensemble};
-use super::folds::{CvProgress, run_cv_folds};
+use super::finetune;
+use super::folds::{CvProgress, FoldPool, run_cv_pool};
 use super::heads::Heads;
 use super::recipe_folds::RecipeFolds;
 use crate::config::{DataSource, Distill, TrainConfig};
 use crate::data::load_dataset;
 use crate::error::{Result, TrainError};
+use crate::finetune::Parent;
 use crate::head::HeadAugment;
 use crate::trainer::TrainEvent;
 
@@ -40,6 +43,10 @@ pub struct CvOptions {
     /// Only these speakers (e.g. `01`; with several corpora `emodb:03`, or a bare id that one
     /// corpus has); `None` = all.
     pub actors: Option<Vec<String>>,
+    /// Make the folds over this corpus's speakers only (its name, as in `--data NAME=PATH`);
+    /// every clip of the other corpora is in every fold's training set. `None` = folds over
+    /// every speaker of every corpus.
+    pub test_corpus: Option<String>,
     /// Number of actor folds.
     pub folds: usize,
     /// Fold-assignment seed (and the training seed unless `train_seed` is set).
@@ -87,15 +94,24 @@ pub enum CvOutcome {
 
 /// Runs (or resumes) a cross-validation by actor of `opts.recipe`.
 ///
+/// A recipe with `init` (a fine-tune) starts every fold and the final fit from the parent;
+/// before anything is trained, every fold's held-out speakers are checked against the
+/// speakers the parent heard ([`super::finetune`]).
+///
 /// # Errors
 ///
-/// Unusable options or data, a directory holding another run, training, scoring and I/O
+/// Unusable options or data, a `test_corpus` the data does not have, a fold holding out a
+/// speaker the parent heard, a directory holding another run, training, scoring and I/O
 /// errors (a fold's error names the fold).
 pub fn cross_validate(
     opts: &CvOptions,
     events: &mut (dyn FnMut(CvEvent) + Send),
 ) -> Result<CvOutcome> {
-    let (base, fusion, recipe) = recipe(opts)?;
+    let parent = match &opts.recipe.init {
+        Some(init) => Some(Parent::open(init)?),
+        None => None,
+    };
+    let (base, fusion, recipe) = recipe(opts, parent.as_ref())?;
     events(CvEvent::Recipe(recipe.clone()));
     let CvData {
         base,
@@ -103,7 +119,49 @@ pub fn cross_validate(
         name: data_name,
         actors,
         corpora,
+        evaluated,
     } = corpus(opts, base, events)?;
+    // The final fit (--refit) trains on every utterance the folds shared out.
+    let all_utts = opts.refit.then(|| utts.clone());
+    let mut pool = match &opts.test_corpus {
+        Some(name) => finetune::pool_of(utts, name)?,
+        None => FoldPool {
+            held_out: utts,
+            ..FoldPool::default()
+        },
+    };
+    // The folds run_cv_pool will make (kfold_by_speaker is deterministic), shown and checked
+    // before any feature is computed: a refused fine-tune costs nothing.
+    let planned = split::kfold_by_speaker(&pool.held_out, opts.folds, opts.seed)?;
+    events(CvEvent::Folds(finetune::fold_list(
+        &planned,
+        &pool.held_out,
+    )));
+    if let Some(p) = &parent {
+        finetune::check_parent(
+            p,
+            &evaluated,
+            &planned,
+            &pool.held_out,
+            opts.test_corpus.as_deref(),
+        )?;
+    }
+    if parent.is_some() || opts.test_corpus.is_some() {
+        let others: Vec<String> = pool
+            .always_train
+            .iter()
+            .map(|u| u.corpus.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let test = opts.test_corpus.as_deref().map(|t| (t, &others[..]));
+        pool.protocol = Some(finetune::protocol(
+            opts.folds,
+            opts.seed,
+            parent.as_ref(),
+            test,
+        ));
+    }
     // Features for every clip, once (cached under <out>/.cache).
     let mut ds = load_dataset(&base, &mut |event| {
         events(CvEvent::Train { fold: None, event })
@@ -125,11 +183,9 @@ pub fn cross_validate(
         corpora,
     };
     let labels = ds.labels.clone();
-    // The final fit (--refit) trains on every utterance the folds shared out.
-    let all_utts = opts.refit.then(|| utts.clone());
     let trainer = RecipeFolds { base, ds, heads };
     let only = opts.only.as_deref();
-    let summary = match run_cv_folds(utts, &trainer, &config, &opts.out, only, events)? {
+    let summary = match run_cv_pool(&pool, &trainer, &config, &opts.out, only, events)? {
         CvProgress::Complete(s) => *s,
         CvProgress::Partial { done, pending } => {
             events(CvEvent::Partial {
@@ -162,10 +218,33 @@ pub fn cross_validate(
 }
 
 /// The fold recipe with the run's distillation and seed, its functionals fusion, and the
-/// recipe's one-line description.
-fn recipe(opts: &CvOptions) -> Result<(TrainConfig, Option<FunctionalsFusion>, String)> {
+/// recipe's one-line description (naming the parent of a fine-tune).
+fn recipe(
+    opts: &CvOptions,
+    parent: Option<&Parent>,
+) -> Result<(TrainConfig, Option<FunctionalsFusion>, String)> {
     let mut base = opts.recipe.clone();
     let mut recipe = opts.recipe_name.clone();
+    if let Some(p) = parent {
+        recipe.push_str(&format!(
+            ", fine-tuned from member {} (`{}`) of {} (normalisation {}{})",
+            p.init.member,
+            p.member_name(),
+            finetune::parent_dir(p).display(),
+            p.init.norm.name(),
+            if p.init.freeze_conv {
+                ", conv blocks frozen"
+            } else {
+                ""
+            }
+        ));
+    }
+    if let Some(init) = base.init.as_mut() {
+        // A fold's head is cv's (`Heads`, fitted on the fold's training clips, below), not
+        // the single run's refit of the parent's head, which would be fitted and then
+        // overwritten.
+        init.functionals = false;
+    }
     if let Some(runs) = &opts.teacher_runs {
         // Fold K's teachers are <run>/fold-K/model (set per fold by RecipeFolds).
         let d = Distill::new(runs.clone(), opts.distill_weight);
@@ -179,10 +258,14 @@ fn recipe(opts: &CvOptions) -> Result<(TrainConfig, Option<FunctionalsFusion>, S
         ));
         base.distill = Some(d);
     }
-    let fusion = opts.functionals_weight.map(|weight| FunctionalsFusion {
-        config: FunctionalsConfig::default(),
-        weight,
-    });
+    // A fine-tune fuses the functionals its parent fused (the parent's head itself is not
+    // used: it was fitted on the parent's speakers and labels).
+    let config = parent
+        .and_then(|p| p.manifest.functionals.as_ref())
+        .map_or_else(FunctionalsConfig::default, |f| f.config.clone());
+    let fusion = opts
+        .functionals_weight
+        .map(|weight| FunctionalsFusion { config, weight });
     if let Some(f) = &fusion {
         // The manifest's own check, before any work, naming the flag.
         f.validate().map_err(|e| {
@@ -219,14 +302,16 @@ fn keeps(actors: Option<&[String]>, speaker: &str) -> bool {
 }
 
 /// The data of a cross-validation: the recipe with its source set, the utterances (filtered
-/// by `--actors`), the data's name, the `--actors` resolved against the corpus's speakers and,
-/// with several corpora, the corpora.
+/// by `--actors`), the data's name, the `--actors` resolved against the corpus's speakers,
+/// with several corpora the corpora, and, for a fine-tune, the corpora as `ser_eval::heard`
+/// compares them with the parent's.
 struct CvData {
     base: TrainConfig,
     utts: Vec<Utterance>,
     name: String,
     actors: Option<Vec<String>>,
     corpora: Vec<CorpusRef>,
+    evaluated: Vec<EvaluatedCorpus>,
 }
 
 /// Opens the data of `opts` (see [`CvData`]).
@@ -242,8 +327,14 @@ fn corpus(
     };
     let mut actors = opts.actors.clone();
     let mut corpora = Vec::new();
+    let mut evaluated = Vec::new();
+    // Only a fine-tune compares corpora with its parent's.
+    let compare = opts.recipe.init.is_some();
     let (utts, data_name) = match on_disk {
         Some((corpus, name, several)) => {
+            if compare {
+                evaluated = EvaluatedCorpus::list(&corpus);
+            }
             if let Some(source) = &opts.data {
                 base.data.source = source.clone();
             }
@@ -281,7 +372,14 @@ fn corpus(
             }
             base.data.source = DataSource::Synth(cfg.clone());
             let name = "generated corpus (ravdess_loader::synth)".to_string();
-            (synth::generate(&cfg), name)
+            let utts = synth::generate(&cfg);
+            if compare {
+                let corpus = Corpus::from_utterances(name.clone(), Layout::Generated, utts);
+                evaluated = EvaluatedCorpus::list(&corpus);
+                (corpus.utterances, name)
+            } else {
+                (utts, name)
+            }
         }
     };
     let utts: Vec<Utterance> = utts
@@ -304,6 +402,7 @@ fn corpus(
         name: data_name,
         actors,
         corpora,
+        evaluated,
     })
 }
 

@@ -1,0 +1,215 @@
+//! Cross-validation of a fine-tuning recipe (`ser-train cv --init DIR`, issue 27): the folds
+//! over one corpus's speakers (`--test-corpus NAME`, the other corpora in every fold's
+//! training set), the check that no fold holds out a speaker the parent heard, and the
+//! protocol sentence that says so.
+//!
+//! Why the check: a fine-tune starts from weights that have already learnt the parent's
+//! training speakers. A fold that holds one of them out would score the fine-tune on a voice
+//! it has heard, and the cross-validation would claim a speaker independence it does not
+//! have. The comparison is `ser_eval::heard`'s, corpus by corpus, as `ser-eval` makes it for
+//! any model on any corpus: RAVDESS actor `03` and EMO-DB speaker `03` are different people,
+//! and a parent that records bare ids (the shipped model: `01`-`20`, its data path naming
+//! RAVDESS) heard them in the corpora its manifest names or lets us infer.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ravdess_loader::split::Fold;
+use ravdess_loader::{Gender, Utterance};
+use ser_eval::Protocol;
+use ser_eval::heard::{self, EvaluatedCorpus, TrainingCorpora};
+
+use super::folds::FoldPool;
+use crate::error::{Result, TrainError};
+use crate::finetune::Parent;
+
+/// Splits `utts` into the clips of corpus `name` (the folds are made of them) and the rest
+/// (in every fold's training set).
+///
+/// # Errors
+///
+/// No clip of corpus `name`: the message lists the corpora there are.
+pub(super) fn pool_of(utts: Vec<Utterance>, name: &str) -> Result<FoldPool> {
+    let names: BTreeSet<String> = utts.iter().map(|u| u.corpus.clone()).collect();
+    if !names.contains(name) {
+        return Err(TrainError::config(
+            "--test-corpus",
+            format!(
+                "{name}: no such corpus; the corpora are {} (the NAME of --data NAME=PATH; a \
+                 bare PATH is named after its folder)",
+                names
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    }
+    let (held_out, always_train) = utts.into_iter().partition(|u| u.corpus == name);
+    Ok(FoldPool {
+        held_out,
+        always_train,
+        protocol: None,
+    })
+}
+
+/// Each fold's held-out speakers, with their gender where the corpus gives it
+/// (`emodb:03 (m)`), to show that the folds are `kfold_by_speaker`'s gender-balanced ones.
+pub(super) fn fold_list(folds: &[Fold], utts: &[Utterance]) -> Vec<Vec<String>> {
+    let gender: BTreeMap<&str, Option<Gender>> = utts
+        .iter()
+        .filter_map(|u| u.speaker.as_deref().map(|s| (s, u.gender)))
+        .collect();
+    folds
+        .iter()
+        .map(|f| {
+            f.test_speakers
+                .iter()
+                .map(|s| match gender.get(s.as_str()).copied().flatten() {
+                    Some(Gender::Male) => format!("{s} (m)"),
+                    Some(Gender::Female) => format!("{s} (f)"),
+                    None => s.clone(),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Refuses folds that hold out a speaker `parent` heard (trained or validated on).
+/// `evaluated` are the corpora of the data (`EvaluatedCorpus::list`), `utts` the clips the
+/// folds were made of.
+///
+/// # Errors
+///
+/// [`TrainError::Config`] naming the fold, the speakers, the parent and the fix; or, for a
+/// parent whose manifest records no training speakers and shares a corpus with the data,
+/// saying that the check cannot be made.
+pub(super) fn check_parent(
+    parent: &Parent,
+    evaluated: &[EvaluatedCorpus],
+    folds: &[Fold],
+    utts: &[Utterance],
+    test_corpus: Option<&str>,
+) -> Result<()> {
+    let heard = TrainingCorpora::from_training_record(&parent.manifest.training);
+    let corpus_of: BTreeMap<&str, &str> = utts
+        .iter()
+        .filter_map(|u| u.speaker.as_deref().map(|s| (s, u.corpus.as_str())))
+        .collect();
+    let from = parent.init.from.display();
+    let fix = match test_corpus {
+        Some(name) => format!(
+            "--test-corpus {name} holds out speakers the parent heard; name a corpus it never \
+             heard"
+        ),
+        None => "hold out only the speakers of a corpus the parent never heard with \
+                 --test-corpus NAME (that corpus's speakers are split into folds, the other \
+                 corpora train in every fold)"
+            .to_string(),
+    };
+    for (i, fold) in folds.iter().enumerate() {
+        let speakers: Vec<(String, String)> = fold
+            .test_speakers
+            .iter()
+            .map(|s| {
+                let c = corpus_of.get(s.as_str()).copied().unwrap_or_default();
+                (s.clone(), c.to_string())
+            })
+            .collect();
+        let mut protocol = Protocol {
+            actors_evaluated: fold.test_speakers.clone(),
+            training_actors: parent.manifest.training_speakers(),
+            validation_actors: parent.manifest.validation_speakers(),
+            ..Protocol::default()
+        };
+        heard::check(&mut protocol, &heard, evaluated, &speakers);
+        let mut overlap: BTreeSet<String> = protocol.overlapping_actors.into_iter().collect();
+        overlap.extend(protocol.validation_overlap);
+        if !overlap.is_empty() {
+            return Err(TrainError::config(
+                "--init",
+                format!(
+                    "fold {} would hold out {} that the parent {from} heard (its manifest: {}): \
+                     scores on them would not be speaker-independent. Fix: {fix}",
+                    i + 1,
+                    overlap.into_iter().collect::<Vec<_>>().join(", "),
+                    protocol
+                        .speaker_check
+                        .as_deref()
+                        .unwrap_or("training speakers compared by id")
+                ),
+            ));
+        }
+        if protocol.speaker_independent.is_none() {
+            return Err(TrainError::config(
+                "--init",
+                format!(
+                    "the parent {from} records no training speakers, and the corpora it heard \
+                     may be among this data's, so fold {} (held out: {}) cannot be checked \
+                     for speakers the parent heard. Fix: {fix}",
+                    i + 1,
+                    fold.test_speakers.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The parent's directory as the record names it: canonical where it can be (`--init
+/// default` resolves through the source tree, `crates/ser-models/../../models/default`).
+pub(super) fn parent_dir(p: &Parent) -> std::path::PathBuf {
+    std::fs::canonicalize(&p.init.from).unwrap_or_else(|_| p.init.from.clone())
+}
+
+/// The protocol sentence of a cross-validation made with `--init` or `--test-corpus` (the
+/// plain one is `ser_eval::cv::summarise`'s).
+pub(super) fn protocol(
+    folds: usize,
+    seed: u64,
+    parent: Option<&Parent>,
+    test_corpus: Option<(&str, &[String])>,
+) -> String {
+    let what = match parent {
+        Some(p) => format!(
+            "of a fine-tune of {} (member {}, `{}`)",
+            parent_dir(p).display(),
+            p.init.member,
+            p.member_name()
+        ),
+        None => "by speaker".to_string(),
+    };
+    let trains = if parent.is_some() {
+        "fine-tunes the parent"
+    } else {
+        "trains"
+    };
+    let checked = if parent.is_some() {
+        ", none of whom the parent heard (its manifest's training speakers, compared corpus by \
+         corpus)"
+    } else {
+        ""
+    };
+    match test_corpus {
+        Some((name, others)) => format!(
+            "speaker-independent {folds}-fold cross-validation {what} over the speakers of \
+             corpus `{name}` (ravdess_loader::split::kfold_by_speaker on them, seed {seed}): \
+             each fold {trains} on the other folds' `{name}` speakers and every clip of {} \
+             (never held out), and is evaluated on its held-out `{name}` speakers{checked}; \
+             every score is on `{name}` alone",
+            if others.is_empty() {
+                "no other corpus".to_string()
+            } else {
+                others
+                    .iter()
+                    .map(|o| format!("`{o}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        ),
+        None => format!(
+            "speaker-independent {folds}-fold cross-validation {what} (ravdess_loader::split::\
+             kfold_by_speaker, seed {seed}): each fold {trains} on the other folds' speakers \
+             and is evaluated on its held-out speakers{checked}"
+        ),
+    }
+}
