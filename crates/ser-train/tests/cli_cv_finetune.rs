@@ -227,6 +227,7 @@ fn a_fine_tune_cross_validation_holds_out_only_the_test_corpus_and_ships_its_est
         assert_eq!(rows[0]["corpus"], "emodb");
         assert_eq!(rows[0]["labels"].as_array().unwrap().len(), 6);
         assert_eq!(rows[0]["ua"], fold["ua"], "UA over the labels present");
+        assert_eq!(rows[0]["macro_f1"], fold["macro_f1"], "so is macro-F1");
         tested.extend(test);
         // Each fold fine-tuned the parent and fused a head of its own.
         let dir = out.join(format!("fold-{}", fold["fold"])).join("model");

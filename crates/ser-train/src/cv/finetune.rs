@@ -195,7 +195,7 @@ pub(super) fn protocol(
              corpus `{name}` (ravdess_loader::split::kfold_by_speaker on them, seed {seed}): \
              each fold {trains} on the other folds' `{name}` speakers and every clip of {} \
              (never held out), and is evaluated on its held-out `{name}` speakers{checked}; \
-             every score is on `{name}` alone",
+             every score is on `{name}` alone (UA and macro-F1 over the labels it has)",
             if others.is_empty() {
                 "no other corpus".to_string()
             } else {
