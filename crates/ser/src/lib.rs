@@ -59,8 +59,9 @@ pub use ser_train as train;
 
 /// The names most programs need: audio in, a model, its answer; a training configuration.
 ///
-/// `use ser::prelude::*;` brings no traits into scope other than [`EmotionModel`], and no
-/// name that clashes with the standard library's prelude.
+/// `use ser::prelude::*;` brings no traits into scope other than
+/// [`EmotionModel`](prelude::EmotionModel), and no name that clashes with the standard
+/// library's prelude.
 pub mod prelude {
     pub use dsp_features::{FeatureConfig, FeatureExtractor, FeatureKind, FeatureMatrix};
     pub use ravdess_loader::synth::SynthConfig;
