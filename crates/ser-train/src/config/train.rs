@@ -420,6 +420,47 @@ impl TrainConfig {
                 ),
             ));
         }
+        self.check_copies()?;
+        // The preprocessing is settable from the command line only through
+        // --loudness-normalize; any other bad field comes from a config built in code.
+        let pre_field = match self.preprocess.normalize {
+            ser_audio::Normalize::Loudness { .. } => "--loudness-normalize",
+            _ => "preprocess",
+        };
+        self.preprocess
+            .validate()
+            .map_err(|e| TrainError::config(pre_field, e.to_string()))?;
+        if let Some(d) = &self.distill {
+            if d.teachers.is_empty() {
+                return Err(TrainError::config(
+                    "--teacher",
+                    "distillation needs at least one teacher model directory",
+                ));
+            }
+            if !(d.weight > 0.0 && d.weight <= 1.0) {
+                return Err(TrainError::config(
+                    "--distill-weight",
+                    format!(
+                        "{} is not in (0, 1]; 0.5 weighs labels and teachers equally",
+                        d.weight
+                    ),
+                ));
+            }
+        }
+        let alpha = self.augment.mixup_alpha;
+        if !(alpha.is_finite() && (0.0..=10.0).contains(&alpha)) {
+            return Err(TrainError::config(
+                "--mixup",
+                format!("{alpha} is not in [0, 10]; 0 turns mixup off, 0.2 is the usual value"),
+            ));
+        }
+        self.features.validate()?;
+        Ok(())
+    }
+
+    /// The augmentations that add feature matrices per clip (noisy and channel copies): how
+    /// many, how often, and the channel chains' settings.
+    fn check_copies(&self) -> Result<()> {
         if let Some(w) = self.augment.wave_noise {
             let (lo, hi) = w.snr_db;
             if w.copies == 0 || w.copies > 16 {
@@ -465,40 +506,6 @@ impl TrainConfig {
                 .validate()
                 .map_err(|e| TrainError::config("--channel-config", e.to_string()))?;
         }
-        // The preprocessing is settable from the command line only through
-        // --loudness-normalize; any other bad field comes from a config built in code.
-        let pre_field = match self.preprocess.normalize {
-            ser_audio::Normalize::Loudness { .. } => "--loudness-normalize",
-            _ => "preprocess",
-        };
-        self.preprocess
-            .validate()
-            .map_err(|e| TrainError::config(pre_field, e.to_string()))?;
-        if let Some(d) = &self.distill {
-            if d.teachers.is_empty() {
-                return Err(TrainError::config(
-                    "--teacher",
-                    "distillation needs at least one teacher model directory",
-                ));
-            }
-            if !(d.weight > 0.0 && d.weight <= 1.0) {
-                return Err(TrainError::config(
-                    "--distill-weight",
-                    format!(
-                        "{} is not in (0, 1]; 0.5 weighs labels and teachers equally",
-                        d.weight
-                    ),
-                ));
-            }
-        }
-        let alpha = self.augment.mixup_alpha;
-        if !(alpha.is_finite() && (0.0..=10.0).contains(&alpha)) {
-            return Err(TrainError::config(
-                "--mixup",
-                format!("{alpha} is not in [0, 10]; 0 turns mixup off, 0.2 is the usual value"),
-            ));
-        }
-        self.features.validate()?;
         Ok(())
     }
 
