@@ -43,13 +43,13 @@
 //! `docs/metrics.md` in the repository gives the formulas with examples.
 #![warn(missing_docs)]
 
-pub mod corpora;
+mod corpora;
 pub mod cv;
-pub mod error;
-pub mod evaluate;
+mod error;
+mod evaluate;
 pub mod fsutil;
 pub mod heard;
-pub mod labels;
+mod labels;
 pub mod metrics;
 pub mod output;
 pub mod plot;

@@ -198,7 +198,7 @@ pub struct EvalReport {
     /// Scores by actor, gender and intensity.
     pub breakdown: Breakdown,
     /// One row per corpus when several were evaluated, each with UA and macro-F1 over that
-    /// corpus's own labels (see [`crate::corpora`]); absent for one corpus.
+    /// corpus's own labels (see [`corpus_scores`](crate::corpus_scores)); absent for one corpus.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub by_corpus: Vec<CorpusScore>,
 }

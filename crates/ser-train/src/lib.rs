@@ -28,10 +28,10 @@
 //! ```
 #![warn(missing_docs)]
 
-pub mod augment;
+mod augment;
 pub mod backend;
-pub mod cache;
-pub mod checkpoint;
+mod cache;
+mod checkpoint;
 mod config;
 pub mod cv;
 pub mod data;

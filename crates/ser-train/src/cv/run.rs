@@ -96,7 +96,7 @@ pub enum CvOutcome {
 ///
 /// A recipe with `init` (a fine-tune) starts every fold and the final fit from the parent;
 /// before anything is trained, every fold's held-out speakers are checked against the
-/// speakers the parent heard ([`super::finetune`]).
+/// speakers the parent heard ([`ser_eval::heard`], corpus by corpus).
 ///
 /// # Errors
 ///
