@@ -413,11 +413,13 @@ mod tests {
         }
     }
 
-    /// The shipped model's manifest records bare actors 01-20 and (in its cross-validation
-    /// settings and members' configs) the data path /work/shared/data/ravdess-16k.
+    /// The manifest of the model shipped until issue 27 (a ser-models test fixture) records
+    /// bare actors 01-20 and (in its cross-validation settings and members' configs) the data
+    /// path /work/shared/data/ravdess-16k.
     #[test]
     fn the_shipped_model_heard_ravdess_inferred_from_its_data_path() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/default/manifest.json");
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../ser-models/tests/fixtures/shipped-2026-12-05-v1/manifest.json");
         let manifest: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
         let heard = TrainingCorpora::from_training_record(&manifest["training"]);
         assert!(heard.inferred);

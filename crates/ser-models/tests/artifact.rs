@@ -465,12 +465,14 @@ fn combining_fused_members_keeps_their_heads_and_refuses_mixing_with_plain_ones(
     assert!(!tmp.path().join("mixed").exists());
 }
 
-/// Issue 26: the manifest's metrics are typed and the format version is 2, and today's files
-/// (format version 1) still load: the shipped model's manifest, unchanged, with its
-/// cross-validation scores, training speakers and corpus read through the typed accessors.
+/// Issue 26: the manifest's metrics are typed and the format version is 2, and files of format
+/// version 1 still load: the manifest of the model shipped until issue 27 (tests/fixtures),
+/// unchanged, with its cross-validation scores, training speakers and corpus read through the
+/// typed accessors.
 #[test]
 fn the_shipped_version_1_manifest_loads_unchanged_with_typed_records() {
-    let dir = ser_models::artifact::source_tree_model();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/shipped-2026-12-05-v1");
     let before = std::fs::read(dir.join("manifest.json")).unwrap();
     let m = Manifest::read(&dir).unwrap();
     assert_eq!(m.format_version, 1);

@@ -202,9 +202,13 @@ pub fn find_default_model() -> Result<ModelLocation> {
 
 /// The `models/default` directory of the source tree this crate was compiled from.
 pub fn source_tree_model() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join("..")
+    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // crates/ser-models -> the workspace root, as a plain path: messages then name
+    // `/src/ser/models/default`, not `/src/ser/crates/ser-models/../../models/default`.
+    crate_dir
+        .parent()
+        .and_then(Path::parent)
+        .map_or_else(|| crate_dir.join("..").join(".."), Path::to_path_buf)
         .join("models")
         .join("default")
 }
