@@ -292,13 +292,15 @@ fn a_bare_speaker_several_corpora_have_is_refused_by_name() {
     );
 }
 
-/// Opt-in (`SER_EMODB_DIR`): the shipped model, trained on RAVDESS actors 01-20, on real
-/// EMO-DB speaker 03 is a leave-one-corpus-out figure, not "actor 03 was in training".
+/// Opt-in (`SER_EMODB_DIR`): the shipped model heard every EMO-DB speaker (issue 27: RAVDESS
+/// 01-20 and all of EMO-DB, recorded as `emodb:03` ... in its manifest), so a score on real
+/// EMO-DB speaker 03 is flagged as not speaker-independent, with the corpus matched by its
+/// folder although this run names it differently.
 #[test]
-fn real_emodb_with_the_shipped_model_is_speaker_independent() {
+fn real_emodb_with_the_shipped_model_is_flagged_as_heard() {
     let Ok(dir) = std::env::var("SER_EMODB_DIR") else {
         eprintln!(
-            "skipping real_emodb_with_the_shipped_model_is_speaker_independent: SER_EMODB_DIR is unset"
+            "skipping real_emodb_with_the_shipped_model_is_flagged_as_heard: SER_EMODB_DIR is unset"
         );
         return;
     };
@@ -317,7 +319,10 @@ fn real_emodb_with_the_shipped_model_is_speaker_independent() {
     ]);
     assert!(o.status.success(), "stderr: {}", text(&o.stderr));
     let j: Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(j["protocol"]["speaker_independent"], true);
-    assert_eq!(j["protocol"]["training_corpora"][0]["name"], "ravdess-16k");
-    assert!(!text(&o.stderr).contains("WARNING"));
+    assert_eq!(
+        j["protocol"]["speaker_independent"], false,
+        "{}",
+        j["protocol"]
+    );
+    assert!(text(&o.stderr).contains("WARNING"), "{}", text(&o.stderr));
 }

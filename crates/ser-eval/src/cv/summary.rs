@@ -207,6 +207,11 @@ fn corpus_markdown(s: &CvSummary) -> String {
             .iter()
             .flat_map(|f| f.by_corpus.iter().filter(|r| r.corpus == c.name))
             .collect();
+        // A corpus no fold held out (only trained on, as with `ser-train cv --test-corpus`)
+        // has no score: a row of zeros would read as one.
+        if rows.is_empty() {
+            continue;
+        }
         let labels: std::collections::BTreeSet<&str> = rows
             .iter()
             .flat_map(|r| r.labels.iter().map(String::as_str))

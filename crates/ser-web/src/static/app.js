@@ -49,15 +49,27 @@ function clearAnswer() {
 // ---- what the model is and how good it is ---------------------------------------------------
 
 /** The speaker-independent unweighted accuracy recorded in the model's manifest, or null:
- *  `metrics.cv.ua.mean` (cross-validation by actor, written by `ser-eval cv`, as in the shipped
- *  models/default) or `metrics.test.ua` (held-out test actors, written by `ser-train`). In both
- *  the speakers scored were never heard in training. */
+ *  `metrics.cv.ua.mean` (cross-validation by speaker, written by `ser-train cv`, as in the
+ *  shipped models/default) or `metrics.test.ua` (held-out test speakers, written by
+ *  `ser-train`). In both the speakers scored were never heard in training. */
 function speakerIndependentAccuracy(metrics) {
   const cv = metrics && metrics.cv;
   if (cv && cv.ua && typeof cv.ua.mean === "number") return cv.ua.mean;
   const test = metrics && metrics.test;
   if (test && typeof test.ua === "number") return test.ua;
   return null;
+}
+
+/** What a cross-validation scored when every fold held out speakers of one corpus only
+ *  (`ser-train cv --test-corpus NAME`, as for the shipped model: each fold has one
+ *  `by_corpus` row): that corpus's name and how many labels it was scored on; else null. */
+function cvScope(metrics) {
+  const folds = metrics && metrics.cv && metrics.cv.folds;
+  if (!Array.isArray(folds) || !folds.length) return null;
+  const rows = folds.map((f) => (Array.isArray(f.by_corpus) ? f.by_corpus : []));
+  if (!rows.every((r) => r.length === 1 && r[0].corpus === rows[0][0].corpus)) return null;
+  const labels = Array.isArray(rows[0][0].labels) ? rows[0][0].labels.length : 0;
+  return labels ? { corpus: String(rows[0][0].corpus), labels } : null;
 }
 
 function listOf(words) {
@@ -77,10 +89,14 @@ async function loadModelInfo() {
   labelsOrder = info.labels || [];
   if (labelsOrder.length) $("label-list").textContent = ": " + listOf(labelsOrder);
   const ua = speakerIndependentAccuracy(info.metrics);
-  const n = labelsOrder.length;
-  const chance = n ? " (chance: " + +(100 / n).toFixed(1) + "%)" : "";
+  // A score over one corpus's speakers and labels says which, and its chance level.
+  const scope = cvScope(info.metrics);
+  const n = scope ? scope.labels : labelsOrder.length;
+  const chance = n ? "chance: " + +(100 / n).toFixed(1) + "%" : "";
+  const who = scope ? "speakers of the " + scope.corpus + " corpus" : "speakers";
+  const detail = scope ? " (" + n + " emotions; " + chance + ")" : chance ? " (" + chance + ")" : "";
   $("accuracy").textContent = ua == null ? "This model's accuracy was not recorded." :
-    "Accuracy: about " + percent(ua) + " on speakers it never heard" + chance + ".";
+    "Accuracy: about " + percent(ua) + " on " + who + " it never heard" + detail + ".";
   const s = info.server || {};
   if (s.max_upload_bytes) {
     const mib = (s.max_upload_bytes / 1048576).toFixed(0);
