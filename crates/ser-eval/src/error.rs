@@ -70,21 +70,22 @@ pub enum EvalError {
         /// Why, naming the data and the filter.
         reason: String,
     },
-    /// The corpus loader failed (bad options or an unreadable corpus).
-    #[error("loading the corpus: {source}")]
+    /// The corpus loader failed (bad options or an unreadable corpus). The loader's message is
+    /// part of this one's text and deliberately not its `source()`: a chain printed whole
+    /// (anyhow's `{:#}`, as the binaries print errors) would otherwise say it twice.
+    #[error("loading the corpus: {error}")]
     Loader {
         /// The loader's error.
-        #[source]
-        source: Box<ravdess_loader::Error>,
+        error: Box<ravdess_loader::Error>,
     },
-    /// The model artifact could not be loaded.
-    #[error("loading the model {path}: {source}")]
+    /// The model artifact could not be loaded (ser-models' message in the text, not as the
+    /// `source()`, as above).
+    #[error("loading the model {}: {error}", path.display())]
     Model {
         /// The model directory.
         path: PathBuf,
         /// ser-models' error.
-        #[source]
-        source: Box<ser_models::ModelError>,
+        error: Box<ser_models::ModelError>,
     },
     /// Reading or writing a file failed.
     #[error("{action} {path}: {source}")]

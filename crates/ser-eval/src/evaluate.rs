@@ -136,9 +136,8 @@ pub fn evaluate_corpus(
     let mut done = 0;
     for chunk in work.chunks(batch_size) {
         let utts: Vec<Utterance> = chunk.iter().map(|(u, _)| u.clone()).collect();
-        let mut loaded = load_audio(utts, &load, |_, _| {}).map_err(|e| EvalError::Loader {
-            source: Box::new(e),
-        })?;
+        let mut loaded = load_audio(utts, &load, |_, _| {})
+            .map_err(|e| EvalError::Loader { error: Box::new(e) })?;
         if let Some(snr) = opts.noise_snr_db {
             for u in &mut loaded.utterances {
                 if let Some(a) = u.audio.as_mut() {

@@ -26,7 +26,7 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
     let model_dir = find_model(args.model.as_deref())?.dir;
     let (model, fold_actors) = load_model(args, &model_dir).map_err(|e| EvalError::Model {
         path: model_dir.clone(),
-        source: Box::new(e),
+        error: Box::new(e),
     })?;
     let actors = match (&args.actors, fold_actors) {
         (Some(a), _) => Some(speaker::normalise_all(a)),
