@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::model::{test_model, test_model_with_cv_ua};
+use common::model::{test_model, test_model_with_cv_ua, test_model_with_metrics};
 use common::*;
 use fantoccini::error::CmdError;
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -398,6 +398,41 @@ fn issue25_an_error_replaces_the_previous_result_and_the_accuracy_is_shown() {
         }
         let violations = csp_violations(&client).await?;
         assert_eq!(violations, serde_json::json!([]), "CSP violations");
+        Ok(())
+    });
+}
+
+/// Issue 27: the shipped model's cross-validation scored EMO-DB speakers only (`ser-train cv
+/// --test-corpus emodb`: one `by_corpus` row per fold, 6 labels), so the page names the corpus
+/// and gives its chance level (1/6), not the 8-label one.
+#[test]
+fn issue27_the_accuracy_line_names_the_corpus_a_cross_validation_scored() {
+    let Some(browser) = browser() else { return };
+    let fold = |ua: f64| {
+        serde_json::json!({"ua": ua, "test_actors": ["emodb:03", "emodb:08"], "by_corpus": [{
+            "corpus": "emodb", "n": 90, "ua": ua, "wa": ua, "macro_f1": ua,
+            "labels": ["neutral", "happy", "sad", "angry", "fearful", "disgust"]}]})
+    };
+    let metrics = serde_json::json!({"cv": {"ua": {"mean": 0.7775, "std": 0.08},
+        "folds": [fold(0.7), fold(0.85)]}});
+    let server = TestServer::start(test_model_with_metrics(metrics), ServerConfig::default());
+    let page_url = server.url("/");
+    in_browser(&browser, |client| async move {
+        client.goto(&page_url).await?;
+        let accuracy = client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::XPath("//p[@id='accuracy' and contains(., '78%')]"))
+            .await?
+            .text()
+            .await?;
+        assert!(
+            accuracy.contains("speakers of the emodb corpus it never heard")
+                && accuracy.contains("6 emotions")
+                && accuracy.contains("16.7%")
+                && !accuracy.contains("12.5%"),
+            "{accuracy}"
+        );
         Ok(())
     });
 }

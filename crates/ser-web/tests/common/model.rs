@@ -58,6 +58,15 @@ pub fn test_model() -> Arc<dyn EmotionModel> {
         .clone()
 }
 
+/// The test model with `metrics` as its manifest's scores, built fresh on each call.
+#[allow(dead_code)] // each test binary compiles `common` and uses part of it
+pub fn test_model_with_metrics(metrics: serde_json::Value) -> Arc<dyn EmotionModel> {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("model");
+    write_test_artifact_with_metrics(&dir, metrics);
+    ser_web::load_model(&dir).unwrap()
+}
+
 /// The test model with a made-up cross-validation record, `metrics.cv.ua.mean = ua`, in the
 /// shape `ser-train cv` writes (models/default/manifest.json), built fresh on each call.
 pub fn test_model_with_cv_ua(ua: f64) -> Arc<dyn EmotionModel> {
