@@ -461,31 +461,9 @@ fn extract_noisy(
     w: &WaveNoise,
     progress: &(impl Fn(usize, usize) + Sync),
 ) -> Result<Vec<(String, Array2<f32>)>> {
-    let loaded = load_clips(cfg, utts, None)?;
-    let extractor = FeatureExtractor::new(cfg.features.clone())?;
-    let total = loaded.utterances.len();
-    let done = std::sync::atomic::AtomicUsize::new(0);
-    use rayon::prelude::*;
-    let per_clip: Vec<Vec<(String, Array2<f32>)>> = loaded
-        .utterances
-        .par_iter()
-        .filter_map(|u| u.audio.as_ref().map(|a| (u, a)))
-        .map(|(u, a)| {
-            let out = (0..w.copies)
-                .map(|k| {
-                    let mut noisy = noisy_copy(&u.id, a, k, w);
-                    cfg.preprocess.apply(&mut noisy);
-                    Ok((noisy_id(&u.id, k), extractor.extract(&noisy.samples)?.data))
-                })
-                .collect::<Result<Vec<_>>>()?;
-            progress(
-                done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1,
-                total,
-            );
-            Ok(out)
-        })
-        .collect::<Result<_>>()?;
-    Ok(per_clip.into_iter().flatten().collect())
+    extract_copies(cfg, utts, w.copies, progress, |id, a, k| {
+        Ok((noisy_id(id, k), noisy_copy(id, a, k, w)))
+    })
 }
 
 /// Features of `c.copies` channel copies of every clip ([`channel_copy`]), each preprocessed
@@ -499,6 +477,21 @@ fn extract_channel(
 ) -> Result<Vec<(String, Array2<f32>)>> {
     let sim = ChannelSimulator::new(c.config.clone())
         .map_err(|e| TrainError::config("--channel-config", e.to_string()))?;
+    extract_copies(cfg, utts, c.copies, progress, |id, a, k| {
+        Ok((channel_id(id, k), channel_copy(&sim, cfg.seed, id, a, k)?))
+    })
+}
+
+/// Features of `copies` altered versions of every clip, in parallel: `make(id, raw, k)` gives
+/// copy `k`'s id and its audio from the raw (resampled, not preprocessed) clip, which is then
+/// preprocessed as the clean clip is and extracted. The wave-noise and channel copies share it.
+fn extract_copies(
+    cfg: &TrainConfig,
+    utts: Vec<Utterance>,
+    copies: usize,
+    progress: &(impl Fn(usize, usize) + Sync),
+    make: impl Fn(&str, &ser_audio::Audio, usize) -> Result<(String, ser_audio::Audio)> + Sync,
+) -> Result<Vec<(String, Array2<f32>)>> {
     let loaded = load_clips(cfg, utts, None)?;
     let extractor = FeatureExtractor::new(cfg.features.clone())?;
     let total = loaded.utterances.len();
@@ -509,11 +502,11 @@ fn extract_channel(
         .par_iter()
         .filter_map(|u| u.audio.as_ref().map(|a| (u, a)))
         .map(|(u, a)| {
-            let out = (0..c.copies)
+            let out = (0..copies)
                 .map(|k| {
-                    let mut copy = channel_copy(&sim, cfg.seed, &u.id, a, k)?;
+                    let (id, mut copy) = make(&u.id, a, k)?;
                     cfg.preprocess.apply(&mut copy);
-                    Ok((channel_id(&u.id, k), extractor.extract(&copy.samples)?.data))
+                    Ok((id, extractor.extract(&copy.samples)?.data))
                 })
                 .collect::<Result<Vec<_>>>()?;
             progress(
