@@ -299,3 +299,141 @@ fn folds_holding_out_speakers_the_parent_heard_are_refused() {
         &["--model-type cnn", "crnn"],
     );
 }
+
+/// Copies the files of `from` (a model directory, no subfolders) into `to`.
+fn copy_model(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
+}
+
+/// `--init-folds RUN`: a cross-validation of a fine-tune over the corpus the parents heard,
+/// fold K starting from RUN's fold-K model (trained without fold K's speakers); refused when
+/// a fold's parent heard its held-out speakers, when a fold parent is missing, with --refit.
+#[test]
+fn init_folds_fine_tunes_each_fold_from_a_parent_that_never_heard_it() {
+    let f = Fixture::new();
+    let (rd, ed, map) = (
+        format!("ravdess={}", f.ravdess.display()),
+        format!("emodb={}", f.emodb.display()),
+        format!("emodb={}", emodb_map().display()),
+    );
+    let common = [
+        "--epochs",
+        "1",
+        "--crop-seconds",
+        "1.5",
+        "--folds",
+        "2",
+        "--bootstrap",
+        "20",
+        "--no-val",
+    ];
+    // The fold parents: a plain CV over the RAVDESS-like corpus alone.
+    let parents = f.path("parents");
+    let mut a = vec!["cv", "--model-type", "crnn", "--tiny", "--data", &rd];
+    a.extend_from_slice(&common);
+    a.extend_from_slice(&["--out", parents.to_str().unwrap()]);
+    let o = run(&a);
+    assert!(o.status.success(), "{}", text(&o));
+
+    let fine_tune = |init_folds: &Path, out: &Path, extra: &[&str]| {
+        let mut a = vec![
+            "cv",
+            "--init-folds",
+            init_folds.to_str().unwrap(),
+            "--test-corpus",
+            "ravdess",
+            "--data",
+            &rd,
+            "--data",
+            &ed,
+            "--label-map",
+            &map,
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        a.extend_from_slice(&common);
+        a.extend_from_slice(extra);
+        run(&a)
+    };
+    let out = f.path("ft");
+    let o = fine_tune(&parents, &out, &["--functionals"]);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    let cv = read_json(&out.join("cv.json"));
+    let parent_folds = read_json(&parents.join("cv.json"));
+    for (fold, theirs) in cv["folds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(parent_folds["folds"].as_array().unwrap())
+    {
+        let k = fold["fold"].as_u64().unwrap();
+        // The same speakers held out as by the parent's fold (namespaced here: two corpora).
+        let test = strings(&fold["test_actors"]);
+        let bare: Vec<String> = test
+            .iter()
+            .map(|s| s.strip_prefix("ravdess:").unwrap().to_string())
+            .collect();
+        assert_eq!(bare, strings(&theirs["test_actors"]), "{fold}");
+        // Every EMO-DB-like speaker trains in every fold.
+        let train = strings(&fold["train_actors"]);
+        assert_eq!(train.iter().filter(|s| s.starts_with("emodb:")).count(), 4);
+        // Fold K started from the parents' fold K model.
+        let m = read_json(&out.join(format!("fold-{k}/model")).join(MANIFEST_FILE));
+        let want = parents
+            .join(format!("fold-{k}/model"))
+            .canonicalize()
+            .unwrap();
+        assert_eq!(
+            m["training"]["parent"]["path"],
+            want.display().to_string(),
+            "fold {k}"
+        );
+        assert!(m["members"][0]["head"].is_object(), "fold {k} has its head");
+    }
+    let protocol = cv["protocol"].as_str().unwrap();
+    assert!(
+        protocol.contains("each fold's own parent") && protocol.contains("corpus `ravdess`"),
+        "{protocol}"
+    );
+
+    // Fold parents that heard every speaker (copies of the all-actor parent): refused
+    // before anything trains, naming the fold and the speakers.
+    let heard = f.path("heard-all");
+    for k in 1..=2 {
+        copy_model(&f.parent, &heard.join(format!("fold-{k}/model")));
+    }
+    let refused = f.path("refused");
+    let o = fine_tune(&heard, &refused, &[]);
+    let t = text(&o);
+    assert!(!o.status.success(), "{t}");
+    assert!(
+        t.contains("fold 1 would hold out ravdess:0") && t.contains("same --folds, --seed"),
+        "{t}"
+    );
+    assert!(!refused.join("fold-1").exists(), "{t}");
+
+    // A fold parent missing: named, with the fix.
+    let half = f.path("half");
+    copy_model(&parents.join("fold-1/model"), &half.join("fold-1/model"));
+    let o = fine_tune(&half, &f.path("refused-2"), &[]);
+    let t = text(&o);
+    assert!(!o.status.success(), "{t}");
+    assert!(
+        t.contains("fold 2's parent") && t.contains("has not finished fold 2"),
+        "{t}"
+    );
+    // Training only fold 1 needs only fold 1's parent.
+    let o = fine_tune(&half, &f.path("only-1"), &["--fold", "1"]);
+    assert!(o.status.success(), "{}", text(&o));
+
+    // No final fit: no fold parent heard everyone.
+    let o = fine_tune(&parents, &f.path("refit"), &["--refit"]);
+    let t = text(&o);
+    assert!(!o.status.success(), "{t}");
+    assert!(t.contains("--refit") && t.contains("--init-folds"), "{t}");
+}

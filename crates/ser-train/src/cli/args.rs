@@ -126,7 +126,7 @@ pub struct CvArgs {
     /// Model architecture to train in every fold (the recipe's configuration of it). With
     /// --init it may be left out: every fold fine-tunes the parent's network, and a
     /// --model-type other than the parent's family is refused.
-    #[arg(long, value_parser = choice::family(), required_unless_present = "init")]
+    #[arg(long, value_parser = choice::family(), required_unless_present_any = ["init", "init_folds"])]
     pub model_type: Option<Family>,
 
     /// Fine-tuning: every fold (and the --refit fit) starts from this parent, as `ser-train
@@ -135,6 +135,17 @@ pub struct CvArgs {
     /// heard with --test-corpus.
     #[command(flatten)]
     pub parent: ParentArgs,
+
+    /// Fine-tune each fold from its own parent: fold K starts from RUN/fold-K/model, the
+    /// fold model of an earlier `ser-train cv` run with the same --folds and --seed over the
+    /// same speakers. Every fold's parent then never heard that fold's held-out speakers, so
+    /// a fine-tune can be cross-validated on the corpus its parents were trained on (e.g.
+    /// RAVDESS folds of a fine-tune on RAVDESS and EMO-DB of RAVDESS-trained parents). Each
+    /// parent is checked against its fold as --init's is. Starts from member 0 with the
+    /// parent's normalisation. Not with --init or --refit (no fold parent heard everyone:
+    /// fit the model to ship with `--init <the parent trained on every speaker>`).
+    #[arg(long, value_name = "RUN", conflicts_with_all = ["init", "refit"])]
+    pub init_folds: Option<PathBuf>,
 
     /// Make the folds over the speakers of corpus NAME only (the NAME of `--data NAME=PATH`):
     /// each fold holds out some of its speakers and trains on its other speakers plus every

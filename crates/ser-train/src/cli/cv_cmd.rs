@@ -19,7 +19,22 @@ pub fn run(args: &CvArgs) -> anyhow::Result<ExitCode> {
     let has_data = args.data.given();
     // cv's --functionals fits a head in every fold (cv::Heads), so the parent's head is not
     // refitted by the fine-tune itself.
-    let parent = match args.parent.config(false)? {
+    let init = match &args.init_folds {
+        // The recipe (network, features, fusion weight) is that of the first fold to train;
+        // each fold then starts from its own (cv checks every one against its fold).
+        Some(run) => {
+            let first = args
+                .fold
+                .as_ref()
+                .and_then(|f| f.iter().min().copied())
+                .unwrap_or(1);
+            Some(ser_train::finetune::InitConfig::new(
+                ser_eval::cv::fold_dir(run, first).join("model"),
+            ))
+        }
+        None => args.parent.config(false)?,
+    };
+    let parent = match init {
         Some(init) => Some(ser_train::finetune::Parent::open(&init)?),
         None => None,
     };
@@ -45,6 +60,7 @@ pub fn run(args: &CvArgs) -> anyhow::Result<ExitCode> {
         seed: args.seed,
         train_seed: args.train_seed,
         only: args.fold.clone(),
+        init_folds: args.init_folds.clone(),
         teacher_runs: args.teacher_runs.clone(),
         distill_weight: args.distill_weight,
         functionals_weight: args.functionals.then(|| {

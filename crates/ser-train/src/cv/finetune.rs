@@ -12,15 +12,18 @@
 //! RAVDESS) heard them in the corpora its manifest names or lets us infer.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
 use ravdess_loader::split::Fold;
 use ravdess_loader::{Gender, Utterance};
 use ser_eval::Protocol;
+use ser_eval::cv::fold_dir;
 use ser_eval::heard::{self, EvaluatedCorpus, TrainingCorpora};
 
 use super::folds::FoldPool;
 use crate::error::{Result, TrainError};
-use crate::finetune::Parent;
+use crate::finetune::{InitConfig, Parent};
+use ser_models::artifact::MANIFEST_FILE;
 
 /// Splits `utts` into the clips of corpus `name` (the folds are made of them) and the rest
 /// (in every fold's training set).
@@ -90,12 +93,6 @@ pub(super) fn check_parent(
     utts: &[Utterance],
     test_corpus: Option<&str>,
 ) -> Result<()> {
-    let heard = TrainingCorpora::from_training_record(&parent.manifest.training);
-    let corpus_of: BTreeMap<&str, &str> = utts
-        .iter()
-        .filter_map(|u| u.speaker.as_deref().map(|s| (s, u.corpus.as_str())))
-        .collect();
-    let from = parent.init.from.display();
     let fix = match test_corpus {
         Some(name) => format!(
             "--test-corpus {name} holds out speakers the parent heard; name a corpus it never \
@@ -107,50 +104,114 @@ pub(super) fn check_parent(
             .to_string(),
     };
     for (i, fold) in folds.iter().enumerate() {
-        let speakers: Vec<(String, String)> = fold
-            .test_speakers
-            .iter()
-            .map(|s| {
-                let c = corpus_of.get(s.as_str()).copied().unwrap_or_default();
-                (s.clone(), c.to_string())
-            })
-            .collect();
-        let mut protocol = Protocol {
-            actors_evaluated: fold.test_speakers.clone(),
-            training_actors: parent.manifest.training_speakers(),
-            validation_actors: parent.manifest.validation_speakers(),
-            ..Protocol::default()
-        };
-        heard::check(&mut protocol, &heard, evaluated, &speakers);
-        let mut overlap: BTreeSet<String> = protocol.overlapping_actors.into_iter().collect();
-        overlap.extend(protocol.validation_overlap);
-        if !overlap.is_empty() {
+        check_fold(parent, evaluated, i + 1, fold, utts, &fix)?;
+    }
+    Ok(())
+}
+
+/// `--init-folds RUN`: checks that the parent of every fold to train (`only`, or all),
+/// `RUN/fold-K/model`, exists and heard none of fold K's held-out speakers. `init` is how
+/// each starts (its `from` is replaced by the fold's model).
+///
+/// # Errors
+///
+/// A missing or unreadable fold model, or a fold parent that heard one of its fold's
+/// held-out speakers (the run was made with other folds, `--seed` or speakers).
+pub(super) fn check_fold_parents(
+    run: &Path,
+    init: &InitConfig,
+    only: Option<&[usize]>,
+    evaluated: &[EvaluatedCorpus],
+    folds: &[Fold],
+    utts: &[Utterance],
+) -> Result<()> {
+    let fix = format!(
+        "make {} with `ser-train cv` and the same --folds, --seed and speakers as this run \
+         (its fold K must hold out this run's fold K)",
+        run.display()
+    );
+    for (i, fold) in folds.iter().enumerate() {
+        let number = i + 1;
+        if only.is_some_and(|o| !o.contains(&number)) {
+            continue;
+        }
+        let mut init = init.clone();
+        init.from = fold_dir(run, number).join("model");
+        if !init.from.join(MANIFEST_FILE).is_file() {
             return Err(TrainError::config(
-                "--init",
+                "--init-folds",
                 format!(
-                    "fold {} would hold out {} that the parent {from} heard (its manifest: {}): \
-                     scores on them would not be speaker-independent. Fix: {fix}",
-                    i + 1,
-                    overlap.into_iter().collect::<Vec<_>>().join(", "),
-                    protocol
-                        .speaker_check
-                        .as_deref()
-                        .unwrap_or("training speakers compared by id")
+                    "fold {number}'s parent {} has no {MANIFEST_FILE}: {} has not finished \
+                     fold {number}. Fix: finish it (`ser-train cv ... --out {} --fold \
+                     {number}`), or train only the folds whose parents exist with --fold",
+                    init.from.display(),
+                    run.display(),
+                    run.display()
                 ),
             ));
         }
-        if protocol.speaker_independent.is_none() {
-            return Err(TrainError::config(
-                "--init",
-                format!(
-                    "the parent {from} records no training speakers, and the corpora it heard \
-                     may be among this data's, so fold {} (held out: {}) cannot be checked \
-                     for speakers the parent heard. Fix: {fix}",
-                    i + 1,
-                    fold.test_speakers.join(", ")
-                ),
-            ));
-        }
+        let parent = Parent::open(&init)?;
+        check_fold(&parent, evaluated, number, fold, utts, &fix)?;
+    }
+    Ok(())
+}
+
+/// Refuses fold `number` when it holds out a speaker `parent` heard; `fix` ends the message.
+fn check_fold(
+    parent: &Parent,
+    evaluated: &[EvaluatedCorpus],
+    number: usize,
+    fold: &Fold,
+    utts: &[Utterance],
+    fix: &str,
+) -> Result<()> {
+    let heard = TrainingCorpora::from_training_record(&parent.manifest.training);
+    let corpus_of: BTreeMap<&str, &str> = utts
+        .iter()
+        .filter_map(|u| u.speaker.as_deref().map(|s| (s, u.corpus.as_str())))
+        .collect();
+    let from = parent.init.from.display();
+    let speakers: Vec<(String, String)> = fold
+        .test_speakers
+        .iter()
+        .map(|s| {
+            let c = corpus_of.get(s.as_str()).copied().unwrap_or_default();
+            (s.clone(), c.to_string())
+        })
+        .collect();
+    let mut protocol = Protocol {
+        actors_evaluated: fold.test_speakers.clone(),
+        training_actors: parent.manifest.training_speakers(),
+        validation_actors: parent.manifest.validation_speakers(),
+        ..Protocol::default()
+    };
+    heard::check(&mut protocol, &heard, evaluated, &speakers);
+    let mut overlap: BTreeSet<String> = protocol.overlapping_actors.into_iter().collect();
+    overlap.extend(protocol.validation_overlap);
+    if !overlap.is_empty() {
+        return Err(TrainError::config(
+            "--init",
+            format!(
+                "fold {number} would hold out {} that the parent {from} heard (its manifest: \
+                 {}): scores on them would not be speaker-independent. Fix: {fix}",
+                overlap.into_iter().collect::<Vec<_>>().join(", "),
+                protocol
+                    .speaker_check
+                    .as_deref()
+                    .unwrap_or("training speakers compared by id")
+            ),
+        ));
+    }
+    if protocol.speaker_independent.is_none() {
+        return Err(TrainError::config(
+            "--init",
+            format!(
+                "the parent {from} records no training speakers, and the corpora it heard may \
+                 be among this data's, so fold {number} (held out: {}) cannot be checked for \
+                 speakers the parent heard. Fix: {fix}",
+                fold.test_speakers.join(", ")
+            ),
+        ));
     }
     Ok(())
 }
@@ -167,16 +228,22 @@ pub(super) fn protocol(
     folds: usize,
     seed: u64,
     parent: Option<&Parent>,
+    init_folds: Option<&Path>,
     test_corpus: Option<(&str, &[String])>,
 ) -> String {
-    let what = match parent {
-        Some(p) => format!(
+    let what = match (parent, init_folds) {
+        (Some(_), Some(run)) => format!(
+            "of a fine-tune of each fold's own parent (fold K from {}, a model trained \
+             without fold K's held-out speakers)",
+            run.join("fold-K").join("model").display()
+        ),
+        (Some(p), None) => format!(
             "of a fine-tune of {} (member {}, `{}`)",
             parent_dir(p).display(),
             p.init.member,
             p.member_name()
         ),
-        None => "by speaker".to_string(),
+        (None, _) => "by speaker".to_string(),
     };
     let trains = if parent.is_some() {
         "fine-tunes the parent"

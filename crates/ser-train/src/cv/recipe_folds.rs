@@ -25,6 +25,8 @@ pub struct RecipeFolds {
     pub ds: Dataset,
     /// Functionals heads, when the recipe fuses them.
     pub heads: Option<Heads>,
+    /// Fold K fine-tunes `<run>/fold-K/model` (`CvOptions::init_folds`).
+    pub init_folds: Option<PathBuf>,
 }
 
 impl FoldTrainer for RecipeFolds {
@@ -101,6 +103,11 @@ impl RecipeFolds {
             for run in &mut d.teachers {
                 *run = fold_dir(run, fold.number).join("model");
             }
+        }
+        if let (Some(run), Some(init)) = (&self.init_folds, cfg.init.as_mut()) {
+            // This fold's parent: trained without this fold's test speakers (checked by
+            // `finetune::check_fold_parents` before any fold trained).
+            init.from = fold_dir(run, fold.number).join("model");
         }
         // A fold that trained but was interrupted before its evaluation keeps its model.
         if cfg.output.dir.join(MANIFEST_FILE).is_file() {

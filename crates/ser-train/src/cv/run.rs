@@ -55,6 +55,11 @@ pub struct CvOptions {
     pub train_seed: Option<u64>,
     /// Train only these folds (from 1); `None` = all.
     pub only: Option<Vec<usize>>,
+    /// Fine-tune fold K from `<run>/fold-K/model` (an earlier cross-validation's fold model,
+    /// which never heard fold K's held-out speakers) instead of from `recipe.init`'s parent,
+    /// which then only describes the recipe (it must be one of these fold models). Not with
+    /// `refit`.
+    pub init_folds: Option<PathBuf>,
     /// Knowledge distillation: fold K learns from `<run>/fold-K/model` of each run.
     pub teacher_runs: Option<Vec<PathBuf>>,
     /// Weight of the teachers in the loss (`None` = [`Distill::DEFAULT_WEIGHT`]).
@@ -111,6 +116,14 @@ pub fn cross_validate(
         Some(init) => Some(Parent::open(init)?),
         None => None,
     };
+    if opts.init_folds.is_some() && (opts.refit || parent.is_none()) {
+        return Err(TrainError::config(
+            "--init-folds",
+            "needs the recipe of a fine-tune (a fold model as its parent) and no --refit: no \
+             fold parent heard every speaker, so fit the model to ship with --init <a parent \
+             trained on every speaker>",
+        ));
+    }
     let (base, fusion, recipe) = recipe(opts, parent.as_ref())?;
     events(CvEvent::Recipe(recipe.clone()));
     let CvData {
@@ -137,14 +150,23 @@ pub fn cross_validate(
         &planned,
         &pool.held_out,
     )));
-    if let Some(p) = &parent {
-        finetune::check_parent(
+    match (&opts.init_folds, &parent) {
+        (Some(run), Some(p)) => finetune::check_fold_parents(
+            run,
+            &p.init,
+            opts.only.as_deref(),
+            &evaluated,
+            &planned,
+            &pool.held_out,
+        )?,
+        (None, Some(p)) => finetune::check_parent(
             p,
             &evaluated,
             &planned,
             &pool.held_out,
             opts.test_corpus.as_deref(),
-        )?;
+        )?,
+        (_, None) => {}
     }
     if parent.is_some() || opts.test_corpus.is_some() {
         let others: Vec<String> = pool
@@ -159,6 +181,7 @@ pub fn cross_validate(
             opts.folds,
             opts.seed,
             parent.as_ref(),
+            opts.init_folds.as_deref(),
             test,
         ));
     }
@@ -183,7 +206,12 @@ pub fn cross_validate(
         corpora,
     };
     let labels = ds.labels.clone();
-    let trainer = RecipeFolds { base, ds, heads };
+    let trainer = RecipeFolds {
+        base,
+        ds,
+        heads,
+        init_folds: opts.init_folds.clone(),
+    };
     let only = opts.only.as_deref();
     let summary = match run_cv_pool(&pool, &trainer, &config, &opts.out, only, events)? {
         CvProgress::Complete(s) => *s,
@@ -226,11 +254,14 @@ fn recipe(
     let mut base = opts.recipe.clone();
     let mut recipe = opts.recipe_name.clone();
     if let Some(p) = parent {
+        let from = match &opts.init_folds {
+            Some(run) => format!("fold K's model of {}", run.display()),
+            None => finetune::parent_dir(p).display().to_string(),
+        };
         recipe.push_str(&format!(
-            ", fine-tuned from member {} (`{}`) of {} (normalisation {}{})",
+            ", fine-tuned from member {} (`{}`) of {from} (normalisation {}{})",
             p.init.member,
             p.member_name(),
-            finetune::parent_dir(p).display(),
             p.init.norm.name(),
             if p.init.freeze_conv {
                 ", conv blocks frozen"
