@@ -42,13 +42,15 @@ pub enum TrainError {
         reason: String,
     },
     /// File I/O failed.
-    #[error("I/O error on `{}`: {source}", path.display())]
+    ///
+    /// The I/O error's text is in this message, so it is not also this error's `source()`:
+    /// a caller printing the chain (`anyhow`'s `{:#}`, as `ser-train` does) would repeat it.
+    #[error("I/O error on `{}`: {error}", path.display())]
     Io {
         /// The file or directory.
         path: PathBuf,
         /// The underlying error.
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// Writing the log or plot failed.
     #[error("could not write `{}`: {reason}", path.display())]
@@ -106,10 +108,10 @@ impl<T, E: Into<TrainError>> Context<T> for std::result::Result<T, E> {
 }
 
 impl TrainError {
-    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub(crate) fn io(path: impl Into<PathBuf>, error: std::io::Error) -> Self {
         Self::Io {
             path: path.into(),
-            source,
+            error,
         }
     }
 

@@ -599,3 +599,19 @@ fn missing_and_corrupt_artifacts_give_clear_errors() {
     let e = Classifier::load(&bad_weights).unwrap_err();
     assert!(matches!(e, ModelError::Weights { .. }), "{e}");
 }
+
+/// An I/O error is printed once: its text is in the message, not repeated as its cause
+/// (`I/O error on ...: Not a directory (os error 20): Not a directory (os error 20)` before).
+#[test]
+fn an_unwritable_out_is_named_and_its_io_error_printed_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("a-file");
+    std::fs::write(&file, b"not a directory").unwrap();
+    let out = file.join("run");
+    let o = run(&tiny_args(out.to_str().unwrap(), "cnn"));
+    let t = text(&o);
+    assert!(!o.status.success(), "{t}");
+    let error = t.lines().find(|l| l.starts_with("error:")).expect(&t);
+    assert!(error.contains(file.to_str().unwrap()), "{error}");
+    assert_eq!(error.matches("(os error").count(), 1, "{error}");
+}
