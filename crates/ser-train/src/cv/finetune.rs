@@ -103,8 +103,9 @@ pub(super) fn check_parent(
                  corpora train in every fold)"
             .to_string(),
     };
+    let corpus_of = corpus_of(utts);
     for (i, fold) in folds.iter().enumerate() {
-        check_fold(parent, evaluated, i + 1, fold, utts, &fix)?;
+        check_fold(parent, evaluated, i + 1, fold, &corpus_of, ("--init", &fix))?;
     }
     Ok(())
 }
@@ -130,6 +131,7 @@ pub(super) fn check_fold_parents(
          (its fold K must hold out this run's fold K)",
         run.display()
     );
+    let corpus_of = corpus_of(utts);
     for (i, fold) in folds.iter().enumerate() {
         let number = i + 1;
         if only.is_some_and(|o| !o.contains(&number)) {
@@ -151,25 +153,36 @@ pub(super) fn check_fold_parents(
             ));
         }
         let parent = Parent::open(&init)?;
-        check_fold(&parent, evaluated, number, fold, utts, &fix)?;
+        check_fold(
+            &parent,
+            evaluated,
+            number,
+            fold,
+            &corpus_of,
+            ("--init-folds", &fix),
+        )?;
     }
     Ok(())
 }
 
-/// Refuses fold `number` when it holds out a speaker `parent` heard; `fix` ends the message.
+/// Each speaker's corpus name.
+fn corpus_of(utts: &[Utterance]) -> BTreeMap<&str, &str> {
+    utts.iter()
+        .filter_map(|u| u.speaker.as_deref().map(|s| (s, u.corpus.as_str())))
+        .collect()
+}
+
+/// Refuses fold `number` when it holds out a speaker `parent` heard. `(flag, fix)`: the flag
+/// that named the parent and the sentence that ends the message.
 fn check_fold(
     parent: &Parent,
     evaluated: &[EvaluatedCorpus],
     number: usize,
     fold: &Fold,
-    utts: &[Utterance],
-    fix: &str,
+    corpus_of: &BTreeMap<&str, &str>,
+    (flag, fix): (&str, &str),
 ) -> Result<()> {
     let heard = TrainingCorpora::from_training_record(&parent.manifest.training);
-    let corpus_of: BTreeMap<&str, &str> = utts
-        .iter()
-        .filter_map(|u| u.speaker.as_deref().map(|s| (s, u.corpus.as_str())))
-        .collect();
     let from = parent.init.from.display();
     let speakers: Vec<(String, String)> = fold
         .test_speakers
@@ -190,7 +203,7 @@ fn check_fold(
     overlap.extend(protocol.validation_overlap);
     if !overlap.is_empty() {
         return Err(TrainError::config(
-            "--init",
+            flag,
             format!(
                 "fold {number} would hold out {} that the parent {from} heard (its manifest: \
                  {}): scores on them would not be speaker-independent. Fix: {fix}",
@@ -204,7 +217,7 @@ fn check_fold(
     }
     if protocol.speaker_independent.is_none() {
         return Err(TrainError::config(
-            "--init",
+            flag,
             format!(
                 "the parent {from} records no training speakers, and the corpora it heard may \
                  be among this data's, so fold {number} (held out: {}) cannot be checked for \

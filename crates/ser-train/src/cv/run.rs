@@ -255,7 +255,7 @@ fn recipe(
     let mut recipe = opts.recipe_name.clone();
     if let Some(p) = parent {
         let from = match &opts.init_folds {
-            Some(run) => format!("fold K's model of {}", run.display()),
+            Some(run) => run.join("fold-K").join("model").display().to_string(),
             None => finetune::parent_dir(p).display().to_string(),
         };
         recipe.push_str(&format!(
