@@ -42,6 +42,19 @@ fn strings(v: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The schedule of every cross-validation here: 2 folds of one epoch, a small bootstrap.
+const QUICK_CV: [&str; 9] = [
+    "--epochs",
+    "1",
+    "--crop-seconds",
+    "1.5",
+    "--folds",
+    "2",
+    "--bootstrap",
+    "20",
+    "--no-val",
+];
+
 /// The shipped EMO-DB label map (drops `boredom`).
 fn emodb_map() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/labelmaps/emodb.csv")
@@ -150,24 +163,21 @@ impl Fixture {
 
     /// `ser-train cv --init <parent>` over both corpora in 2 folds of one epoch, into `out`.
     fn cv(&self, out: &Path, extra: &[&str]) -> Output {
+        self.cv_from(&["--init", self.parent.to_str().unwrap()], out, extra)
+    }
+
+    /// `ser-train cv` starting from `start` (`--init DIR`, `--init-folds RUN`) over both
+    /// corpora in 2 folds of one epoch, into `out`.
+    fn cv_from(&self, start: &[&str], out: &Path, extra: &[&str]) -> Output {
         let (rd, ed, map) = (
             format!("ravdess={}", self.ravdess.display()),
             format!("emodb={}", self.emodb.display()),
             format!("emodb={}", emodb_map().display()),
         );
-        let mut a = vec![
-            "cv",
-            "--init",
-            self.parent.to_str().unwrap(),
-            "--epochs",
-            "1",
-            "--crop-seconds",
-            "1.5",
-            "--folds",
-            "2",
-            "--bootstrap",
-            "20",
-            "--no-val",
+        let mut a = vec!["cv"];
+        a.extend_from_slice(start);
+        a.extend_from_slice(&QUICK_CV);
+        a.extend_from_slice(&[
             "--data",
             &rd,
             "--data",
@@ -176,7 +186,7 @@ impl Fixture {
             &map,
             "--out",
             out.to_str().unwrap(),
-        ];
+        ]);
         a.extend_from_slice(extra);
         run(&a)
     }
@@ -315,49 +325,23 @@ fn copy_model(from: &Path, to: &Path) {
 #[test]
 fn init_folds_fine_tunes_each_fold_from_a_parent_that_never_heard_it() {
     let f = Fixture::new();
-    let (rd, ed, map) = (
-        format!("ravdess={}", f.ravdess.display()),
-        format!("emodb={}", f.emodb.display()),
-        format!("emodb={}", emodb_map().display()),
-    );
-    let common = [
-        "--epochs",
-        "1",
-        "--crop-seconds",
-        "1.5",
-        "--folds",
-        "2",
-        "--bootstrap",
-        "20",
-        "--no-val",
-    ];
     // The fold parents: a plain CV over the RAVDESS-like corpus alone.
     let parents = f.path("parents");
+    let rd = format!("ravdess={}", f.ravdess.display());
     let mut a = vec!["cv", "--model-type", "crnn", "--tiny", "--data", &rd];
-    a.extend_from_slice(&common);
+    a.extend_from_slice(&QUICK_CV);
     a.extend_from_slice(&["--out", parents.to_str().unwrap()]);
     let o = run(&a);
     assert!(o.status.success(), "{}", text(&o));
 
     let fine_tune = |init_folds: &Path, out: &Path, extra: &[&str]| {
-        let mut a = vec![
-            "cv",
+        let start = [
             "--init-folds",
             init_folds.to_str().unwrap(),
             "--test-corpus",
             "ravdess",
-            "--data",
-            &rd,
-            "--data",
-            &ed,
-            "--label-map",
-            &map,
-            "--out",
-            out.to_str().unwrap(),
         ];
-        a.extend_from_slice(&common);
-        a.extend_from_slice(extra);
-        run(&a)
+        f.cv_from(&start, out, extra)
     };
     let out = f.path("ft");
     let o = fine_tune(&parents, &out, &["--functionals"]);
@@ -412,7 +396,9 @@ fn init_folds_fine_tunes_each_fold_from_a_parent_that_never_heard_it() {
     let t = text(&o);
     assert!(!o.status.success(), "{t}");
     assert!(
-        t.contains("fold 1 would hold out ravdess:0") && t.contains("same --folds, --seed"),
+        t.contains("fold 1 would hold out ravdess:0")
+            && t.contains("same --folds, --seed")
+            && t.contains("invalid --init-folds"),
         "{t}"
     );
     assert!(!refused.join("fold-1").exists(), "{t}");
