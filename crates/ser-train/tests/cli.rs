@@ -3,28 +3,13 @@
 
 #![allow(clippy::unwrap_used)] // tests may unwrap (see the brief)
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
+use std::path::Path;
+
+use common::{run, text};
 use ravdess_loader::synth::{self, SynthConfig};
 use ser_models::{Classifier, ModelError};
-
-const BIN: &str = env!("CARGO_BIN_EXE_ser-train");
-
-fn run(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .output()
-        .expect("ser-train runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 /// A quick tiny-model run on 5 generated actors (3 train, 1 validation, 1 test).
 fn tiny_args<'a>(out: &'a str, model: &'a str) -> Vec<&'a str> {

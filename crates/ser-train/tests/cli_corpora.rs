@@ -4,78 +4,13 @@
 
 #![allow(clippy::unwrap_used)] // tests: a panic is a failed test
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
+use common::{emodb_like, emodb_map, read_json, run, strings, text};
 use ravdess_loader::synth::{self, SynthConfig};
-use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_ser-train");
-
-fn run(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).output().unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn read_json(p: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
-}
-
-fn strings(v: &Value) -> Vec<String> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s.as_str().unwrap().to_string())
-        .collect()
-}
-
-/// The shipped EMO-DB label map (drops `boredom`).
-fn emodb_map() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/labelmaps/emodb.csv")
-}
-
-/// EMO-DB speakers 03 (m), 08 (f), 09 (f), 10 (m) in `label/SSTTTEV.wav` folders, from
-/// generated actors 5-8: per speaker up to 4 clips of each EMO-DB emotion (the generated
-/// `calm` clips stand in for `boredom`; no `surprised`, which EMO-DB lacks). Returns the
-/// number of `boredom` clips.
-fn emodb_like(dir: &Path) -> usize {
-    const LETTER: [(&str, char, &str); 7] = [
-        ("neutral", 'N', "neutral"),
-        ("happy", 'F', "happy"),
-        ("sad", 'T', "sad"),
-        ("angry", 'W', "angry"),
-        ("fearful", 'A', "fearful"),
-        ("disgust", 'E', "disgust"),
-        ("calm", 'L', "boredom"),
-    ];
-    const TEXTS: [&str; 4] = ["a01", "a02", "b01", "b02"];
-    let mut boredom = 0;
-    for (actor, spk) in [(5u8, "03"), (6, "08"), (7, "09"), (8, "10")] {
-        let utts = synth::generate(&SynthConfig {
-            actors: vec![actor],
-            ..Default::default()
-        });
-        for (ours, letter, folder) in LETTER {
-            let clips = utts.iter().filter(|u| u.label == ours).take(TEXTS.len());
-            for (u, text) in clips.zip(TEXTS) {
-                let d = dir.join(folder);
-                std::fs::create_dir_all(&d).unwrap();
-                let name = format!("{spk}{text}{letter}a.wav");
-                ser_audio::write_wav(d.join(name), u.audio.as_ref().unwrap()).unwrap();
-                boredom += usize::from(folder == "boredom");
-            }
-        }
-    }
-    boredom
-}
 
 /// Generated RAVDESS actors 01-04 (`Actor_NN/`) and the EMO-DB-like corpus, under `root`.
 fn corpora(root: &Path) -> (PathBuf, PathBuf) {
@@ -88,7 +23,7 @@ fn corpora(root: &Path) -> (PathBuf, PathBuf) {
         },
     )
     .unwrap();
-    assert_eq!(emodb_like(&e), 16);
+    assert_eq!(emodb_like(&e, &["a01", "a02", "b01", "b02"], true), 16);
     (r, e)
 }
 

@@ -4,16 +4,13 @@
 // helper functions of integration tests.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
+use common::{read_json, run};
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_ser-train");
-
-fn run(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).output().unwrap()
-}
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -21,10 +18,6 @@ fn text(b: &[u8]) -> String {
 
 fn path_str(p: &Path) -> &str {
     p.to_str().unwrap()
-}
-
-fn read_json(p: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
 }
 
 /// Whether every member of an artifact's manifest carries a functionals head.

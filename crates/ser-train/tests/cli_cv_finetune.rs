@@ -6,41 +6,18 @@
 
 #![allow(clippy::unwrap_used)] // tests: a panic is a failed test
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
+use common::{emodb_like, emodb_map, read_json, run, strings, text};
 use dsp_features::functionals::{FUNCTIONALS_DIM, FunctionalsConfig};
 use ravdess_loader::synth::{self, SynthConfig};
 use ser_models::artifact::{MANIFEST_FILE, Manifest};
 use ser_models::{FunctionalsFusion, LinearHead};
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_ser-train");
-
-fn run(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).output().unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn read_json(p: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
-}
-
-fn strings(v: &Value) -> Vec<String> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s.as_str().unwrap().to_string())
-        .collect()
-}
 
 /// The schedule of every cross-validation here: 2 folds of one epoch, a small bootstrap.
 const QUICK_CV: [&str; 9] = [
@@ -54,41 +31,6 @@ const QUICK_CV: [&str; 9] = [
     "20",
     "--no-val",
 ];
-
-/// The shipped EMO-DB label map (drops `boredom`).
-fn emodb_map() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/labelmaps/emodb.csv")
-}
-
-/// EMO-DB speakers 03 (m), 08 (f), 09 (f), 10 (m) in `label/SSTTTEV.wav` folders, from
-/// generated actors 5-8: per speaker 2 clips of each of EMO-DB's six shared emotions (as
-/// `tests/cli_corpora.rs` makes them, smaller; no `boredom`).
-fn emodb_like(dir: &Path) {
-    const LETTER: [(&str, char); 6] = [
-        ("neutral", 'N'),
-        ("happy", 'F'),
-        ("sad", 'T'),
-        ("angry", 'W'),
-        ("fearful", 'A'),
-        ("disgust", 'E'),
-    ];
-    const TEXTS: [&str; 2] = ["a01", "b01"];
-    for (actor, spk) in [(5u8, "03"), (6, "08"), (7, "09"), (8, "10")] {
-        let utts = synth::generate(&SynthConfig {
-            actors: vec![actor],
-            ..Default::default()
-        });
-        for (label, letter) in LETTER {
-            let clips = utts.iter().filter(|u| u.label == label).take(TEXTS.len());
-            for (u, text) in clips.zip(TEXTS) {
-                let d = dir.join(label);
-                std::fs::create_dir_all(&d).unwrap();
-                let name = format!("{spk}{text}{letter}a.wav");
-                ser_audio::write_wav(d.join(name), u.audio.as_ref().unwrap()).unwrap();
-            }
-        }
-    }
-}
 
 /// Generated RAVDESS actors 01-04 and the EMO-DB-like corpus under `root`, and a tiny CRNN
 /// parent trained on every RAVDESS-like actor (`--all-actors`, as the shipped model's final
@@ -115,7 +57,7 @@ impl Fixture {
             },
         )
         .unwrap();
-        emodb_like(&emodb);
+        emodb_like(&emodb, &["a01", "b01"], false);
         let parent = tmp.path().join("parent");
         let o = run(&[
             "--model",
