@@ -18,7 +18,10 @@ use crate::report::{EvalReport, PredictionRecord, Protocol};
 
 use super::layout::{fold_dir, now_unix, write_json, write_summary};
 use super::pooled::read_predictions;
-use super::summary::{CvSummary, FoldResult, MeanStd, machine_description};
+use super::summary::{
+    CvSummary, FoldResult, MeanStd, holds_out_one_corpus, machine_description,
+    use_test_corpus_macro_f1,
+};
 
 /// Reads the `cv.json` of a finished cross-validation run.
 ///
@@ -108,6 +111,9 @@ pub fn combine_runs(runs: &[PathBuf], out: &Path) -> Result<(CvSummary, Vec<Stri
     }
     let labels = labels_of(&fold_dir(&runs[0], first.folds[0].fold).join(PREDICTIONS_FILE))?;
     let names: Vec<String> = runs.iter().map(|r| r.display().to_string()).collect();
+    // Runs of `ser-train cv --test-corpus`: their folds score one corpus, macro-F1 included
+    // (over that corpus's labels), and so do the ensemble's.
+    let one_corpus = holds_out_one_corpus(&first.config, &first.folds);
     let mut results = Vec::with_capacity(first.folds.len());
     for fold in &first.folds {
         let dir = fold_dir(out, fold.fold);
@@ -131,7 +137,7 @@ pub fn combine_runs(runs: &[PathBuf], out: &Path) -> Result<(CvSummary, Vec<Stri
         }
         let eval = Evaluation { report, records };
         write_outputs(&dir, &eval)?;
-        let r = FoldResult {
+        let mut r = FoldResult {
             fold: fold.fold,
             test_actors: fold.test_actors.clone(),
             train_actors: fold.train_actors.clone(),
@@ -148,6 +154,9 @@ pub fn combine_runs(runs: &[PathBuf], out: &Path) -> Result<(CvSummary, Vec<Stri
                 .sum(),
             by_corpus: eval.report.by_corpus.clone(),
         };
+        if one_corpus {
+            use_test_corpus_macro_f1(std::slice::from_mut(&mut r));
+        }
         write_json(&dir.join("fold.json"), &r)?;
         results.push(r);
     }
@@ -273,6 +282,7 @@ fn average_fold(runs: &[PathBuf], fold: usize, labels: &[String]) -> Result<Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::corpora::{CorpusRef, CorpusScore};
     use crate::cv::layout::test_support::two_folds;
 
     const LABELS: [&str; 2] = ["a", "b"];
@@ -352,6 +362,67 @@ mod tests {
         assert!(err.to_string().contains("at least two"), "{err}");
         let err = combine_runs(&[a, root.path().join("missing")], &out).unwrap_err();
         assert!(err.to_string().contains("missing"), "{err}");
+    }
+
+    /// A finished two-fold run of `ser-train cv --test-corpus e` in `dir`: corpora `r` (trained
+    /// on only) and `e`, three model labels `a b c` of which `e` has `a b`; fold K holds out
+    /// `e:0K` and predicts `rows[K - 1]`.
+    fn test_corpus_run(dir: &Path, rows: [&str; 2]) {
+        let mut summary = two_folds(0, 1.0);
+        summary.config.corpora = ["r", "e"]
+            .map(|name| CorpusRef {
+                name: name.into(),
+                root: None,
+            })
+            .to_vec();
+        for (k, f) in summary.folds.iter_mut().enumerate() {
+            f.test_actors = vec![format!("e:0{}", k + 1)];
+            f.train_actors = vec![format!("e:0{}", 2 - k), "r:01".into()];
+            f.by_corpus = vec![CorpusScore {
+                corpus: "e".into(),
+                n: 2,
+                labels: vec!["a".into(), "b".into()],
+                ua: 0.0,
+                wa: 0.0,
+                macro_f1: 0.0,
+            }];
+        }
+        std::fs::create_dir_all(dir).unwrap();
+        write_summary(dir, &summary).unwrap();
+        for (k, rows) in rows.iter().enumerate() {
+            let d = fold_dir(dir, k + 1);
+            std::fs::create_dir_all(&d).unwrap();
+            let csv = format!("path,actor,true,predicted,prob_a,prob_b,prob_c\n{rows}");
+            std::fs::write(d.join(PREDICTIONS_FILE), csv).unwrap();
+        }
+    }
+
+    #[test]
+    fn test_corpus_runs_combine_into_macro_f1_over_the_corpus_labels() {
+        let root = tempfile::tempdir().unwrap();
+        let (a, b, out) = (
+            root.path().join("a"),
+            root.path().join("b"),
+            root.path().join("ab"),
+        );
+        // Every clip right: F1 1 for `a` and `b`; `c`, which corpus `e` lacks, has no support.
+        let rows = [
+            "c1.wav,e:01,a,a,0.8,0.1,0.1\nc2.wav,e:01,b,b,0.1,0.8,0.1\n",
+            "c3.wav,e:02,a,a,0.8,0.1,0.1\nc4.wav,e:02,b,b,0.1,0.8,0.1\n",
+        ];
+        test_corpus_run(&a, rows);
+        test_corpus_run(&b, rows);
+        let (s, _) = combine_runs(&[a, b], &out).unwrap();
+        for f in &s.folds {
+            assert_eq!(f.ua, 1.0, "fold {}", f.fold);
+            // Over all three model labels it would be 2/3 (c's F1 counted as 0).
+            assert_eq!(f.macro_f1, 1.0, "fold {}: {:?}", f.fold, f.by_corpus);
+        }
+        assert_eq!(s.macro_f1.mean, 1.0);
+        let fold1: FoldResult =
+            serde_json::from_slice(&std::fs::read(fold_dir(&out, 1).join("fold.json")).unwrap())
+                .unwrap();
+        assert_eq!(fold1.macro_f1, 1.0, "fold.json agrees with cv.json");
     }
 
     #[test]

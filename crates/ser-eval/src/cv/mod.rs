@@ -18,4 +18,7 @@ pub use layout::{
     summarise, write_summary,
 };
 pub use pooled::{pooled_markdown, pooled_report};
-pub use summary::{CvConfig, CvSummary, FoldResult, MeanStd, machine_description, markdown};
+pub use summary::{
+    CvConfig, CvSummary, FoldResult, MeanStd, holds_out_one_corpus, machine_description, markdown,
+    use_test_corpus_macro_f1,
+};

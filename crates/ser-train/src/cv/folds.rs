@@ -225,16 +225,9 @@ pub fn run_cv_pool(
     }
     resumed.sort_unstable();
     if !pool.always_train.is_empty() {
-        // Every held-out clip is of one corpus (`--test-corpus`), which may lack some of the
-        // model's labels (EMO-DB has 6 of 8). UA already averages only the labels present,
-        // but the fold report's macro-F1 averages all the model's labels, a class without
-        // support counting as F1 0; the corpus's own row (ser_eval::corpus_scores_of)
-        // averages the labels it has, as the single-run by-corpus rows do.
-        for r in &mut results {
-            if let [row] = &r.by_corpus[..] {
-                r.macro_f1 = row.macro_f1;
-            }
-        }
+        // Every held-out clip is of one corpus (`--test-corpus`): its macro-F1 over the
+        // labels it has, as its UA.
+        ser_eval::cv::use_test_corpus_macro_f1(&mut results);
     }
     let mut summary = summarise(config, results, resumed);
     if let Some(p) = &pool.protocol {
