@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use ravdess_loader::emodb;
 use ravdess_loader::synth::{self, SynthConfig};
 use serde_json::Value;
 
@@ -54,24 +55,19 @@ pub fn emodb_map() -> PathBuf {
 /// `boredom` as many `boredom` clips (the generated `calm` clips stand in for them). Returns
 /// the number of `boredom` clips written.
 pub fn emodb_like(dir: &Path, texts: &[&str], boredom: bool) -> usize {
-    // (our label the generated clip has, EMO-DB's emotion letter, EMO-DB's folder)
-    const LETTER: [(&str, char, &str); 7] = [
-        ("neutral", 'N', "neutral"),
-        ("happy", 'F', "happy"),
-        ("sad", 'T', "sad"),
-        ("angry", 'W', "angry"),
-        ("fearful", 'A', "fearful"),
-        ("disgust", 'E', "disgust"),
-        ("calm", 'L', "boredom"),
-    ];
-    let labels = if boredom { &LETTER[..] } else { &LETTER[..6] };
     let mut written_boredom = 0;
     for (actor, spk) in [(5u8, "03"), (6, "08"), (7, "09"), (8, "10")] {
         let utts = synth::generate(&SynthConfig {
             actors: vec![actor],
             ..Default::default()
         });
-        for &(ours, letter, folder) in labels {
+        // EMO-DB's letters and folder names; the generated corpus has no boredom, so its
+        // `calm` clips stand in.
+        for (letter, folder) in emodb::EMOTIONS {
+            if folder == "boredom" && !boredom {
+                continue;
+            }
+            let ours = if folder == "boredom" { "calm" } else { folder };
             let clips = utts.iter().filter(|u| u.label == ours).take(texts.len());
             for (u, text) in clips.zip(texts) {
                 let d = dir.join(folder);
