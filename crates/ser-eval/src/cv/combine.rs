@@ -155,7 +155,7 @@ pub fn combine_runs(runs: &[PathBuf], out: &Path) -> Result<(CvSummary, Vec<Stri
             by_corpus: eval.report.by_corpus.clone(),
         };
         if one_corpus {
-            use_test_corpus_macro_f1(std::slice::from_mut(&mut r));
+            use_test_corpus_macro_f1(&mut r);
         }
         write_json(&dir.join("fold.json"), &r)?;
         results.push(r);
@@ -290,13 +290,18 @@ mod tests {
     /// A finished two-fold run in `dir` (actor 01 held out in fold 1, 02 in fold 2) whose
     /// `predictions.csv` rows are `rows[fold - 1]`.
     fn run(dir: &Path, seed: u64, rows: [&str; 2]) {
-        let summary = two_folds(seed, 1.0);
+        write_run(dir, &two_folds(seed, 1.0), "prob_a,prob_b", rows);
+    }
+
+    /// Writes `summary` as `dir/cv.json` and fold K's `predictions.csv` (probability columns
+    /// `probs`) with the rows `rows[K - 1]`.
+    fn write_run(dir: &Path, summary: &CvSummary, probs: &str, rows: [&str; 2]) {
         std::fs::create_dir_all(dir).unwrap();
-        write_summary(dir, &summary).unwrap();
+        write_summary(dir, summary).unwrap();
         for (k, rows) in rows.iter().enumerate() {
             let d = fold_dir(dir, k + 1);
             std::fs::create_dir_all(&d).unwrap();
-            let csv = format!("path,actor,true,predicted,prob_a,prob_b\n{rows}");
+            let csv = format!("path,actor,true,predicted,{probs}\n{rows}");
             std::fs::write(d.join(PREDICTIONS_FILE), csv).unwrap();
         }
     }
@@ -387,14 +392,7 @@ mod tests {
                 macro_f1: 0.0,
             }];
         }
-        std::fs::create_dir_all(dir).unwrap();
-        write_summary(dir, &summary).unwrap();
-        for (k, rows) in rows.iter().enumerate() {
-            let d = fold_dir(dir, k + 1);
-            std::fs::create_dir_all(&d).unwrap();
-            let csv = format!("path,actor,true,predicted,prob_a,prob_b,prob_c\n{rows}");
-            std::fs::write(d.join(PREDICTIONS_FILE), csv).unwrap();
-        }
+        write_run(dir, &summary, "prob_a,prob_b,prob_c", rows);
     }
 
     #[test]

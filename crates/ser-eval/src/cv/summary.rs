@@ -191,28 +191,25 @@ pub fn markdown(s: &CvSummary) -> String {
 /// Whether every fold of `folds` held out clips of one and the same corpus while others were
 /// trained on (`ser-train cv --test-corpus NAME`): then the scores are that corpus's.
 pub fn holds_out_one_corpus(config: &CvConfig, folds: &[FoldResult]) -> bool {
-    let only = |f: &FoldResult| match &f.by_corpus[..] {
-        [row] => Some(row.corpus.clone()),
+    let mut held_out = folds.iter().map(|f| match &f.by_corpus[..] {
+        [row] => Some(row.corpus.as_str()),
         _ => None,
-    };
+    });
     config.corpora.len() >= 2
-        && folds.first().and_then(only).is_some_and(|first| {
-            folds
-                .iter()
-                .all(|f| only(f).as_deref() == Some(first.as_str()))
-        })
+        && match held_out.next() {
+            Some(Some(first)) => held_out.all(|c| c == Some(first)),
+            _ => false,
+        }
 }
 
-/// For folds that held out one corpus's clips ([`holds_out_one_corpus`]): the fold's macro-F1
+/// For a fold that held out one corpus's clips ([`holds_out_one_corpus`]): the fold's macro-F1
 /// becomes that corpus's, over the labels it has. That corpus may lack some of the model's
 /// labels (EMO-DB has 6 of 8); UA already averages only the labels present, but the fold
 /// report's macro-F1 averages all the model's labels, a class without support counting as
-/// F1 0. Folds with several corpus rows are left as they are.
-pub fn use_test_corpus_macro_f1(folds: &mut [FoldResult]) {
-    for f in folds {
-        if let [row] = &f.by_corpus[..] {
-            f.macro_f1 = row.macro_f1;
-        }
+/// F1 0. A fold with several corpus rows is left as it is.
+pub fn use_test_corpus_macro_f1(fold: &mut FoldResult) {
+    if let [row] = &fold.by_corpus[..] {
+        fold.macro_f1 = row.macro_f1;
     }
 }
 

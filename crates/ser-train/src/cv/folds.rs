@@ -227,7 +227,9 @@ pub fn run_cv_pool(
     if !pool.always_train.is_empty() {
         // Every held-out clip is of one corpus (`--test-corpus`): its macro-F1 over the
         // labels it has, as its UA.
-        ser_eval::cv::use_test_corpus_macro_f1(&mut results);
+        results
+            .iter_mut()
+            .for_each(ser_eval::cv::use_test_corpus_macro_f1);
     }
     let mut summary = summarise(config, results, resumed);
     if let Some(p) = &pool.protocol {
