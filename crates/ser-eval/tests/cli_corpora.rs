@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 use burn::prelude::*;
 use dsp_features::FeatureConfig;
-use ravdess_loader::synth::{self, SynthConfig};
+use ravdess_loader::synth::{self, EmodbLayout, SynthConfig};
 use ser_models::artifact::{ArtifactKind, FORMAT_VERSION, Manifest, Member, save};
 use ser_models::{Family, ModelConfig};
 use serde_json::Value;
@@ -62,30 +62,21 @@ fn corpora() -> &'static (PathBuf, PathBuf) {
             ..Default::default()
         };
         assert_eq!(synth::write(&r, &cfg).unwrap(), 120);
-        let letters = [
-            ("neutral", 'N', "neutral"),
-            ("happy", 'F', "happy"),
-            ("sad", 'T', "sad"),
-            ("angry", 'W', "angry"),
-            ("fearful", 'A', "fearful"),
-            ("disgust", 'E', "disgust"),
-            ("calm", 'L', "boredom"),
-        ];
-        for (actor, spk) in [(5u8, "03"), (6, "08")] {
-            let utts = synth::generate(&SynthConfig {
-                actors: vec![actor],
-                ..Default::default()
-            });
-            for (ours, letter, folder) in letters {
-                let clips = utts.iter().filter(|u| u.label == ours).take(2);
-                for (u, text) in clips.zip(["a01", "b02"]) {
-                    let d = e.join(folder);
-                    std::fs::create_dir_all(&d).unwrap();
-                    let name = format!("{spk}{text}{letter}a.wav");
-                    ser_audio::write_wav(d.join(name), u.audio.as_ref().unwrap()).unwrap();
-                }
-            }
-        }
+        let emodb = SynthConfig {
+            actors: vec![5, 6],
+            ..Default::default()
+        };
+        let layout = EmodbLayout {
+            speakers: vec![3, 8],
+            texts: vec!["a01".into(), "b02".into()],
+            boredom: true,
+        };
+        assert_eq!(
+            synth::write_emodb_layout(&e, &emodb, &layout)
+                .unwrap()
+                .clips,
+            28
+        );
         (r, e)
     })
 }

@@ -137,7 +137,7 @@ pub fn generate(cfg: &SynthConfig) -> Vec<Utterance> {
         .collect()
 }
 
-fn check(cfg: &SynthConfig) -> Result<()> {
+pub(super) fn check(cfg: &SynthConfig) -> Result<()> {
     if let Some(a) = cfg.actors.iter().find(|a| !(1..=24).contains(*a)) {
         return Err(Error::InvalidConfig {
             field: "actors",

@@ -14,6 +14,9 @@
 //! Deterministic: a private SplitMix64 stream per actor and per clip, so the same seed gives
 //! identical samples (and bytes) whatever the thread count or crate versions.
 //!
+//! [`write()`] saves the corpus in RAVDESS's layout; [`write_emodb_layout`] saves actors as
+//! EMO-DB speakers in label folders, for code that reads several corpora.
+//!
 //! ```
 //! use ravdess_loader::synth::{self, SynthConfig};
 //!
@@ -26,6 +29,7 @@
 //! ```
 
 mod config;
+mod emodb_layout;
 mod phonetics;
 pub mod profile;
 mod voice;
@@ -34,3 +38,4 @@ pub use config::{
     CORPUS_NAME, SynthConfig, clip_names, generate, generate_labels_only, synthesize, write,
     write_with_progress,
 };
+pub use emodb_layout::{EmodbLayout, EmodbWritten, MAX_TEXTS, write_emodb_layout};

@@ -8,8 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use ravdess_loader::emodb;
-use ravdess_loader::synth::{self, SynthConfig};
+use ravdess_loader::synth::{self, EmodbLayout, SynthConfig};
 use serde_json::Value;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_ser-train");
@@ -53,30 +52,18 @@ pub fn emodb_map() -> PathBuf {
 /// generated actors 5-8: per speaker one clip of each of EMO-DB's six shared emotions for each
 /// of `texts` (EMO-DB text codes such as `a01`; no `surprised`, which EMO-DB lacks), and with
 /// `boredom` as many `boredom` clips (the generated `calm` clips stand in for them). Returns
-/// the number of `boredom` clips written.
+/// the number of `boredom` clips written (`ravdess_loader::synth::write_emodb_layout`).
 pub fn emodb_like(dir: &Path, texts: &[&str], boredom: bool) -> usize {
-    let mut written_boredom = 0;
-    for (actor, spk) in [(5u8, "03"), (6, "08"), (7, "09"), (8, "10")] {
-        let utts = synth::generate(&SynthConfig {
-            actors: vec![actor],
-            ..Default::default()
-        });
-        // EMO-DB's letters and folder names; the generated corpus has no boredom, so its
-        // `calm` clips stand in.
-        for (letter, folder) in emodb::EMOTIONS {
-            if folder == "boredom" && !boredom {
-                continue;
-            }
-            let ours = if folder == "boredom" { "calm" } else { folder };
-            let clips = utts.iter().filter(|u| u.label == ours).take(texts.len());
-            for (u, text) in clips.zip(texts) {
-                let d = dir.join(folder);
-                std::fs::create_dir_all(&d).unwrap();
-                let name = format!("{spk}{text}{letter}a.wav");
-                ser_audio::write_wav(d.join(name), u.audio.as_ref().unwrap()).unwrap();
-                written_boredom += usize::from(folder == "boredom");
-            }
-        }
-    }
-    written_boredom
+    let cfg = SynthConfig {
+        actors: vec![5, 6, 7, 8],
+        ..Default::default()
+    };
+    let layout = EmodbLayout {
+        speakers: vec![3, 8, 9, 10],
+        texts: texts.iter().map(|t| t.to_string()).collect(),
+        boredom,
+    };
+    synth::write_emodb_layout(dir, &cfg, &layout)
+        .unwrap()
+        .boredom
 }
