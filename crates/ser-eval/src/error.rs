@@ -87,6 +87,27 @@ pub enum EvalError {
         /// ser-models' error.
         error: Box<ser_models::ModelError>,
     },
+    /// A cross-validation directory holds a finished fold whose speakers are not those of
+    /// the same fold of this run: the directory holds another cross-validation (other data,
+    /// `--actors`, `--folds`, `--seed` or `--test-corpus`), whose folds must not be mixed in.
+    #[error(
+        "{}: fold {fold} {what} {found}, but fold {fold} of this run {what} {wanted}: the \
+         directory holds a cross-validation of other folds (another --test-corpus, --actors or \
+         data); pick another --out, or delete it to start over",
+        path.display()
+    )]
+    FoldMismatch {
+        /// The finished fold's `fold.json`.
+        path: PathBuf,
+        /// Fold number, from 1.
+        fold: usize,
+        /// `"held out"` or `"trained on"`.
+        what: &'static str,
+        /// The finished fold's speakers, comma separated.
+        found: String,
+        /// This run's speakers for the fold, comma separated.
+        wanted: String,
+    },
     /// Reading or writing a file failed.
     #[error("{action} {path}: {source}")]
     Io {

@@ -47,6 +47,41 @@ pub fn finished_fold(out: &Path, number: usize) -> Result<Option<FoldResult>> {
     read_json(&fold_dir(out, number).join(DONE_FILE))
 }
 
+/// [`finished_fold`] for a run whose fold `number` holds out `test_actors` and trains on
+/// `train_actors`: a finished fold of other speakers is refused, not reused. `cv-config.json`
+/// ([`check_config`]) records the settings but not every choice that shapes the folds, and a
+/// fold of another split would silently enter this run's scores.
+///
+/// # Errors
+///
+/// [`EvalError::FoldMismatch`] naming the fold's file and both speaker lists; as
+/// [`finished_fold`].
+pub fn finished_fold_of(
+    out: &Path,
+    number: usize,
+    test_actors: &[String],
+    train_actors: &[String],
+) -> Result<Option<FoldResult>> {
+    let Some(done) = finished_fold(out, number)? else {
+        return Ok(None);
+    };
+    for (what, found, wanted) in [
+        ("held out", &done.test_actors, test_actors),
+        ("trained on", &done.train_actors, train_actors),
+    ] {
+        if found[..] != *wanted {
+            return Err(EvalError::FoldMismatch {
+                path: fold_dir(out, number).join(DONE_FILE),
+                fold: number,
+                what,
+                found: found.join(", "),
+                wanted: wanted.join(", "),
+            });
+        }
+    }
+    Ok(Some(done))
+}
+
 /// Refuses to mix folds of runs with different settings in one directory: writes
 /// [`CONFIG_FILE`] for a new run, compares it for an existing one.
 ///

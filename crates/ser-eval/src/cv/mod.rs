@@ -14,8 +14,8 @@ mod summary;
 
 pub use combine::{combine_runs, labels_of, read_summary};
 pub use layout::{
-    CONFIG_FILE, DONE_FILE, TrainedFold, check_config, finished_fold, fold_dir, score_fold,
-    summarise, write_summary,
+    CONFIG_FILE, DONE_FILE, TrainedFold, check_config, finished_fold, finished_fold_of, fold_dir,
+    score_fold, summarise, write_summary,
 };
 pub use pooled::{pooled_markdown, pooled_report};
 pub use summary::{

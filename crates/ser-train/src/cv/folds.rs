@@ -10,8 +10,8 @@ use std::path::Path;
 
 use ravdess_loader::{Utterance, split};
 use ser_eval::cv::{
-    CvConfig, CvSummary, TrainedFold, check_config, finished_fold, fold_dir, score_fold, summarise,
-    write_summary,
+    CvConfig, CvSummary, TrainedFold, check_config, finished_fold_of, fold_dir, score_fold,
+    summarise, write_summary,
 };
 use ser_models::EmotionModel;
 
@@ -152,9 +152,25 @@ pub fn run_cv_pool(
     check_config(out, config)?;
     let folds = split::kfold_by_speaker(utts, config.folds, config.seed)?;
     let (mut results, mut resumed, mut pending) = (Vec::new(), Vec::new(), Vec::new());
+    // Each fold's training speakers (sorted): those of its share of the held-out pool and of
+    // every always-trained clip. A finished fold is reused only if it had the same.
+    let train_speakers = |fold: &split::Fold| {
+        let set: std::collections::BTreeSet<String> = fold
+            .train
+            .iter()
+            .map(|&j| &utts[j])
+            .chain(&pool.always_train)
+            .filter_map(|u| u.speaker.clone())
+            .collect();
+        set.into_iter().collect::<Vec<_>>()
+    };
+    let finished = |number: usize| {
+        let fold = &folds[number - 1];
+        finished_fold_of(out, number, &fold.test_speakers, &train_speakers(fold))
+    };
     for (i, fold) in folds.iter().enumerate() {
         let number = i + 1;
-        if let Some(r) = finished_fold(out, number)? {
+        if let Some(r) = finished(number)? {
             events(CvEvent::Resumed { fold: number });
             resumed.push(number);
             results.push(r);
@@ -191,7 +207,7 @@ pub fn run_cv_pool(
         let trained = TrainedFold {
             number,
             model: model.as_ref(),
-            train_actors: speakers(&train),
+            train_actors: train_speakers(fold),
             test_actors: fold.test_speakers.clone(),
             test,
             started,
@@ -206,7 +222,7 @@ pub fn run_cv_pool(
     // start would each leave the summary to the other, and neither would write it.
     let mut still_pending = Vec::new();
     for number in pending {
-        match finished_fold(out, number)? {
+        match finished(number)? {
             Some(r) => {
                 events(CvEvent::Resumed { fold: number });
                 resumed.push(number);
@@ -237,12 +253,6 @@ pub fn run_cv_pool(
     }
     write_summary(out, &summary)?;
     Ok(CvProgress::Complete(Box::new(summary)))
-}
-
-fn speakers(utts: &[Utterance]) -> Vec<String> {
-    let set: std::collections::BTreeSet<String> =
-        utts.iter().filter_map(|u| u.speaker.clone()).collect();
-    set.into_iter().collect()
 }
 
 #[cfg(test)]
@@ -430,6 +440,46 @@ mod tests {
         };
         let err = run_cv(utts, &trainer, &other, dir.path(), &mut |_| {}).unwrap_err();
         assert!(err.to_string().contains("cv-config.json"), "{err}");
+    }
+
+    /// A directory holding a fold of another split (here trained without the clips every fold
+    /// of the second run also trains on, as `--test-corpus` adds them) is refused, not mixed
+    /// into this run's scores: `cv-config.json` is the same for both.
+    #[test]
+    fn a_finished_fold_of_other_speakers_is_refused_not_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let trainer = CentroidTrainer {
+            calls: Cell::new(0),
+        };
+        let only_1 = Some(&[1][..]);
+        run_cv_folds(
+            six_actors(),
+            &trainer,
+            &config(),
+            dir.path(),
+            only_1,
+            &mut |_| {},
+        )
+        .unwrap();
+        assert_eq!(trainer.calls.get(), 1);
+        let pool = FoldPool {
+            held_out: six_actors(),
+            always_train: synth::generate_labels_only(&SynthConfig {
+                actors: vec![7],
+                ..Default::default()
+            }),
+            protocol: None,
+        };
+        let trainer = CentroidTrainer {
+            calls: Cell::new(0),
+        };
+        let err = run_cv_pool(&pool, &trainer, &config(), dir.path(), None, &mut |_| {})
+            .unwrap_err()
+            .to_string();
+        assert_eq!(trainer.calls.get(), 0, "nothing trained before the refusal");
+        assert!(err.contains("fold-1/fold.json"), "{err}");
+        assert!(err.contains("trained on") && err.contains("07"), "{err}");
+        assert!(err.contains("pick another --out"), "{err}");
     }
 
     #[test]
