@@ -184,7 +184,7 @@ pub fn combine_runs(runs: &[PathBuf], out: &Path) -> Result<(CvSummary, Vec<Stri
         protocol: format!(
             "{}; every fold's prediction is the average of the {} runs' models for that fold, \
              none of which heard the fold's actors",
-            first.protocol,
+            runs_protocol(&summaries, &names),
             runs.len()
         ),
         config,
@@ -277,6 +277,22 @@ fn average_fold(runs: &[PathBuf], fold: usize, labels: &[String]) -> Result<Vec<
             .0;
     }
     Ok(base)
+}
+
+/// The protocol sentence of runs with the same folds: the first run's when all agree, else
+/// each run's, named (runs fine-tuned from other parents say so in it, and every parent
+/// should be named, not only the first run's).
+fn runs_protocol(summaries: &[CvSummary], names: &[String]) -> String {
+    let first = &summaries[0].protocol;
+    if summaries.iter().all(|s| s.protocol == *first) {
+        return first.clone();
+    }
+    summaries
+        .iter()
+        .zip(names)
+        .map(|(s, n)| format!("{n}: {}", s.protocol))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 #[cfg(test)]
@@ -421,6 +437,39 @@ mod tests {
             serde_json::from_slice(&std::fs::read(fold_dir(&out, 1).join("fold.json")).unwrap())
                 .unwrap();
         assert_eq!(fold1.macro_f1, 1.0, "fold.json agrees with cv.json");
+    }
+
+    /// Runs fine-tuned from other parents have other protocol sentences (each names its
+    /// parent): the ensemble's names every run's, not only the first's.
+    #[test]
+    fn runs_of_other_protocols_are_each_named_in_the_ensembles() {
+        let root = tempfile::tempdir().unwrap();
+        let rows = ["c1.wav,01,a,a,0.9,0.1\n", "c3.wav,02,b,b,0.2,0.8\n"];
+        let mut runs = Vec::new();
+        for parent in ["p0", "p1"] {
+            let dir = root.path().join(format!("ft-{parent}"));
+            let mut summary = two_folds(0, 1.0);
+            summary.protocol = format!("fine-tune of each fold's parent from {parent}");
+            write_run(&dir, &summary, "prob_a,prob_b", rows);
+            runs.push(dir);
+        }
+        let (s, _) = combine_runs(&runs, &root.path().join("both")).unwrap();
+        for (run, parent) in runs.iter().zip(["p0", "p1"]) {
+            let named = format!(
+                "{}: fine-tune of each fold's parent from {parent}",
+                run.display()
+            );
+            assert!(s.protocol.contains(&named), "{}", s.protocol);
+        }
+        // Runs that agree keep the one sentence.
+        let same = [runs[0].clone(), runs[0].clone()];
+        let (s, _) = combine_runs(&same, &root.path().join("same")).unwrap();
+        assert!(
+            s.protocol
+                .starts_with("fine-tune of each fold's parent from p0; every fold's prediction"),
+            "{}",
+            s.protocol
+        );
     }
 
     #[test]
