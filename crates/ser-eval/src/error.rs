@@ -91,7 +91,7 @@ pub enum EvalError {
     /// the same fold of this run: the directory holds another cross-validation (other data,
     /// `--actors`, `--folds`, `--seed` or `--test-corpus`), whose folds must not be mixed in.
     #[error(
-        "{}: fold {fold} {what} {found}, but fold {fold} of this run {what} {wanted}: the \
+        "{}: fold {fold} {what} {found}, but this run's fold {fold} {what_now} {wanted}: the \
          directory holds a cross-validation of other folds (another --test-corpus, --actors or \
          data); pick another --out, or delete it to start over",
         path.display()
@@ -103,6 +103,8 @@ pub enum EvalError {
         fold: usize,
         /// `"held out"` or `"trained on"`.
         what: &'static str,
+        /// The same in the present tense: `"holds out"` or `"trains on"`.
+        what_now: &'static str,
         /// The finished fold's speakers, comma separated.
         found: String,
         /// This run's speakers for the fold, comma separated.

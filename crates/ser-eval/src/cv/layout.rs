@@ -65,15 +65,16 @@ pub fn finished_fold_of(
     let Some(done) = finished_fold(out, number)? else {
         return Ok(None);
     };
-    for (what, found, wanted) in [
-        ("held out", &done.test_actors, test_actors),
-        ("trained on", &done.train_actors, train_actors),
+    for (what, what_now, found, wanted) in [
+        ("held out", "holds out", &done.test_actors, test_actors),
+        ("trained on", "trains on", &done.train_actors, train_actors),
     ] {
         if found[..] != *wanted {
             return Err(EvalError::FoldMismatch {
                 path: fold_dir(out, number).join(DONE_FILE),
                 fold: number,
                 what,
+                what_now,
                 found: found.join(", "),
                 wanted: wanted.join(", "),
             });
