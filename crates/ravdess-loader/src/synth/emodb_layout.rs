@@ -63,7 +63,7 @@ pub struct EmodbWritten {
 ///
 /// # Errors
 /// [`Error::InvalidConfig`] for actors or a rate [`super::write`] refuses, a speaker list
-/// whose length differs from the actors', a speaker code over 99, a text code that does not
+/// whose length differs from the actors', a speaker code over 99 or repeated, a text code that does not
 /// make an EMO-DB name, a repeated text or more than [`MAX_TEXTS`] texts; [`Error::Io`]
 /// naming the path that could not be written.
 pub fn write_emodb_layout(
@@ -121,6 +121,15 @@ fn check_layout(cfg: &SynthConfig, layout: &EmodbLayout) -> Result<()> {
     }
     if let Some(s) = layout.speakers.iter().find(|&&s| s > 99) {
         return invalid("speakers", format!("{s} has more than EMO-DB's two digits"));
+    }
+    // Two actors under one code would write the same file names, the second overwriting the
+    // first while the count says both were written.
+    let mut codes = BTreeSet::new();
+    if let Some(s) = layout.speakers.iter().find(|&&s| !codes.insert(s)) {
+        return invalid(
+            "speakers",
+            format!("repeats {s}; give each actor its own code"),
+        );
     }
     if layout.texts.len() > MAX_TEXTS {
         return invalid(
@@ -228,6 +237,7 @@ mod tests {
         for (l, field, says) in [
             (layout(&[3], &["a01"], false), "speakers", "one per actor"),
             (layout(&[3, 100], &["a01"], false), "speakers", "two digits"),
+            (layout(&[8, 8], &["a01"], false), "speakers", "repeats 8"),
             (layout(&[3, 8], &["c01"], false), "texts", "`c01`"),
             (
                 layout(&[3, 8], &["a01", "a01"], false),
