@@ -77,6 +77,10 @@ pub struct CvScores {
     /// Where the folds were trained and combined.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub machine: Option<String>,
+    /// What was held out and how (written for the entries of [`Metrics::extra_cv`], whose
+    /// protocol is not the manifest's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
     /// Everything else.
     #[serde(flatten)]
     pub other: Map<String, Value>,
@@ -104,6 +108,12 @@ pub struct Metrics {
     /// Cross-validation by speaker (`ser-train cv`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cv: Option<CvScores>,
+    /// Further cross-validations by speaker of the model's recipe that scored other speakers
+    /// than `cv` (`ser-train cv-attach`): when `cv` held out one corpus's speakers (EMO-DB's,
+    /// for the shipped model), the estimate on another corpus's speakers (RAVDESS actors).
+    /// Each names its protocol.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra_cv: Vec<CvScores>,
     /// Everything else (e.g. the pooled report of a cross-validation).
     #[serde(flatten)]
     pub other: Map<String, Value>,
@@ -224,6 +234,43 @@ mod tests {
             Metrics::default()
         );
         let bad = serde_json::json!({"cv": {"ua": 0.7}});
+        assert!(Metrics::from_value(&bad).is_err());
+    }
+
+    #[test]
+    fn further_cross_validations_are_typed_and_survive_a_round_trip() {
+        let json = serde_json::json!({
+            "cv": {"ua": {"mean": 0.78, "std": 0.08}, "folds": []},
+            "extra_cv": [{
+                "ua": {"mean": 0.66, "std": 0.05},
+                "folds": [{"fold": 1, "ua": 0.65, "test_actors": ["ravdess:02"],
+                           "train_actors": ["ravdess:01"]}],
+                "protocol": "5-fold CV over the speakers of corpus `ravdess`",
+                "pooled": {"ua": 0.66},
+            }],
+        });
+        let m = Metrics::from_value(&json).unwrap();
+        // The headline stays the manifest's own cross-validation.
+        assert_eq!(m.headline_ua(), Some(0.78));
+        let extra = &m.extra_cv[0];
+        assert_eq!(extra.ua.mean, 0.66);
+        assert_eq!(
+            extra.protocol.as_deref(),
+            Some("5-fold CV over the speakers of corpus `ravdess`")
+        );
+        assert_eq!(extra.folds[0].test_actors, ["ravdess:02"]);
+        assert_eq!(serde_json::to_value(&m).unwrap(), json);
+        // None recorded: nothing written.
+        let plain = Metrics::from_value(&serde_json::json!({"test": {"ua": 0.5}})).unwrap();
+        assert!(plain.extra_cv.is_empty());
+        assert!(
+            serde_json::to_value(&plain)
+                .unwrap()
+                .get("extra_cv")
+                .is_none()
+        );
+        // A misshapen entry is an error, as for `cv`.
+        let bad = serde_json::json!({"extra_cv": [{"ua": 0.7}]});
         assert!(Metrics::from_value(&bad).is_err());
     }
 

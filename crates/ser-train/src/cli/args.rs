@@ -1,5 +1,5 @@
 //! Command-line arguments of `ser-train` (clap derive): training one model (the default,
-//! flat command), `cv` and `cv-combine`.
+//! flat command), `cv`, `cv-combine` and `cv-attach`.
 
 use std::path::PathBuf;
 
@@ -26,6 +26,7 @@ use super::recipe_args::RecipeArgs;
 ///       --data emodb=data/emodb-16k --label-map emodb=datasets/labelmaps/emodb.csv \
 ///       --test-corpus emodb --no-val --refit --ensemble-out runs/jft --out runs/jft-cv
 ///   ser-train cv-combine --runs runs/cv-crnn,runs/cv-t1 --out runs/cv-2seeds
+///   ser-train cv-attach --model runs/jft --run runs/jft-ravdess-cv
 #[derive(Debug, Parser)]
 #[command(name = "ser-train", version, verbatim_doc_comment)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
@@ -48,6 +49,11 @@ pub enum Command {
     /// probabilities of finished `cv` runs that share their folds (same --seed, different
     /// --train-seed or model). Nothing is retrained.
     CvCombine(CvCombineArgs),
+    /// Adds a finished cross-validation of a model's recipe that scored other speakers to the
+    /// model's manifest (`metrics.extra_cv`), e.g. the RAVDESS CV of a model whose own CV held
+    /// out EMO-DB speakers, so that ser-web and readers of the manifest show both. Only the
+    /// manifest is rewritten (atomically).
+    CvAttach(CvAttachArgs),
 }
 
 /// Training one model (the default command): the flags of `ser-train --model ...`.
@@ -268,6 +274,19 @@ pub struct CvCombineArgs {
     pub refit: bool,
 }
 
+/// Arguments of `ser-train cv-attach`.
+#[derive(Debug, Args)]
+pub struct CvAttachArgs {
+    /// The model artifact (a directory with manifest.json), e.g. models/default.
+    #[arg(long, value_name = "DIR")]
+    pub model: PathBuf,
+
+    /// A finished `ser-train cv` or `cv-combine` directory (with cv.json) whose folds trained
+    /// on and held out speakers the model heard, e.g. runs/p1/ft for the shipped model.
+    #[arg(long, value_name = "DIR")]
+    pub run: PathBuf,
+}
+
 /// Bootstrap settings of the fold reports.
 #[derive(Debug, Args)]
 pub struct BootstrapArgs {
@@ -308,6 +327,10 @@ mod tests {
         assert!(
             Cli::try_parse_from(["ser-train", "cv-combine", "--runs", "a,b", "--out", "o"]).is_ok()
         );
+        assert!(
+            Cli::try_parse_from(["ser-train", "cv-attach", "--model", "m", "--run", "r"]).is_ok()
+        );
+        assert!(Cli::try_parse_from(["ser-train", "cv-attach", "--model", "m"]).is_err());
         // Flags of the flat form are not silently taken by a subcommand.
         assert!(Cli::try_parse_from(["ser-train", "--model", "crnn", "cv"]).is_err());
     }

@@ -6,7 +6,7 @@ use ravdess_loader::speaker;
 use ser_eval::metrics::BootstrapConfig;
 use ser_train::cv::{self, CombineOptions, CvEvent, CvOptions, Fit};
 
-use super::args::{CvArgs, CvCombineArgs};
+use super::args::{CvArgs, CvAttachArgs, CvCombineArgs};
 use super::init_args;
 use super::progress::TrainBars;
 
@@ -94,6 +94,21 @@ pub fn combine(args: &CvCombineArgs) -> anyhow::Result<ExitCode> {
     };
     let mut bars = TrainBars::new(false);
     cv::combine(&opts, &mut |e| print(&mut bars, e))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `ser-train cv-attach`.
+pub fn attach(args: &CvAttachArgs) -> anyhow::Result<ExitCode> {
+    let a = cv::attach_cv(&args.model, &args.run)?;
+    eprintln!(
+        "{} {} in {}: UA {:.4} ± {:.4} ({})",
+        if a.replaced { "replaced" } else { "recorded" },
+        a.run.display(),
+        a.model.join("manifest.json").display(),
+        a.ua.mean,
+        a.ua.std,
+        a.protocol
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -11,7 +11,7 @@ pub mod train_cmd;
 
 use std::process::ExitCode;
 
-/// Dispatches to training, `cv` or `cv-combine`.
+/// Dispatches to training, `cv`, `cv-combine` or `cv-attach`.
 pub fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
     // Ctrl-C: the training loop checkpoints after its current batch and returns. A second
     // Ctrl-C is not special: the checkpoint is already being written.
@@ -22,6 +22,7 @@ pub fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Some(args::Command::Cv(cv)) => cv_cmd::run(&cv),
         Some(args::Command::CvCombine(c)) => cv_cmd::combine(&c),
+        Some(args::Command::CvAttach(a)) => cv_cmd::attach(&a),
         None => train_cmd::run(&cli.train),
     }
 }

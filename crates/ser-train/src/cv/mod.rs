@@ -4,7 +4,8 @@
 //! share their folds. Scoring, summaries and pooled reports are `ser_eval::cv`'s.
 //!
 //! [`cross_validate`] is the `ser-train cv` command and [`combine`] is `ser-train cv-combine`;
-//! both report through [`CvEvent`]s and print nothing.
+//! both report through [`CvEvent`]s and print nothing. [`attach_cv`] (`ser-train cv-attach`)
+//! records a further cross-validation in an artifact's manifest.
 
 mod ensemble;
 mod finetune;
@@ -19,7 +20,9 @@ use ser_eval::cv::FoldResult;
 
 use crate::trainer::TrainEvent;
 
-pub use ensemble::{EnsembleWritten, Fit, fold_models, refit_dir, write_ensemble};
+pub use ensemble::{
+    CvAttached, EnsembleWritten, Fit, attach_cv, fold_models, refit_dir, write_ensemble,
+};
 pub use folds::{CvProgress, FoldPool, FoldSpec, FoldTrainer, run_cv, run_cv_folds, run_cv_pool};
 pub use heads::Heads;
 pub use recipe_folds::RecipeFolds;
