@@ -436,3 +436,50 @@ fn issue27_the_accuracy_line_names_the_corpus_a_cross_validation_scored() {
         Ok(())
     });
 }
+
+/// Issue 27: the shipped model's manifest also records its recipe's cross-validation on
+/// RAVDESS actors (`metrics.extra_cv`, `ser-train cv-attach`); the page gives both estimates,
+/// each with its corpus and chance level, its own cross-validation first.
+#[test]
+fn issue27_the_accuracy_line_gives_every_corpus_the_recipe_was_scored_on() {
+    let Some(browser) = browser() else { return };
+    let fold = |corpus: &str, labels: &[&str], ua: f64| {
+        serde_json::json!({"ua": ua, "test_actors": [format!("{corpus}:03")], "by_corpus": [{
+            "corpus": corpus, "n": 90, "ua": ua, "wa": ua, "macro_f1": ua, "labels": labels}]})
+    };
+    let emodb = ["neutral", "happy", "sad", "angry", "fearful", "disgust"];
+    let ravdess = [
+        "neutral",
+        "calm",
+        "happy",
+        "sad",
+        "angry",
+        "fearful",
+        "disgust",
+        "surprised",
+    ];
+    let metrics = serde_json::json!({
+        "cv": {"ua": {"mean": 0.7775, "std": 0.08},
+               "folds": [fold("emodb", &emodb, 0.7), fold("emodb", &emodb, 0.85)]},
+        "extra_cv": [{"ua": {"mean": 0.6586, "std": 0.05}, "protocol": "5-fold CV by actor",
+               "folds": [fold("ravdess", &ravdess, 0.6), fold("ravdess", &ravdess, 0.7)]}],
+    });
+    let server = TestServer::start(test_model_with_metrics(metrics), ServerConfig::default());
+    let page_url = server.url("/");
+    in_browser(&browser, |client| async move {
+        client.goto(&page_url).await?;
+        let accuracy = client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::XPath("//p[@id='accuracy' and contains(., '66%')]"))
+            .await?
+            .text()
+            .await?;
+        let emodb = "about 78% on speakers of the emodb corpus it never heard (6 emotions; \
+                     chance: 16.7%)";
+        let ravdess = "about 66% on speakers of the ravdess corpus it never heard (8 emotions; \
+                       chance: 12.5%)";
+        assert_eq!(accuracy, format!("Accuracy: {emodb}; {ravdess}."));
+        Ok(())
+    });
+}

@@ -60,16 +60,38 @@ function speakerIndependentAccuracy(metrics) {
   return null;
 }
 
-/** What a cross-validation scored when every fold held out speakers of one corpus only
- *  (`ser-train cv --test-corpus NAME`, as for the shipped model: each fold has one
- *  `by_corpus` row): that corpus's name and how many labels it was scored on; else null. */
-function cvScope(metrics) {
-  const folds = metrics && metrics.cv && metrics.cv.folds;
+/** What a cross-validation (`metrics.cv`, or an entry of `metrics.extra_cv`) scored when
+ *  every fold held out speakers of one corpus only (`ser-train cv --test-corpus NAME`, as for
+ *  the shipped model: each fold has one `by_corpus` row): that corpus's name and how many
+ *  labels it was scored on; else null. */
+function cvScope(cv) {
+  const folds = cv && cv.folds;
   if (!Array.isArray(folds) || !folds.length) return null;
   const rows = folds.map((f) => (Array.isArray(f.by_corpus) ? f.by_corpus : []));
   if (!rows.every((r) => r.length === 1 && r[0].corpus === rows[0][0].corpus)) return null;
   const labels = Array.isArray(rows[0][0].labels) ? rows[0][0].labels.length : 0;
   return labels ? { corpus: String(rows[0][0].corpus), labels } : null;
+}
+
+/** Further cross-validations of the model's recipe on other speakers (`metrics.extra_cv`,
+ *  written by `ser-train cv-attach`: the shipped model's RAVDESS estimate beside its EMO-DB
+ *  one), each as { ua, scope }. */
+function extraAccuracies(metrics) {
+  const extra = metrics && metrics.extra_cv;
+  if (!Array.isArray(extra)) return [];
+  return extra
+    .filter((cv) => cv && cv.ua && typeof cv.ua.mean === "number")
+    .map((cv) => ({ ua: cv.ua.mean, scope: cvScope(cv) }));
+}
+
+/** "about 78% on speakers of the emodb corpus it never heard (6 emotions; chance: 16.7%)":
+ *  a score over one corpus's speakers and labels says which, and its chance level. */
+function accuracyPhrase(ua, scope, nLabels) {
+  const n = scope ? scope.labels : nLabels;
+  const chance = n ? "chance: " + +(100 / n).toFixed(1) + "%" : "";
+  const who = scope ? "speakers of the " + scope.corpus + " corpus" : "speakers";
+  const detail = scope ? " (" + n + " emotions; " + chance + ")" : chance ? " (" + chance + ")" : "";
+  return "about " + percent(ua) + " on " + who + " it never heard" + detail;
 }
 
 function listOf(words) {
@@ -89,14 +111,11 @@ async function loadModelInfo() {
   labelsOrder = info.labels || [];
   if (labelsOrder.length) $("label-list").textContent = ": " + listOf(labelsOrder);
   const ua = speakerIndependentAccuracy(info.metrics);
-  // A score over one corpus's speakers and labels says which, and its chance level.
-  const scope = cvScope(info.metrics);
-  const n = scope ? scope.labels : labelsOrder.length;
-  const chance = n ? "chance: " + +(100 / n).toFixed(1) + "%" : "";
-  const who = scope ? "speakers of the " + scope.corpus + " corpus" : "speakers";
-  const detail = scope ? " (" + n + " emotions; " + chance + ")" : chance ? " (" + chance + ")" : "";
+  const phrases = ua == null ? [] :
+    [accuracyPhrase(ua, cvScope(info.metrics && info.metrics.cv), labelsOrder.length)].concat(
+      extraAccuracies(info.metrics).map((e) => accuracyPhrase(e.ua, e.scope, labelsOrder.length)));
   $("accuracy").textContent = ua == null ? "This model's accuracy was not recorded." :
-    "Accuracy: about " + percent(ua) + " on " + who + " it never heard" + detail + ".";
+    "Accuracy: " + phrases.join("; ") + ".";
   const s = info.server || {};
   if (s.max_upload_bytes) {
     const mib = (s.max_upload_bytes / 1048576).toFixed(0);
