@@ -443,21 +443,12 @@ fn issue27_the_accuracy_line_names_the_corpus_a_cross_validation_scored() {
 #[test]
 fn issue27_the_accuracy_line_gives_every_corpus_the_recipe_was_scored_on() {
     let Some(browser) = browser() else { return };
-    let fold = |corpus: &str, labels: &[&str], ua: f64| {
+    let fold = |corpus: &str, labels: &[&'static str], ua: f64| {
         serde_json::json!({"ua": ua, "test_actors": [format!("{corpus}:03")], "by_corpus": [{
             "corpus": corpus, "n": 90, "ua": ua, "wa": ua, "macro_f1": ua, "labels": labels}]})
     };
     let emodb = ["neutral", "happy", "sad", "angry", "fearful", "disgust"];
-    let ravdess = [
-        "neutral",
-        "calm",
-        "happy",
-        "sad",
-        "angry",
-        "fearful",
-        "disgust",
-        "surprised",
-    ];
+    let ravdess = ravdess_loader::Emotion::ALL.map(ravdess_loader::Emotion::name);
     let metrics = serde_json::json!({
         "cv": {"ua": {"mean": 0.7775, "std": 0.08},
                "folds": [fold("emodb", &emodb, 0.7), fold("emodb", &emodb, 0.85)]},
