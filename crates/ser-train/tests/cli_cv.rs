@@ -363,6 +363,56 @@ fn refit_trains_on_every_actor_and_ships_with_the_cv_estimate() {
         std::fs::read(dir("t0").join("refit/model/model.bpk")).unwrap()
     );
 
+    // `cv-attach` adds a cross-validation of speakers the model heard to its manifest (here
+    // to a copy of the final fit, which records none of its own) and refuses the one a
+    // manifest already records as `metrics.cv`; only the manifest changes.
+    let copy = dir("fit-copy");
+    std::fs::create_dir(&copy).unwrap();
+    for f in std::fs::read_dir(dir("t0").join("refit/model")).unwrap() {
+        let f = f.unwrap().path();
+        if f.is_file() {
+            std::fs::copy(&f, copy.join(f.file_name().unwrap())).unwrap();
+        }
+    }
+    let attach = |model: &Path| {
+        run(&[
+            "cv-attach",
+            "--model",
+            path_str(model),
+            "--run",
+            path_str(&dir("t0")),
+        ])
+    };
+    let o = attach(&copy);
+    assert!(o.status.success(), "stderr: {}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).starts_with("recorded "),
+        "{}",
+        text(&o.stderr)
+    );
+    let attached = read_json(&copy.join("manifest.json"));
+    assert_eq!(attached["metrics"]["extra_cv"][0]["ua"], cv0["ua"]);
+    assert_eq!(
+        attached["metrics"]["extra_cv"][0]["protocol"],
+        cv0["protocol"]
+    );
+    assert_eq!(
+        std::fs::read(copy.join("model.bpk")).unwrap(),
+        std::fs::read(dir("t0").join("refit/model/model.bpk")).unwrap()
+    );
+    let before = std::fs::read(dir("ens0").join("manifest.json")).unwrap();
+    let o = attach(&dir("ens0"));
+    assert!(!o.status.success());
+    assert!(
+        text(&o.stderr).contains("already records in `metrics.cv`"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert_eq!(
+        std::fs::read(dir("ens0").join("manifest.json")).unwrap(),
+        before
+    );
+
     // Re-running reuses the final fit.
     let o = cv(&dir("t0"), &["--no-val", "--functionals", "--refit"]);
     assert!(o.status.success(), "stderr: {}", text(&o.stderr));
