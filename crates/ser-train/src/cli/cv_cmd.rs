@@ -104,7 +104,7 @@ pub fn attach(args: &CvAttachArgs) -> anyhow::Result<ExitCode> {
         "{} {} in {}: UA {:.4} ± {:.4} ({})",
         if a.replaced { "replaced" } else { "recorded" },
         a.run.display(),
-        a.model.join("manifest.json").display(),
+        a.model.join(ser_models::artifact::MANIFEST_FILE).display(),
         a.ua.mean,
         a.ua.std,
         a.protocol

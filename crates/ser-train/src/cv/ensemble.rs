@@ -143,17 +143,21 @@ pub struct CvAttached {
 /// I/O.
 pub fn attach_cv(model: &Path, run: &Path) -> Result<CvAttached> {
     let mut manifest = Manifest::read(model)?;
-    if !run.join("cv.json").is_file() {
-        return Err(TrainError::config(
-            "--run",
-            format!(
-                "{} has no cv.json: give a finished `ser-train cv` or `cv-combine` directory \
-                 (re-run an unfinished one with its own command to complete it)",
-                run.display()
-            ),
-        ));
-    }
-    let summary = read_summary(run)?;
+    // read_summary's "no cv.json" error names cv-combine's `--runs`; this command's flag is
+    // `--run`. Other errors (an unreadable cv.json) pass through.
+    let summary = match read_summary(run) {
+        Err(ser_eval::EvalError::InvalidConfig { .. }) => {
+            return Err(TrainError::config(
+                "--run",
+                format!(
+                    "{} has no cv.json: give a finished `ser-train cv` or `cv-combine` \
+                     directory (re-run an unfinished one with its own command to complete it)",
+                    run.display()
+                ),
+            ));
+        }
+        other => other?,
+    };
     let Some(heard) = manifest.training_speakers() else {
         return Err(TrainError::config(
             "--model",
@@ -192,16 +196,12 @@ pub fn attach_cv(model: &Path, run: &Path) -> Result<CvAttached> {
             }
         }
     }
-    let held_out = |folds: &[ser_eval::cv::FoldResult]| -> Vec<Vec<String>> {
-        folds.iter().map(|f| f.test_actors.clone()).collect()
-    };
-    let this = held_out(&summary.folds);
+    // Whether a recorded cross-validation held out this run's speakers, fold by fold.
     let same = |cv: &CvScores| {
         cv.folds
             .iter()
-            .map(|f| f.test_actors.clone())
-            .collect::<Vec<_>>()
-            == this
+            .map(|f| &f.test_actors)
+            .eq(summary.folds.iter().map(|f| &f.test_actors))
     };
     let mut metrics = manifest.scores()?;
     if metrics.cv.as_ref().is_some_and(same) {
