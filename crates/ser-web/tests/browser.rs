@@ -415,26 +415,37 @@ fn issue27_the_accuracy_line_names_the_corpus_a_cross_validation_scored() {
     };
     let metrics = serde_json::json!({"cv": {"ua": {"mean": 0.7775, "std": 0.08},
         "folds": [fold(0.7), fold(0.85)]}});
+    let accuracy = accuracy_line(&browser, metrics, "78%");
+    assert!(
+        accuracy.contains("speakers of the emodb corpus it never heard")
+            && accuracy.contains("6 emotions")
+            && accuracy.contains("16.7%")
+            && !accuracy.contains("12.5%"),
+        "{accuracy}"
+    );
+}
+
+/// The page's accuracy line (`#accuracy`) for a model whose manifest records `metrics`, read
+/// once it shows `shown`.
+fn accuracy_line(browser: &Browser, metrics: serde_json::Value, shown: &str) -> String {
     let server = TestServer::start(test_model_with_metrics(metrics), ServerConfig::default());
     let page_url = server.url("/");
-    in_browser(&browser, |client| async move {
+    let xpath = format!("//p[@id='accuracy' and contains(., '{shown}')]");
+    let cell = std::sync::Mutex::new(String::new());
+    let line = &cell;
+    in_browser(browser, |client| async move {
         client.goto(&page_url).await?;
-        let accuracy = client
+        let text = client
             .wait()
             .at_most(Duration::from_secs(10))
-            .for_element(Locator::XPath("//p[@id='accuracy' and contains(., '78%')]"))
+            .for_element(Locator::XPath(&xpath))
             .await?
             .text()
             .await?;
-        assert!(
-            accuracy.contains("speakers of the emodb corpus it never heard")
-                && accuracy.contains("6 emotions")
-                && accuracy.contains("16.7%")
-                && !accuracy.contains("12.5%"),
-            "{accuracy}"
-        );
+        *line.lock().unwrap() = text;
         Ok(())
     });
+    cell.into_inner().unwrap()
 }
 
 /// Issue 27: the shipped model's manifest also records its recipe's cross-validation on
@@ -455,22 +466,10 @@ fn issue27_the_accuracy_line_gives_every_corpus_the_recipe_was_scored_on() {
         "extra_cv": [{"ua": {"mean": 0.6586, "std": 0.05}, "protocol": "5-fold CV by actor",
                "folds": [fold("ravdess", &ravdess, 0.6), fold("ravdess", &ravdess, 0.7)]}],
     });
-    let server = TestServer::start(test_model_with_metrics(metrics), ServerConfig::default());
-    let page_url = server.url("/");
-    in_browser(&browser, |client| async move {
-        client.goto(&page_url).await?;
-        let accuracy = client
-            .wait()
-            .at_most(Duration::from_secs(10))
-            .for_element(Locator::XPath("//p[@id='accuracy' and contains(., '66%')]"))
-            .await?
-            .text()
-            .await?;
-        let emodb = "about 78% on speakers of the emodb corpus it never heard (6 emotions; \
-                     chance: 16.7%)";
-        let ravdess = "about 66% on speakers of the ravdess corpus it never heard (8 emotions; \
-                       chance: 12.5%)";
-        assert_eq!(accuracy, format!("Accuracy: {emodb}; {ravdess}."));
-        Ok(())
-    });
+    let accuracy = accuracy_line(&browser, metrics, "66%");
+    let emodb = "about 78% on speakers of the emodb corpus it never heard (6 emotions; \
+                 chance: 16.7%)";
+    let ravdess = "about 66% on speakers of the ravdess corpus it never heard (8 emotions; \
+                   chance: 12.5%)";
+    assert_eq!(accuracy, format!("Accuracy: {emodb}; {ravdess}."));
 }
