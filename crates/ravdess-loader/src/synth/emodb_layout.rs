@@ -63,9 +63,9 @@ pub struct EmodbWritten {
 ///
 /// # Errors
 /// [`Error::InvalidConfig`] for actors or a rate [`super::write`] refuses, a speaker list
-/// whose length differs from the actors', a speaker code over 99 or repeated, a text code that does not
-/// make an EMO-DB name, a repeated text or more than [`MAX_TEXTS`] texts; [`Error::Io`]
-/// naming the path that could not be written.
+/// whose length differs from the actors', a speaker code over 99 or repeated, a text code
+/// that does not make an EMO-DB name, a repeated text or more than [`MAX_TEXTS`] texts;
+/// [`Error::Io`] naming the path that could not be written.
 pub fn write_emodb_layout(
     dir: impl AsRef<Path>,
     cfg: &SynthConfig,
