@@ -5,11 +5,14 @@ use std::path::PathBuf;
 
 use dsp_features::{FeatureConfig, FeatureExtractor, FeatureMatrix};
 use ndarray::Array2;
-use ravdess_loader::{Emotion, LeftOut, LoadOptions, Utterance, load_audio, open_corpus, synth};
+use ravdess_loader::{
+    Corpus, Emotion, Layout, LeftOut, LoadOptions, Utterance, load_audio, open_corpus, synth,
+};
 use ser_audio::Preprocess;
 use ser_audio::channel::ChannelSimulator;
 use ser_audio::rng::SplitMix64;
 use ser_eval::CorpusRef;
+use ser_eval::heard::EvaluatedCorpus;
 
 use crate::cache;
 use crate::config::{ChannelAugment, DataSource, SpeakerSplit, TrainConfig, WaveNoise};
@@ -50,6 +53,9 @@ pub struct Dataset {
     pub corpora: Vec<CorpusRef>,
     /// The clips.
     pub items: Vec<Item>,
+    /// The corpora as speaker checks compare them ([`EvaluatedCorpus::list`]): a parent or
+    /// teacher that heard a test speaker is found corpus by corpus.
+    pub evaluated: Vec<EvaluatedCorpus>,
     /// Feature config used.
     pub features: FeatureConfig,
     /// Preprocessing used.
@@ -57,6 +63,23 @@ pub struct Dataset {
 }
 
 impl Dataset {
+    /// `speakers` (as the items name them), each with its corpus's name (empty for a speaker
+    /// without clips), the form `ser_eval::heard::check` compares.
+    pub fn speakers_with_corpus(&self, speakers: &[String]) -> Vec<(String, String)> {
+        speakers
+            .iter()
+            .map(|s| {
+                let corpus = self
+                    .items
+                    .iter()
+                    .find(|i| &i.speaker == s)
+                    .map(|i| i.corpus.clone())
+                    .unwrap_or_default();
+                (s.clone(), corpus)
+            })
+            .collect()
+    }
+
     /// Sorted distinct speakers.
     pub fn speakers(&self) -> Vec<String> {
         self.items
@@ -154,7 +177,12 @@ pub fn load_dataset(
         path: path.clone(),
         reason,
     };
-    let (utts, source_key, left_out) = utterances(cfg, &data_err)?;
+    let Source {
+        utts,
+        key: source_key,
+        left_out,
+        evaluated,
+    } = utterances(cfg, &data_err)?;
     // Once, at the start: what the label maps and target labels left out.
     for l in &left_out {
         emit(TrainEvent::Note(l.to_string()));
@@ -222,31 +250,49 @@ pub fn load_dataset(
         labels,
         corpora,
         items,
+        evaluated,
         features: cfg.features.clone(),
         preprocess: cfg.preprocess,
     })
 }
 
-/// The corpus's utterances (without audio), the source-specific part of the cache key and
-/// the clips the label maps left out, checked for labels and speakers.
-fn utterances(
-    cfg: &TrainConfig,
-    data_err: &impl Fn(String) -> TrainError,
-) -> Result<(Vec<Utterance>, Vec<u8>, Vec<LeftOut>)> {
-    let (utts, source_key, left_out) = match &cfg.data.source {
+/// What [`utterances`] reads of the data source.
+struct Source {
+    /// The clips, without audio.
+    utts: Vec<Utterance>,
+    /// The source-specific part of the cache key.
+    key: Vec<u8>,
+    /// The clips the label maps left out.
+    left_out: Vec<LeftOut>,
+    /// The corpora as speaker checks see them.
+    evaluated: Vec<EvaluatedCorpus>,
+}
+
+/// The corpus's utterances and what goes with them ([`Source`]), checked for labels and
+/// speakers.
+fn utterances(cfg: &TrainConfig, data_err: &impl Fn(String) -> TrainError) -> Result<Source> {
+    let (utts, source_key, left_out, evaluated) = match &cfg.data.source {
         DataSource::Synth(s) => {
             let key = serde_json::to_vec(s).unwrap_or_default();
-            (synth::generate_labels_only(s), key, Vec::new())
+            let corpus = Corpus::from_utterances(
+                data_path(&cfg.data.source),
+                Layout::Generated,
+                synth::generate_labels_only(s),
+            );
+            let evaluated = EvaluatedCorpus::list(&corpus);
+            (corpus.utterances, key, Vec::new(), evaluated)
         }
         DataSource::Dir(dir) => {
             let corpus = open_corpus(dir)?;
             let key = content_key(&corpus, data_err)?;
-            (corpus.utterances, key, corpus.left_out)
+            let evaluated = EvaluatedCorpus::list(&corpus);
+            (corpus.utterances, key, corpus.left_out, evaluated)
         }
         DataSource::Corpora(c) => {
             let corpus = c.open()?;
             let key = content_key(&corpus, data_err)?;
-            (corpus.utterances, key, corpus.left_out)
+            let evaluated = EvaluatedCorpus::list(&corpus);
+            (corpus.utterances, key, corpus.left_out, evaluated)
         }
     };
     if utts.iter().any(|u| u.label.trim().is_empty()) {
@@ -261,7 +307,12 @@ fn utterances(
             u.id
         )));
     }
-    Ok((utts, source_key, left_out))
+    Ok(Source {
+        utts,
+        key: source_key,
+        left_out,
+        evaluated,
+    })
 }
 
 /// The cache key of a corpus on disk: its ids, labels and file contents (an edited file

@@ -5,6 +5,8 @@
 
 #![allow(clippy::unwrap_used)] // tests may unwrap
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -15,7 +17,8 @@ use ser_models::artifact::{MANIFEST_FILE, Manifest};
 use ser_models::{Classifier, Family, FunctionalsFusion, LinearHead, Model};
 use ser_train::finetune::{InitConfig, Parent, conv_parameters};
 use ser_train::{
-    DataSource, Dataset, SpeakerSplit, TrainConfig, TrainStatus, load_dataset, train_on,
+    DataSource, Dataset, SpeakerSplit, TrainConfig, TrainError, TrainEvent, TrainStatus,
+    load_dataset, train_on,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_ser-train");
@@ -270,11 +273,12 @@ fn refit_norm_and_the_functionals_head_are_rules_of_the_record() {
     std::fs::write(f.parent().join(MANIFEST_FILE), m.to_json().unwrap()).unwrap();
 
     // Dropped by default, with a note. (Other training speakers than the parent's: the
-    // parent trained on 01-03.)
+    // parent trained on 01-03 and validated on 04; its test speaker 05 is the only one it
+    // never heard.)
     let mut init = InitConfig::new(f.parent());
     init.norm = ser_train::InitNorm::Refit;
     let other_split = SpeakerSplit {
-        test: vec!["01".into()],
+        test: vec!["05".into()],
         val: vec!["02".into()],
     };
     let mut cfg = f.child("dropped", init.clone());
@@ -398,8 +402,73 @@ fn the_command_line_fine_tunes_and_refuses_bad_parents_and_contradicting_flags()
         &["--init", parent_s, "--functionals"],
         &["--functionals", "no utterance-functionals head"],
     );
+    // A parent's training speaker as a test speaker: only it is named.
+    fails(
+        &["--init", parent_s, "--test-actors", "01"],
+        &["--init", "heard test speaker(s) 01 ", parent_s],
+    );
     fails(&["--freeze-conv", "--model", "crnn"], &["--init"]);
     let o = run(&["--model", "crnn", "--epochs", "0", "--quiet"]);
     assert!(!o.status.success());
     assert!(text(&o).contains("0 only with --init"), "{}", text(&o));
+}
+
+/// The test speakers a parent heard are refused (they would be scored on voices it learnt),
+/// whether it trained (01-03) or validated (04) on them; its own test speaker (05) is not.
+/// Ids are compared corpus by corpus: EMO-DB speaker 03 is not generated actor 03.
+#[test]
+fn test_speakers_the_parent_heard_are_refused_corpus_by_corpus() {
+    let f = Fixture::new();
+    let parent = f.parent();
+    let split = |test: &[&str], val: &[&str]| SpeakerSplit {
+        test: test.iter().map(|s| s.to_string()).collect(),
+        val: val.iter().map(|s| s.to_string()).collect(),
+    };
+    for (test, heard) in [(&["02", "05"][..], "02"), (&["04"][..], "04")] {
+        let mut cfg = f.child("heard", InitConfig::new(&parent));
+        cfg.data.split = split(test, &["01"]);
+        let err = train_on(&cfg, &f.ds, &mut |_| {}).unwrap_err();
+        let msg = err.to_string();
+        assert!(matches!(err, TrainError::Config { .. }), "{msg}");
+        for want in [
+            "--init",
+            "heard test speaker(s)",
+            parent.to_str().unwrap(),
+            "Fix:",
+        ] {
+            assert!(msg.contains(want), "`{want}` not in: {msg}");
+        }
+        assert!(msg.contains(&format!("speaker(s) {heard} ")), "{msg}");
+        assert!(!f.path("heard").join(MANIFEST_FILE).exists());
+    }
+
+    // Validating on a speaker the parent heard is allowed, with a warning.
+    let mut cfg = f.child("val-heard", InitConfig::new(&parent));
+    cfg.data.split = split(&["05"], &["01"]);
+    let mut warnings = Vec::new();
+    let out = train_on(&cfg, &f.ds, &mut |e| {
+        if let TrainEvent::Warning(w) = e {
+            warnings.push(w);
+        }
+    })
+    .unwrap();
+    assert_eq!(out.status, TrainStatus::Completed);
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("validation speaker(s) 01")),
+        "{warnings:?}"
+    );
+
+    // EMO-DB speaker 03 is not the generated actor 03 the parent trained on.
+    let emodb = f.path("emodb");
+    common::emodb_like(&emodb, &["a01", "a02"], false);
+    let mut cfg = f.child("emodb", InitConfig::new(&parent));
+    cfg.data.source = DataSource::Dir(emodb);
+    cfg.data.split = split(&["03"], &[]);
+    cfg.data.no_val = true;
+    let ds = load_dataset(&cfg, &mut |_| {}).unwrap();
+    let out = train_on(&cfg, &ds, &mut |_| {}).unwrap();
+    assert_eq!(out.status, TrainStatus::Completed);
+    assert!(out.test.is_some());
 }

@@ -43,7 +43,9 @@ pub struct ParentArgs {
     /// directory, beside the program, the source tree). The run takes the parent's network,
     /// features, preprocessing and weights; output rows are matched to this run's labels by
     /// name (a label the parent lacks gets a fresh row). --model may then be left out.
-    /// --epochs 0 writes the starting point, scored on the test speakers.
+    /// --epochs 0 writes the starting point, scored on the test speakers. Test speakers the
+    /// parent heard (its manifest's training and validation speakers, compared corpus by
+    /// corpus) are refused: their scores would not be speaker-independent.
     #[arg(long, value_name = "DIR|default")]
     pub init: Option<String>,
     /// With --init: the member of an ensemble parent to start from, from 0 [default: 0].

@@ -16,9 +16,8 @@ use std::path::Path;
 
 use ravdess_loader::split::Fold;
 use ravdess_loader::{Gender, Utterance};
-use ser_eval::Protocol;
 use ser_eval::cv::fold_dir;
-use ser_eval::heard::{self, EvaluatedCorpus, TrainingCorpora};
+use ser_eval::heard::EvaluatedCorpus;
 
 use super::folds::FoldPool;
 use crate::error::{Result, TrainError};
@@ -182,7 +181,6 @@ fn check_fold(
     corpus_of: &BTreeMap<&str, &str>,
     (flag, fix): (&str, &str),
 ) -> Result<()> {
-    let heard = TrainingCorpora::from_training_record(&parent.manifest.training);
     let from = parent.init.from.display();
     let speakers: Vec<(String, String)> = fold
         .test_speakers
@@ -192,30 +190,19 @@ fn check_fold(
             (s.clone(), c.to_string())
         })
         .collect();
-    let mut protocol = Protocol {
-        actors_evaluated: fold.test_speakers.clone(),
-        training_actors: parent.manifest.training_speakers(),
-        validation_actors: parent.manifest.validation_speakers(),
-        ..Protocol::default()
-    };
-    heard::check(&mut protocol, &heard, evaluated, &speakers);
-    let mut overlap: BTreeSet<String> = protocol.overlapping_actors.into_iter().collect();
-    overlap.extend(protocol.validation_overlap);
-    if !overlap.is_empty() {
+    let h = parent.heard(evaluated, &speakers);
+    if !h.overlap.is_empty() {
         return Err(TrainError::config(
             flag,
             format!(
                 "fold {number} would hold out {} that the parent {from} heard (its manifest: \
                  {}): scores on them would not be speaker-independent. Fix: {fix}",
-                overlap.into_iter().collect::<Vec<_>>().join(", "),
-                protocol
-                    .speaker_check
-                    .as_deref()
-                    .unwrap_or("training speakers compared by id")
+                h.overlap.join(", "),
+                h.how
             ),
         ));
     }
-    if protocol.speaker_independent.is_none() {
+    if !h.checked {
         return Err(TrainError::config(
             flag,
             format!(

@@ -2,9 +2,13 @@
 
 use std::path::{Path, PathBuf};
 
+use std::collections::BTreeSet;
+
 use burn::prelude::*;
 use dsp_features::NormStats;
 use ser_audio::Preprocess;
+use ser_eval::Protocol;
+use ser_eval::heard::{self, EvaluatedCorpus, TrainingCorpora};
 use ser_models::artifact::{MANIFEST_FILE, Manifest, find_default_model};
 use ser_models::{Family, Model, ModelConfig};
 
@@ -33,6 +37,18 @@ pub fn resolve_parent(value: &str) -> Result<PathBuf> {
         return Ok(found.dir);
     }
     Ok(PathBuf::from(value))
+}
+
+/// What a parent's manifest says about some held-out speakers ([`Parent::heard`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeardSpeakers {
+    /// The speakers it trained or validated on, sorted.
+    pub overlap: Vec<String>,
+    /// `false` when the manifest records no training speakers and the parent may have heard
+    /// the data's corpora: the check could not be made.
+    pub checked: bool,
+    /// How the speakers were compared (`ser_eval::heard`'s sentence).
+    pub how: String,
 }
 
 /// A parent artifact, its manifest read and checked, one member chosen.
@@ -183,6 +199,79 @@ impl Parent {
                     "parent: member {} of {from} records no normalisation statistics; use \
                      --init-norm refit",
                     self.init.member
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Which of `speakers` (each with its corpus name, as [`ser_eval::heard::check`] takes
+    /// them) the parent heard, trained or validated on, compared corpus by corpus from its
+    /// manifest's training record. `evaluated` are the corpora of the data
+    /// ([`EvaluatedCorpus::list`]).
+    pub fn heard(
+        &self,
+        evaluated: &[EvaluatedCorpus],
+        speakers: &[(String, String)],
+    ) -> HeardSpeakers {
+        let corpora = TrainingCorpora::from_training_record(&self.manifest.training);
+        let mut protocol = Protocol {
+            actors_evaluated: speakers.iter().map(|(s, _)| s.clone()).collect(),
+            training_actors: self.manifest.training_speakers(),
+            validation_actors: self.manifest.validation_speakers(),
+            ..Protocol::default()
+        };
+        heard::check(&mut protocol, &corpora, evaluated, speakers);
+        let mut overlap: BTreeSet<String> = protocol.overlapping_actors.into_iter().collect();
+        overlap.extend(protocol.validation_overlap);
+        HeardSpeakers {
+            overlap: overlap.into_iter().collect(),
+            checked: protocol.speaker_independent.is_some(),
+            how: protocol
+                .speaker_check
+                .unwrap_or_else(|| "training speakers compared by id".to_string()),
+        }
+    }
+
+    /// Refuses a run whose test speakers (`test`, as [`Dataset`] names them) the parent heard:
+    /// their scores would not be speaker-independent, the first principle of every figure
+    /// this project reports. A parent that records no training speakers while it may have
+    /// heard this data's corpus is refused too, since the check cannot be made. Validation
+    /// speakers the parent heard only pick the epoch, so they are not refused here (the
+    /// caller may say so).
+    ///
+    /// # Errors
+    ///
+    /// [`TrainError::Config`] for `--init`, naming the speakers, the parent, how they were
+    /// compared and the fix.
+    pub fn check_unheard(&self, ds: &Dataset, test: &[String]) -> Result<()> {
+        if test.is_empty() {
+            return Ok(());
+        }
+        let from = self.init.from.display();
+        let h = self.heard(&ds.evaluated, &ds.speakers_with_corpus(test));
+        let fix = "test on speakers the parent never heard, or start from a parent that never \
+                   heard them (a model trained without them; for a cross-validation on the \
+                   parent's own corpus, `ser-train cv --init-folds`)";
+        if !h.overlap.is_empty() {
+            return Err(TrainError::config(
+                "--init",
+                format!(
+                    "the parent {from} heard test speaker(s) {} (its manifest: {}): scores on \
+                     them would not be speaker-independent. Fix: {fix}",
+                    h.overlap.join(", "),
+                    h.how
+                ),
+            ));
+        }
+        if !h.checked {
+            return Err(TrainError::config(
+                "--init",
+                format!(
+                    "the parent {from} records no training speakers, and the corpora it heard \
+                     may be among this data's, so the test speakers ({}) cannot be checked \
+                     for speakers it heard. Fix: {fix}",
+                    test.join(", ")
                 ),
             ));
         }

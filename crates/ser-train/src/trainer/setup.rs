@@ -201,7 +201,7 @@ impl Plan {
         let held: Vec<String> = split.test.iter().chain(&split.val).cloned().collect();
         let train_idx = ds.indices(&held, false);
         let parent = match &cfg.init {
-            Some(init) => Some(open_parent(init, cfg, ds, events)?),
+            Some(init) => Some(open_parent(init, cfg, ds, &split, events)?),
             None => None,
         };
         let model_cfg = match &parent {
@@ -260,16 +260,32 @@ impl Plan {
     }
 }
 
-/// Opens and checks the parent of a fine-tune and says what the run takes from it.
+/// Opens and checks the parent of a fine-tune (its features and network, and that it never
+/// heard the test speakers of `split`) and says what the run takes from it.
 fn open_parent(
     init: &InitConfig,
     cfg: &TrainConfig,
     ds: &Dataset,
+    split: &SpeakerSplit,
     events: &mut (dyn FnMut(TrainEvent) + Send),
 ) -> Result<Parent> {
     let p = Parent::open(init)?;
     p.check(cfg, ds)?;
+    p.check_unheard(ds, &split.test)?;
     let from = init.from.display();
+    if !split.val.is_empty() {
+        let h = p.heard(&ds.evaluated, &ds.speakers_with_corpus(&split.val));
+        if !h.overlap.is_empty() {
+            // Not refused: validation only picks the epoch kept, and the test speakers were
+            // checked above. But the pick is biased towards the parent's voices.
+            events(TrainEvent::Warning(format!(
+                "the parent {from} heard validation speaker(s) {}: the epoch kept is picked \
+                 on voices it already knows (validate on others with --val-actors, or train \
+                 every epoch with --no-val)",
+                h.overlap.join(", ")
+            )));
+        }
+    }
     let n = p.manifest.members.len();
     if n > 1 {
         events(TrainEvent::Note(format!(

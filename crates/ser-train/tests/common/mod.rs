@@ -1,4 +1,4 @@
-//! Helpers shared by ser-train's CLI test binaries (`tests/cli*.rs`): running the binary,
+//! Helpers shared by ser-train's test binaries (`tests/cli*.rs`, `tests/finetune.rs`): running the binary,
 //! reading what it wrote, and an EMO-DB-like corpus generated in label folders.
 //!
 //! Each test binary compiles this module on its own and uses a subset of it, so the items
