@@ -34,6 +34,7 @@ use std::path::{Path, PathBuf};
 
 use ravdess_loader::emodb::EmodbName;
 use ravdess_loader::{Corpus, CorpusSpec, Layout, Utterance, speaker};
+use ser_models::artifact::Manifest;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -348,6 +349,47 @@ pub fn check(
     protocol.speaker_check = describe(heard, evaluated, &shared);
 }
 
+/// Which held-out speakers a trained model heard ([`heard_by`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeardSpeakers {
+    /// The speakers it trained or validated on, sorted.
+    pub overlap: Vec<String>,
+    /// `false` when the manifest records no training speakers and the model may have heard
+    /// the data's corpora: the check could not be made.
+    pub checked: bool,
+    /// How the speakers were compared ([`check`]'s sentence).
+    pub how: String,
+}
+
+/// Which of `speakers` (each with its corpus name) the model of `manifest` heard, trained or
+/// validated on, compared corpus by corpus ([`check`]). `evaluated` are the corpora of the
+/// data ([`EvaluatedCorpus::list`]). Used before training on a model's outputs (a parent to
+/// fine-tune, a teacher to distil): a held-out speaker it heard would make the scores on them
+/// not speaker-independent.
+pub fn heard_by(
+    manifest: &Manifest,
+    evaluated: &[EvaluatedCorpus],
+    speakers: &[(String, String)],
+) -> HeardSpeakers {
+    let corpora = TrainingCorpora::from_training_record(&manifest.training);
+    let mut protocol = Protocol {
+        actors_evaluated: speakers.iter().map(|(s, _)| s.clone()).collect(),
+        training_actors: manifest.training_speakers(),
+        validation_actors: manifest.validation_speakers(),
+        ..Protocol::default()
+    };
+    check(&mut protocol, &corpora, evaluated, speakers);
+    let mut overlap: BTreeSet<String> = protocol.overlapping_actors.into_iter().collect();
+    overlap.extend(protocol.validation_overlap);
+    HeardSpeakers {
+        overlap: overlap.into_iter().collect(),
+        checked: protocol.speaker_independent.is_some(),
+        how: protocol
+            .speaker_check
+            .unwrap_or_else(|| "training speakers compared by id".to_string()),
+    }
+}
+
 /// The protocol's one-sentence account of how speakers were compared (`None` when the model
 /// records no corpus and one corpus is evaluated: the plain check of earlier versions).
 fn describe(
@@ -528,5 +570,49 @@ mod tests {
             &heard.corpora[0],
             &eval("emodb", "/e", &[Known::Emodb])
         ));
+    }
+
+    /// A model's manifest with `training` as its training record.
+    fn manifest(training: serde_json::Value) -> Manifest {
+        let model = ser_models::ModelConfig::default_for(ser_models::Family::Crnn, 64, 2);
+        let features = dsp_features::FeatureConfig::default();
+        let labels = vec!["angry".to_string(), "sad".to_string()];
+        let mut m = Manifest::single("model", model, features, labels, "test");
+        m.training = training;
+        m
+    }
+
+    #[test]
+    fn heard_by_compares_a_bare_id_model_with_namespaced_speakers_in_its_own_corpus_only() {
+        // A RAVDESS-only model (bare ids, its corpus inferred from the data path) against a
+        // run on two corpora (namespaced ids): its `01` is `ravdess:01`, not `emodb:01`; it
+        // validated on `02`.
+        let m = manifest(serde_json::json!({
+            "data": "/data/ravdess-16k",
+            "train_speakers": ["01", "03"],
+            "val_speakers": ["02"],
+        }));
+        let evaluated = [
+            eval("ravdess", "/data/ravdess-16k", &[Known::Ravdess]),
+            eval("emodb", "/data/emodb-16k", &[Known::Emodb]),
+        ];
+        let speakers: Vec<(String, String)> = [
+            ("ravdess:01", "ravdess"),
+            ("ravdess:02", "ravdess"),
+            ("ravdess:04", "ravdess"),
+            ("emodb:01", "emodb"),
+            ("emodb:03", "emodb"),
+        ]
+        .iter()
+        .map(|(s, c)| (s.to_string(), c.to_string()))
+        .collect();
+        let h = heard_by(&m, &evaluated, &speakers);
+        assert_eq!(h.overlap, ["ravdess:01", "ravdess:02"]);
+        assert!(h.checked);
+        assert!(h.how.contains("compared within ravdess"), "{}", h.how);
+
+        // Nothing recorded: cannot be checked on a corpus it may have heard.
+        let h = heard_by(&manifest(serde_json::json!({})), &evaluated, &speakers[..1]);
+        assert!(!h.checked && h.overlap.is_empty());
     }
 }

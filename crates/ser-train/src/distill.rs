@@ -1,5 +1,6 @@
 //! Teacher targets for knowledge distillation ([`crate::Distill`]).
 
+use ser_eval::heard::heard_by;
 use ser_models::Classifier;
 
 use crate::config::Distill;
@@ -47,20 +48,23 @@ pub(crate) fn teacher_targets(
                     .into(),
             ));
         }
-        // Training speakers, plus the validation speakers that chose its kept epoch.
-        let mut heard = m.training_speakers().ok_or_else(|| {
-            bad(
+        // Training speakers, plus the validation speakers that chose its kept epoch, compared
+        // corpus by corpus (a RAVDESS-only teacher's `01` is this run's `ravdess:01`).
+        let h = heard_by(m, &ds.evaluated, &ds.speakers_with_corpus(test));
+        if !h.checked {
+            return Err(bad(
                 "its manifest does not record the speakers it was trained on, so it cannot be \
                  checked against the test speakers"
                     .into(),
-            )
-        })?;
-        heard.extend(m.validation_speakers().unwrap_or_default());
-        let leaked: Vec<&String> = test.iter().filter(|s| heard.contains(s)).collect();
-        if !leaked.is_empty() {
+            ));
+        }
+        if !h.overlap.is_empty() {
             return Err(bad(format!(
-                "it has heard test speaker(s) {leaked:?}; a teacher must not have heard the \
-                 student's test speakers (in cross-validation, use the teacher run's model of the same fold)"
+                "it has heard test speaker(s) {} ({}); a teacher must not have heard the \
+                 student's test speakers (in cross-validation, use the teacher run's model of \
+                 the same fold)",
+                h.overlap.join(", "),
+                h.how
             )));
         }
         for (k, &i) in idx.iter().enumerate() {

@@ -42,7 +42,7 @@ use dsp_features::{FeatureConfig, FeatureKind};
 pub use crate::config::{InitConfig, InitNorm};
 pub use freeze::{conv_parameters, freeze_conv};
 pub(crate) use functionals::refit_head;
-pub use parent::{DEFAULT_PARENT, HeardSpeakers, Parent, resolve_parent};
+pub use parent::{DEFAULT_PARENT, Parent, resolve_parent};
 pub use rows::OutputRows;
 
 /// A feature configuration in a few words, for messages: `logmel, 64 bands` or

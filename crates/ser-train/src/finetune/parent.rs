@@ -2,13 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
-use std::collections::BTreeSet;
-
 use burn::prelude::*;
 use dsp_features::NormStats;
 use ser_audio::Preprocess;
-use ser_eval::Protocol;
-use ser_eval::heard::{self, EvaluatedCorpus, TrainingCorpora};
+use ser_eval::heard::{EvaluatedCorpus, HeardSpeakers, heard_by};
 use ser_models::artifact::{MANIFEST_FILE, Manifest, find_default_model};
 use ser_models::{Family, Model, ModelConfig};
 
@@ -37,18 +34,6 @@ pub fn resolve_parent(value: &str) -> Result<PathBuf> {
         return Ok(found.dir);
     }
     Ok(PathBuf::from(value))
-}
-
-/// What a parent's manifest says about some held-out speakers ([`Parent::heard`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HeardSpeakers {
-    /// The speakers it trained or validated on, sorted.
-    pub overlap: Vec<String>,
-    /// `false` when the manifest records no training speakers and the parent may have heard
-    /// the data's corpora: the check could not be made.
-    pub checked: bool,
-    /// How the speakers were compared (`ser_eval::heard`'s sentence).
-    pub how: String,
 }
 
 /// A parent artifact, its manifest read and checked, one member chosen.
@@ -205,32 +190,15 @@ impl Parent {
         Ok(())
     }
 
-    /// Which of `speakers` (each with its corpus name, as [`ser_eval::heard::check`] takes
-    /// them) the parent heard, trained or validated on, compared corpus by corpus from its
-    /// manifest's training record. `evaluated` are the corpora of the data
-    /// ([`EvaluatedCorpus::list`]).
+    /// Which of `speakers` (each with its corpus name) the parent heard, trained or
+    /// validated on ([`heard_by`], corpus by corpus). `evaluated` are the corpora of the
+    /// data ([`EvaluatedCorpus::list`]).
     pub fn heard(
         &self,
         evaluated: &[EvaluatedCorpus],
         speakers: &[(String, String)],
     ) -> HeardSpeakers {
-        let corpora = TrainingCorpora::from_training_record(&self.manifest.training);
-        let mut protocol = Protocol {
-            actors_evaluated: speakers.iter().map(|(s, _)| s.clone()).collect(),
-            training_actors: self.manifest.training_speakers(),
-            validation_actors: self.manifest.validation_speakers(),
-            ..Protocol::default()
-        };
-        heard::check(&mut protocol, &corpora, evaluated, speakers);
-        let mut overlap: BTreeSet<String> = protocol.overlapping_actors.into_iter().collect();
-        overlap.extend(protocol.validation_overlap);
-        HeardSpeakers {
-            overlap: overlap.into_iter().collect(),
-            checked: protocol.speaker_independent.is_some(),
-            how: protocol
-                .speaker_check
-                .unwrap_or_else(|| "training speakers compared by id".to_string()),
-        }
+        heard_by(&self.manifest, evaluated, speakers)
     }
 
     /// Refuses a run whose test speakers (`test`, as [`Dataset`] names them) the parent heard:

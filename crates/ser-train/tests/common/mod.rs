@@ -1,5 +1,6 @@
-//! Helpers shared by ser-train's test binaries (`tests/cli*.rs`, `tests/finetune.rs`): running the binary,
-//! reading what it wrote, and an EMO-DB-like corpus generated in label folders.
+//! Helpers shared by ser-train's test binaries (`tests/cli*.rs`, `tests/finetune.rs`):
+//! running the binary, reading what it wrote, and an EMO-DB-like corpus generated in label
+//! folders.
 //!
 //! Each test binary compiles this module on its own and uses a subset of it, so the items
 //! one binary leaves unused are not dead code of the crate.
