@@ -287,7 +287,10 @@ fn distillation_learns_from_teachers_that_never_heard_the_test_actors() {
     let o = run(&args);
     assert!(!o.status.success());
     let t = text(&o);
-    assert!(t.contains("--teacher") && t.contains("heard test speaker(s) 05 "), "{t}");
+    assert!(
+        t.contains("--teacher") && t.contains("heard test speaker(s) 05 "),
+        "{t}"
+    );
     let cmvn = path("cmvn");
     let mut args = tiny_args(&cmvn, "crnn");
     args.push("--cmvn");
