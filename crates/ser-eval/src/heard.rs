@@ -373,7 +373,6 @@ pub fn heard_by(
 ) -> HeardSpeakers {
     let corpora = TrainingCorpora::from_training_record(&manifest.training);
     let mut protocol = Protocol {
-        actors_evaluated: speakers.iter().map(|(s, _)| s.clone()).collect(),
         training_actors: manifest.training_speakers(),
         validation_actors: manifest.validation_speakers(),
         ..Protocol::default()

@@ -181,7 +181,6 @@ fn check_fold(
     corpus_of: &BTreeMap<&str, &str>,
     (flag, fix): (&str, &str),
 ) -> Result<()> {
-    let from = parent.init.from.display();
     let speakers: Vec<(String, String)> = fold
         .test_speakers
         .iter()
@@ -190,30 +189,7 @@ fn check_fold(
             (s.clone(), c.to_string())
         })
         .collect();
-    let h = parent.heard(evaluated, &speakers);
-    if !h.overlap.is_empty() {
-        return Err(TrainError::config(
-            flag,
-            format!(
-                "fold {number} would hold out {} that the parent {from} heard (its manifest: \
-                 {}): scores on them would not be speaker-independent. Fix: {fix}",
-                h.overlap.join(", "),
-                h.how
-            ),
-        ));
-    }
-    if !h.checked {
-        return Err(TrainError::config(
-            flag,
-            format!(
-                "the parent {from} records no training speakers, and the corpora it heard may \
-                 be among this data's, so fold {number} (held out: {}) cannot be checked for \
-                 speakers the parent heard. Fix: {fix}",
-                fold.test_speakers.join(", ")
-            ),
-        ));
-    }
-    Ok(())
+    parent.refuse_heard(evaluated, &speakers, &format!("fold {number}"), (flag, fix))
 }
 
 /// The parent's directory as the record names it: canonical where it can be (`--init

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use burn::prelude::*;
 use dsp_features::NormStats;
 use ser_audio::Preprocess;
-use ser_eval::heard::{EvaluatedCorpus, HeardSpeakers, heard_by};
+use ser_eval::heard::{EvaluatedCorpus, heard_by};
 use ser_models::artifact::{MANIFEST_FILE, Manifest, find_default_model};
 use ser_models::{Family, Model, ModelConfig};
 
@@ -190,43 +190,63 @@ impl Parent {
         Ok(())
     }
 
-    /// Which of `speakers` (each with its corpus name) the parent heard, trained or
-    /// validated on ([`heard_by`], corpus by corpus). `evaluated` are the corpora of the
-    /// data ([`EvaluatedCorpus::list`]).
-    pub fn heard(
-        &self,
-        evaluated: &[EvaluatedCorpus],
-        speakers: &[(String, String)],
-    ) -> HeardSpeakers {
-        heard_by(&self.manifest, evaluated, speakers)
-    }
-
     /// Refuses a run whose test speakers (`test`, as [`Dataset`] names them) the parent heard:
     /// their scores would not be speaker-independent, the first principle of every figure
-    /// this project reports. A parent that records no training speakers while it may have
-    /// heard this data's corpus is refused too, since the check cannot be made. Validation
-    /// speakers the parent heard only pick the epoch, so they are not refused here (the
-    /// caller may say so).
+    /// this project reports. Validation speakers the parent heard only pick the epoch, so
+    /// they are not refused here (the caller may say so).
     ///
     /// # Errors
     ///
-    /// [`TrainError::Config`] for `--init`, naming the speakers, the parent, how they were
-    /// compared and the fix.
+    /// As [`Parent::refuse_heard`], for `--init`.
     pub fn check_unheard(&self, ds: &Dataset, test: &[String]) -> Result<()> {
         if test.is_empty() {
             return Ok(());
         }
+        self.refuse_heard(
+            &ds.evaluated,
+            &ds.speakers_with_corpus(test),
+            "the test split",
+            (
+                "--init",
+                "test on speakers the parent never heard, or start from a parent that never \
+                 heard them (a model trained without them; for a cross-validation on the \
+                 parent's own corpus, `ser-train cv --init-folds`)",
+            ),
+        )
+    }
+
+    /// Refuses held-out `speakers` (each with its corpus name) when the parent trained or
+    /// validated on one of them, compared corpus by corpus ([`heard_by`]; `evaluated` are the
+    /// data's corpora, [`EvaluatedCorpus::list`]), or when its manifest records no training
+    /// speakers while it may have heard this data's corpora (the check cannot be made).
+    /// `what` names the hold-out in the message (`fold 3`, `the test split`); `(flag, fix)`:
+    /// the flag that named the parent and the sentence that ends the message.
+    ///
+    /// # Errors
+    ///
+    /// [`TrainError::Config`] for `flag`, naming the held-out and heard speakers, the parent,
+    /// how they were compared and the fix.
+    pub fn refuse_heard(
+        &self,
+        evaluated: &[EvaluatedCorpus],
+        speakers: &[(String, String)],
+        what: &str,
+        (flag, fix): (&str, &str),
+    ) -> Result<()> {
+        let h = heard_by(&self.manifest, evaluated, speakers);
         let from = self.init.from.display();
-        let h = self.heard(&ds.evaluated, &ds.speakers_with_corpus(test));
-        let fix = "test on speakers the parent never heard, or start from a parent that never \
-                   heard them (a model trained without them; for a cross-validation on the \
-                   parent's own corpus, `ser-train cv --init-folds`)";
+        let held = speakers
+            .iter()
+            .map(|(s, _)| s.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
         if !h.overlap.is_empty() {
             return Err(TrainError::config(
-                "--init",
+                flag,
                 format!(
-                    "the parent {from} heard test speaker(s) {} (its manifest: {}): scores on \
-                     them would not be speaker-independent. Fix: {fix}",
+                    "{what} would hold out {held}: the parent {from} heard test speaker(s) {} \
+                     (its manifest: {}), so scores on them would not be speaker-independent. \
+                     Fix: {fix}",
                     h.overlap.join(", "),
                     h.how
                 ),
@@ -234,12 +254,11 @@ impl Parent {
         }
         if !h.checked {
             return Err(TrainError::config(
-                "--init",
+                flag,
                 format!(
-                    "the parent {from} records no training speakers, and the corpora it heard \
-                     may be among this data's, so the test speakers ({}) cannot be checked \
-                     for speakers it heard. Fix: {fix}",
-                    test.join(", ")
+                    "{what} would hold out {held}, but the parent {from} records no training \
+                     speakers and the corpora it heard may be among this data's, so they \
+                     cannot be checked for speakers it heard. Fix: {fix}"
                 ),
             ));
         }

@@ -8,6 +8,7 @@ use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
 use burn::optim::{AdamWConfig, ModuleOptimizer};
 use burn::prelude::*;
 use dsp_features::{FeatureKind, FeatureMatrix, NormStats};
+use ser_eval::heard::heard_by;
 use ser_models::{Model, ModelConfig};
 
 use super::events::{Stage, TrainEvent};
@@ -274,7 +275,11 @@ fn open_parent(
     p.check_unheard(ds, &split.test)?;
     let from = init.from.display();
     if !split.val.is_empty() {
-        let h = p.heard(&ds.evaluated, &ds.speakers_with_corpus(&split.val));
+        let h = heard_by(
+            &p.manifest,
+            &ds.evaluated,
+            &ds.speakers_with_corpus(&split.val),
+        );
         if !h.overlap.is_empty() {
             // Not refused: validation only picks the epoch kept, and the test speakers were
             // checked above. But the pick is biased towards the parent's voices.
