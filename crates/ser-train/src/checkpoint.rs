@@ -102,8 +102,14 @@ pub fn save(
     let staged = ser_fs::StagedDir::new(dir).map_err(|e| TrainError::io(dir, e))?;
     let tmp = staged.path();
     let werr = |path: PathBuf, e: String| TrainError::Output { path, reason: e };
+    // `valid()`, not `clone()`: burn keeps a batch norm's latest running-statistics update
+    // pending until the next update or a sync (burn-core `RunningState`), and saving reads the
+    // synced value, so a checkpoint written mid-epoch (Ctrl-C) would lose the last batch's
+    // update and the resumed run would drift from an uninterrupted one. `valid()` syncs the
+    // shared state first (the copy it returns holds the same numbers, without autodiff);
+    // epoch-end checkpoints were already synced by the epoch's validation copy.
     model
-        .clone()
+        .valid()
         .save_file(tmp.join("model.bpk"))
         .map_err(|e| werr(tmp.join("model.bpk"), e.to_string()))?;
     optim

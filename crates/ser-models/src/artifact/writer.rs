@@ -57,8 +57,11 @@ fn write_atomically(dir: &Path, fill: impl FnOnce(&Path) -> Result<()>) -> Resul
 fn write_into(tmp: &Path, manifest: &Manifest, models: &[Model]) -> Result<()> {
     for (member, model) in manifest.members.iter().zip(models) {
         let path = tmp.join(&member.weights);
+        // `valid()` syncs a batch norm's pending running-statistics update before saving
+        // (burn-core `RunningState` keeps the latest one pending and saving does not sync), so
+        // a model handed over straight from training is saved as it predicts.
         model
-            .clone()
+            .valid()
             .save_file(&path)
             .map_err(|e| ModelError::Weights {
                 path: path.clone(),
