@@ -89,7 +89,7 @@ fn cnn_and_rnn_train_too() {
 }
 
 /// Runs `ser-train` on one rayon thread: the same run then computes the same sums in the same
-/// order, so two runs can be compared bit for bit.
+/// order, so two runs can be compared number for number.
 fn run_one_thread(args: &[&str]) -> std::process::Output {
     std::process::Command::new(common::BIN)
         .args(args)
@@ -98,10 +98,10 @@ fn run_one_thread(args: &[&str]) -> std::process::Output {
         .expect("ser-train runs")
 }
 
-/// A run stopped mid-epoch and resumed ends with the same weights, byte for byte, as the same
-/// run left alone: a cross-validation fold resumed in a later session scores exactly what an
-/// uninterrupted one would (the checkpoint holds the weights, the optimiser state and the
-/// place in the epoch; the rest follows from the seeds).
+/// A run stopped mid-epoch and resumed ends with the same log and the same model (weights and
+/// batch-norm statistics) as the same run left alone: a fold resumed in a later session scores
+/// exactly what an uninterrupted one would (the checkpoint holds the weights, the optimiser
+/// state and the place in the epoch; the rest follows from the seeds).
 #[test]
 fn interrupted_run_resumes_from_its_checkpoint() {
     let dir = tempfile::tempdir().unwrap();
