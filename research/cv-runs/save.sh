@@ -10,9 +10,11 @@
 #
 # Kept per fold: fold.json (the fold's scores and actors; its presence marks the fold
 # finished), predictions.csv (every held-out clip's class probabilities, what the pooled
-# report and cv-combine read) and report.json. Models and checkpoints are not kept (2-6 MB
-# each); a resumed run therefore cannot export its *fold* models as an ensemble
-# (`--ensemble-out` without `--refit`), only its final fit.
+# report and cv-combine read) and report.json. Fold models and checkpoints are not kept
+# (2-6 MB each); a resumed run therefore cannot export its *fold* models as an ensemble
+# (`--ensemble-out` without `--refit`). A finished final fit (`<run>/refit/model`, from
+# `--refit`) is kept whole: it is the model to ship, and `cv-combine --ensemble-out` copies
+# its weights byte for byte into the shipped artifact, so git stores them once.
 set -euo pipefail
 run=${1:?usage: save.sh runs/SUB/DIR}
 run=${run%/}
@@ -34,4 +36,11 @@ for fold in "$run"/fold-*/; do
   cp "$fold/fold.json" "$fold/predictions.csv" "$fold/report.json" "$dest/$k/"
   n=$((n + 1))
 done
-echo "save.sh: $n finished fold(s) of $run -> $dest"
+refit=""
+if [ -f "$run/refit/model/manifest.json" ]; then
+  rm -rf "$dest/refit"
+  mkdir -p "$dest/refit"
+  cp -r "$run/refit/model" "$dest/refit/"
+  refit=" and its final fit"
+fi
+echo "save.sh: $n finished fold(s)$refit of $run -> $dest"
