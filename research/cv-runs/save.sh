@@ -39,8 +39,9 @@ done
 refit=""
 if [ -f "$run/refit/model/manifest.json" ]; then
   rm -rf "$dest/refit"
-  mkdir -p "$dest/refit"
-  cp -r "$run/refit/model" "$dest/refit/"
+  mkdir -p "$dest/refit/model"
+  # Everything but the curve's bitmap (200 KB; curve.svg draws the same).
+  find "$run/refit/model" -maxdepth 1 -type f ! -name '*.png' -exec cp {} "$dest/refit/model/" \;
   refit=" and its final fit"
 fi
 echo "save.sh: $n finished fold(s)$refit of $run -> $dest"
