@@ -167,8 +167,21 @@ pub(super) fn read_predictions(
 
 /// Markdown for `cv.md`: pooled scores, per-class table and confusion-matrix counts.
 pub fn pooled_markdown(r: &EvalReport) -> String {
+    // The report's macro-F1 averages every model class, one the data lacks counting as F1 0
+    // (EMO-DB has 6 of the 8): said beside the figure, which otherwise reads far below the
+    // folds' (those of a `--test-corpus` run average that corpus's labels) and the per-corpus
+    // rows below.
+    let f1_over = match r.classes_absent_from_data.len() {
+        0 => String::new(),
+        absent => format!(
+            " (over all {} model classes; the {absent} without clips here, {}, count as F1 0: \
+             see the per-corpus rows for the labels the data has)",
+            r.labels.len(),
+            r.classes_absent_from_data.join(", ")
+        ),
+    };
     let mut md = format!(
-        "\nPooled held-out predictions of all folds (n = {}): UA {:.4}, WA {:.4}, macro-F1 {:.4}.\n\n\
+        "\nPooled held-out predictions of all folds (n = {}): UA {:.4}, WA {:.4}, macro-F1 {:.4}{f1_over}.\n\n\
          | class | precision | recall | F1 | support |\n|---|---|---|---|---|\n",
         r.n, r.ua, r.wa, r.macro_f1
     );
@@ -255,7 +268,22 @@ mod tests {
         assert!((p.ua - 0.75).abs() < 1e-12);
         assert_eq!(p.protocol.actors_evaluated, vec!["01", "02"]);
         assert_eq!(p.protocol.speaker_independent, Some(true));
-        assert!(pooled_markdown(&p).contains("| **b** | 1 | 1 |"));
+        let md = pooled_markdown(&p);
+        assert!(md.contains("| **b** | 1 | 1 |"));
+        assert!(
+            !md.contains("count as F1 0"),
+            "both classes have clips: {md}"
+        );
+
+        // A class without clips (EMO-DB lacks two of the eight): the line says what its
+        // macro-F1 averages.
+        write_fold(tmp.path(), 2, "z,02,a,b,0.2,0.8\nw,02,a,a,0.7,0.3\n");
+        write_fold(tmp.path(), 1, "x,01,a,a,0.9,0.1\n");
+        let md = pooled_markdown(&pooled_report(tmp.path(), &s, &labels).unwrap());
+        assert!(
+            md.contains("over all 2 model classes; the 1 without clips here, b, count as F1 0"),
+            "{md}"
+        );
 
         write_fold(tmp.path(), 2, "z,02,c,b,0.2,0.8\n");
         let err = pooled_report(tmp.path(), &s, &labels)
