@@ -174,10 +174,16 @@ pub fn pooled_markdown(r: &EvalReport) -> String {
     let f1_over = match r.classes_absent_from_data.len() {
         0 => String::new(),
         absent => format!(
-            " (over all {} model classes; the {absent} without clips here, {}, count as F1 0: \
-             see the per-corpus rows for the labels the data has)",
+            " (over all {} model classes; the {absent} without clips here, {}, count as F1 \
+             0{})",
             r.labels.len(),
-            r.classes_absent_from_data.join(", ")
+            r.classes_absent_from_data.join(", "),
+            // Only a run over several corpora has per-corpus rows to point to.
+            if r.by_corpus.is_empty() {
+                ""
+            } else {
+                ": see the per-corpus rows for the labels the data has"
+            }
         ),
     };
     let mut md = format!(
