@@ -70,9 +70,9 @@ pub struct ServerConfig {
     pub idle_timeout: Duration,
     /// After a shutdown signal, how long requests in flight get to finish (default 5 s):
     /// the listener closes at once, idle connections close, and whatever is still open at
-    /// the deadline is dropped and the server returns. Five times an inference on the
-    /// longest clip (60 s in 0.82-0.94 s with models/default on a 2-core machine,
-    /// docs/web.md), shorter than the grace period of `docker stop` (10 s) or Kubernetes
+    /// the deadline is dropped and the server returns. Over four times an inference on the
+    /// longest clip (60 s in 1.01-1.15 s with the three-member models/default on a 2-core
+    /// machine, docs/web.md), shorter than the grace period of `docker stop` (10 s) or Kubernetes
     /// (30 s) before they send SIGKILL.
     pub shutdown_timeout: Duration,
 }

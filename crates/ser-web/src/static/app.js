@@ -74,7 +74,7 @@ function cvScope(cv) {
 }
 
 /** Further cross-validations of the model's recipe on other speakers (`metrics.extra_cv`,
- *  written by `ser-train cv-attach`: the shipped model's RAVDESS estimate beside its EMO-DB
+ *  written by `ser-train cv-attach`: the shipped model's EMO-DB estimate beside its RAVDESS
  *  one), each as { ua, scope }. */
 function extraAccuracies(metrics) {
   const extra = metrics && metrics.extra_cv;
