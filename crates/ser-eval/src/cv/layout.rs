@@ -17,7 +17,10 @@ use std::path::{Path, PathBuf};
 use ravdess_loader::{Corpus, Layout, Utterance};
 use serde::Serialize;
 
-use super::summary::{CvConfig, CvSummary, FoldResult, MeanStd, machine_description, markdown};
+use super::summary::{
+    CvConfig, CvSummary, FoldResult, MeanStd, machine_description, markdown,
+    use_test_corpus_macro_f1,
+};
 use crate::error::{EvalError, Result};
 use ser_models::{EmotionModel, Prediction};
 
@@ -119,6 +122,10 @@ pub struct TrainedFold<'a> {
     pub test: Vec<Utterance>,
     /// When the fold's training started (its result records the seconds since).
     pub started: std::time::Instant,
+    /// Every held-out clip is of one corpus, the other corpora only trained on (`ser-train cv
+    /// --test-corpus`): the fold's macro-F1 is then that corpus's, over the labels it has
+    /// ([`use_test_corpus_macro_f1`]), in its `fold.json` and progress line as in the summary.
+    pub test_corpus_only: bool,
 }
 
 /// Evaluates a trained fold on its held-out utterances exactly as `ser-eval --model` would,
@@ -145,7 +152,7 @@ pub fn score_fold(out: &Path, fold: TrainedFold<'_>, config: &CvConfig) -> Resul
     let corpus = Corpus::from_utterances(config.data.clone(), Layout::Generated, fold.test);
     let eval = evaluate_corpus(&model, corpus, &opts, &|_, _| {})?;
     write_outputs(&dir, &eval)?;
-    let r = FoldResult {
+    let mut r = FoldResult {
         fold: fold.number,
         test_actors: fold.test_actors,
         train_actors: fold.train_actors,
@@ -157,6 +164,9 @@ pub fn score_fold(out: &Path, fold: TrainedFold<'_>, config: &CvConfig) -> Resul
         seconds: fold.started.elapsed().as_secs_f64(),
         by_corpus: eval.report.by_corpus.clone(),
     };
+    if fold.test_corpus_only {
+        use_test_corpus_macro_f1(&mut r);
+    }
     write_json(&dir.join(DONE_FILE), &r)?;
     Ok(r)
 }

@@ -211,6 +211,7 @@ pub fn run_cv_pool(
             test_actors: fold.test_speakers.clone(),
             test,
             started,
+            test_corpus_only: !pool.always_train.is_empty(),
         };
         let r = score_fold(out, trained, config)?;
         events(CvEvent::Done(r.clone()));
@@ -242,7 +243,8 @@ pub fn run_cv_pool(
     resumed.sort_unstable();
     if !pool.always_train.is_empty() {
         // Every held-out clip is of one corpus (`--test-corpus`): its macro-F1 over the
-        // labels it has, as its UA.
+        // labels it has, as its UA. `score_fold` already wrote it so; this also mends folds
+        // resumed from a `fold.json` written by a build before it did (8-label macro-F1).
         results
             .iter_mut()
             .for_each(ser_eval::cv::use_test_corpus_macro_f1);
@@ -480,6 +482,86 @@ mod tests {
         assert!(err.contains("fold-1/fold.json"), "{err}");
         assert!(err.contains("trained on") && err.contains("07"), "{err}");
         assert!(err.contains("pick another --out"), "{err}");
+    }
+
+    /// With `--test-corpus` every held-out clip is of one corpus, which here lacks two of the
+    /// model's eight labels (as EMO-DB lacks calm and surprised): each fold's progress line and
+    /// `fold.json` give its macro-F1 over the six it has, as the summary does, not the
+    /// evaluation report's over all eight (two classes without support counting as F1 0).
+    #[test]
+    fn a_test_corpus_fold_reports_macro_f1_over_the_labels_it_has() {
+        let corpus = |utts: Vec<Utterance>, name: &str| -> Vec<Utterance> {
+            utts.into_iter()
+                .map(|mut u| {
+                    u.corpus = name.to_string();
+                    u.speaker = u.speaker.map(|s| format!("{name}:{s}"));
+                    u
+                })
+                .collect()
+        };
+        let six_labels = six_actors()
+            .into_iter()
+            .filter(|u| u.label != "calm" && u.label != "surprised")
+            .collect();
+        let pool = FoldPool {
+            held_out: corpus(six_labels, "emo"),
+            always_train: corpus(
+                synth::generate(&SynthConfig {
+                    actors: vec![7, 8],
+                    ..Default::default()
+                }),
+                "rav",
+            ),
+            protocol: None,
+        };
+        let cfg = CvConfig {
+            corpora: ["emo", "rav"]
+                .map(|name| ser_eval::CorpusRef {
+                    name: name.into(),
+                    root: None,
+                })
+                .to_vec(),
+            ..config()
+        };
+        let trainer = CentroidTrainer {
+            calls: Cell::new(0),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let mut done = Vec::new();
+        let p = run_cv_pool(&pool, &trainer, &cfg, dir.path(), None, &mut |e| {
+            if let CvEvent::Done(r) = e {
+                done.push(r)
+            }
+        })
+        .unwrap();
+        assert!(matches!(p, CvProgress::Complete(_)));
+        assert_eq!(done.len(), 3);
+        for r in &done {
+            let [row] = &r.by_corpus[..] else {
+                panic!(
+                    "fold {}: one corpus row expected: {:?}",
+                    r.fold, r.by_corpus
+                )
+            };
+            assert_eq!((row.corpus.as_str(), row.labels.len()), ("emo", 6));
+            let written: FoldResult = serde_json::from_slice(
+                &std::fs::read(dir.path().join(format!("fold-{}/fold.json", r.fold))).unwrap(),
+            )
+            .unwrap();
+            let report: serde_json::Value = serde_json::from_slice(
+                &std::fs::read(dir.path().join(format!("fold-{}/report.json", r.fold))).unwrap(),
+            )
+            .unwrap();
+            let eight = report["macro_f1"].as_f64().unwrap();
+            assert!(
+                row.macro_f1 > eight + 1e-6,
+                "fold {}: the 6-label macro-F1 {} should exceed the 8-label {eight}",
+                r.fold,
+                row.macro_f1
+            );
+            assert_eq!(r.macro_f1, row.macro_f1, "progress line of fold {}", r.fold);
+            assert_eq!(written.macro_f1, row.macro_f1, "fold-{}/fold.json", r.fold);
+        }
     }
 
     #[test]
