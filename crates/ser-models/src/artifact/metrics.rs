@@ -109,8 +109,8 @@ pub struct Metrics {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cv: Option<CvScores>,
     /// Further cross-validations by speaker of the model's recipe that scored other speakers
-    /// than `cv` (`ser-train cv-attach`): when `cv` held out one corpus's speakers (EMO-DB's,
-    /// for the shipped model), the estimate on another corpus's speakers (RAVDESS actors).
+    /// than `cv` (`ser-train cv-attach`): when `cv` held out one corpus's speakers (RAVDESS
+    /// actors, for the shipped model), the estimate on another corpus's speakers (EMO-DB's).
     /// Each names its protocol.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub extra_cv: Vec<CvScores>,
