@@ -23,8 +23,8 @@
 //! AVX-512 (docs/benchmarks.md, 2026-12-02).
 //!
 //! [`set_enabled`]`(false)` sends everything to burn's ops for the rest of the process: runs
-//! trained before these kernels existed (the shipped `models/default` among them) are
-//! reproduced bit for bit only that way, since the kernels sum in a different order
+//! trained before these kernels existed (the `models/default` shipped until 2026-12-01
+//! among them) are reproduced bit for bit only that way, since the kernels sum in a different order
 //! (`ser-train --burn-ops`). It stays a process-wide switch (issue 26 asked for a per-call or
 //! per-classifier option "if small"): the kernels are chosen inside the layers' `forward`,
 //! which burn calls without options, so a per-model flag would be a new field of every conv

@@ -243,8 +243,8 @@ pub struct ComputeConfig {
     /// Train (and evaluate) with burn Flex's own convolution, batch norm and max pool instead
     /// of `ser_models::fastconv`'s kernels, process-wide. The kernels make an epoch ~1.5x
     /// faster but sum in another order, so a run is then a different draw; with this set, a
-    /// run made before they existed (2026-11-25, the shipped `models/default` among them) is
-    /// reproduced bit for bit.
+    /// run made before they existed (2026-11-25, the `models/default` shipped until
+    /// 2026-12-01 among them) is reproduced bit for bit.
     #[serde(skip_serializing_if = "is_default")]
     pub burn_ops: bool,
 }
