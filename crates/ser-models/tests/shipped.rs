@@ -7,15 +7,17 @@
 
 use std::path::PathBuf;
 
+use ravdess_loader::speaker;
 use ser_models::artifact::Manifest;
 
 /// Issue 27 ("still <= 20 MB"), as issue 7 before it: the shipped artifact, manifest and
 /// weights together, in decimal megabytes.
 const MAX_BYTES: u64 = 20_000_000;
 
-/// The lowest speaker-independent UA a recorded cross-validation may state: chance for eight
-/// classes (0.125) would mean the recorded estimate is not of a trained model.
-const ABOVE_CHANCE: f64 = 0.125;
+/// The lower of the two corpora's chance levels (RAVDESS's eight classes; EMO-DB's six give
+/// 0.167): a recorded cross-validation UA at or below it is not the estimate of a trained
+/// model.
+const LOWEST_CHANCE: f64 = 0.125;
 
 fn shipped() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/default")
@@ -46,9 +48,11 @@ fn the_shipped_manifest_lists_every_speaker_it_heard_by_corpus() {
     let heard = manifest
         .training_speakers()
         .expect("models/default records its training speakers");
-    let ravdess: Vec<String> = (1..=20).map(|a| format!("ravdess:{a:02}")).collect();
+    let ravdess: Vec<String> = (1..=20)
+        .map(|a| speaker::namespaced("ravdess", &format!("{a:02}")))
+        .collect();
     let emodb: Vec<String> = [3, 8, 9, 10, 11, 12, 13, 14, 15, 16]
-        .map(|s| format!("emodb:{s:02}"))
+        .map(|s| speaker::namespaced("emodb", &format!("{s:02}")))
         .to_vec();
     for s in ravdess.iter().chain(&emodb) {
         assert!(heard.contains(s), "{s} missing from {heard:?}");
@@ -67,18 +71,15 @@ fn the_shipped_manifest_records_a_cross_validation_on_each_corpus() {
     let all: Vec<_> = std::iter::once(cv).chain(&scores.extra_cv).collect();
     let mut corpora = Vec::new();
     for cv in all {
-        assert!(cv.ua.mean > ABOVE_CHANCE, "{:?}", cv.ua);
+        assert!(cv.ua.mean > LOWEST_CHANCE, "{:?}", cv.ua);
         assert!(!cv.folds.is_empty());
-        let mut held_out: Vec<&str> = Vec::new();
         for fold in &cv.folds {
             assert!(!fold.test_actors.is_empty());
             for a in &fold.test_actors {
                 assert!(!fold.train_actors.contains(a), "{a} heard by its own fold");
-                held_out.push(a.split(':').next().unwrap());
+                corpora.push(speaker::split(a).0.unwrap_or_default());
             }
         }
-        held_out.dedup();
-        corpora.extend(held_out);
     }
     corpora.sort_unstable();
     corpora.dedup();

@@ -494,7 +494,9 @@ mod tests {
             utts.into_iter()
                 .map(|mut u| {
                     u.corpus = name.to_string();
-                    u.speaker = u.speaker.map(|s| format!("{name}:{s}"));
+                    u.speaker = u
+                        .speaker
+                        .map(|s| ravdess_loader::speaker::namespaced(name, &s));
                     u
                 })
                 .collect()
